@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Assay.Cli.Commands;
+using Assay.Runtime;
+
+namespace Assay.Cli;
+
+/// <summary>The command tree. Each subcommand lives in Commands/; shared options live here.</summary>
+public sealed class CliDefinition
+{
+    public readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Log at debug level",
+        Recursive = true,
+    };
+
+    public readonly Option<LogFormat> LogFormat = new("--log-format")
+    {
+        Description = "Log output on stderr: text (for people) or json (one object per line)",
+        DefaultValueFactory = _ => Runtime.LogFormat.Text,
+        Recursive = true,
+    };
+
+    public readonly Option<long> MemoryLimit = new("--memory-limit")
+    {
+        Description = "Memory cap of the Lua heap in MiB (default 1024, or $ASSAY_MEMORY_LIMIT_MB)",
+        DefaultValueFactory = _ => long.TryParse(Environment.GetEnvironmentVariable("ASSAY_MEMORY_LIMIT_MB"), out var mb) ? mb : 1024,
+        Recursive = true,
+    };
+
+    public readonly Option<string?> Eval = new("--eval", "-e")
+    {
+        Description = "Run CODE instead of a file",
+    };
+
+    public RootCommand Root { get; }
+
+    /// <summary>Arguments after the script's path belong to the script (the `arg` table).</summary>
+    public IReadOnlyList<string> ScriptArgs { get; set; } = [];
+
+    /// <summary>Names of subcommands: a first positional token equal to one is not a script.</summary>
+    readonly HashSet<string> _subcommands = [];
+
+    public CliDefinition()
+    {
+        Root = new RootCommand(
+            "Assay: a batteries-included Lua 5.4 runtime and a durable workflow engine.\n\n" +
+            "  assay script.lua [args...]   run a script (the `arg` table holds args)\n" +
+            "  assay -e 'print(1)'          run code from the command line\n" +
+            "  assay test [paths...]        run *_test.lua / *.test.lua files\n" +
+            "  assay serve                  start the workflow engine");
+        Root.Options.Add(Verbose);
+        Root.Options.Add(LogFormat);
+        Root.Options.Add(MemoryLimit);
+        Root.Options.Add(Eval);
+        var file = new Argument<string?>("file") { Description = "Lua script to run", Arity = ArgumentArity.ZeroOrOne };
+        Root.Arguments.Add(file);
+        Root.SetAction(parse =>
+        {
+            var code = parse.GetValue(Eval);
+            if (code != null) return ScriptRunner.RunCode(code, ScriptArgs, Settings(parse));
+            var path = parse.GetValue(file);
+            if (path != null && path.StartsWith('-'))
+            {
+                Console.Error.WriteLine($"error: unknown option '{path}'. Run 'assay --help' for usage.");
+                return ScriptRunner.ExitUsage;
+            }
+            if (path != null) return RunFileCommand.Dispatch(path, ScriptArgs, Settings(parse));
+            Console.Error.WriteLine("error: no script given. Run 'assay FILE.lua', 'assay -e CODE' or 'assay --help'.");
+            return ScriptRunner.ExitUsage;
+        });
+
+        foreach (var command in new[]
+                 {
+                     RunFileCommand.Create(this), ExecCommand.Create(this), TestCommand.Create(this),
+                 })
+        {
+            Root.Subcommands.Add(command);
+            _subcommands.Add(command.Name);
+        }
+    }
+
+    public GlobalSettings Settings(ParseResult parse) =>
+        new(parse.GetValue(Verbose), parse.GetValue(LogFormat), Math.Max(1, parse.GetValue(MemoryLimit)) * 1024 * 1024);
+
+    /// <summary>
+    /// Splits `assay [opts] FILE a b --c` (and `assay run [opts] FILE …`) into what the parser sees
+    /// and the script's own arguments, so a script may take options the CLI does not know.
+    /// </summary>
+    public (string[] Cli, string[] Script) SplitScriptArguments(string[] args)
+    {
+        string[] withValue = ["--log-format", "--memory-limit", "--eval", "-e", "--mode", "--timeout"];
+        int i = 0;
+        bool sawRun = false;
+        while (i < args.Length)
+        {
+            var a = args[i];
+            if (a == "--") { i++; break; }
+            if (a.StartsWith('-') && a.Length > 1)
+            {
+                if (a is "-e" or "--eval") return (args, []); // inline code: everything is CLI
+                i += withValue.Contains(a) ? 2 : 1;
+                continue;
+            }
+            if (!sawRun && a == "run") { sawRun = true; i++; continue; }
+            if (!sawRun && _subcommands.Contains(a)) return (args, []);
+            // a is the script path
+            return (args[..(i + 1)], args[(i + 1)..]);
+        }
+        return (args, []);
+    }
+}

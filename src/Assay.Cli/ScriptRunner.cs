@@ -1,0 +1,110 @@
+using System.Text;
+using Assay.Lua;
+using Assay.Runtime;
+
+namespace Assay.Cli;
+
+/// <summary>Global settings every command shares (-v, --log-format, --memory-limit).</summary>
+public sealed record GlobalSettings(bool Verbose, LogFormat LogFormat, long MemoryLimitBytes)
+{
+    public Logger CreateLogger() => new(Verbose ? LogLevel.Debug : LogLevel.Info, LogFormat);
+
+    public RuntimeOptions CreateRuntimeOptions() => new() { Logger = CreateLogger(), MemoryLimitBytes = MemoryLimitBytes };
+}
+
+/// <summary>Runs Lua source as the main task of a fresh runtime and maps the outcome to an exit code.</summary>
+public static class ScriptRunner
+{
+    public const int ExitOk = 0, ExitError = 1, ExitUsage = 2, ExitInterrupted = 130;
+
+    public static int RunFile(string path, IReadOnlyList<string> args, GlobalSettings settings)
+    {
+        byte[] source;
+        try
+        {
+            source = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot read script '{path}': {e.Message}");
+            return ExitError;
+        }
+        return Run(source, "@" + path, path, args, settings);
+    }
+
+    public static int RunCode(string code, IReadOnlyList<string> args, GlobalSettings settings) =>
+        Run(Encoding.UTF8.GetBytes(code), "=(command line)", "-e", args, settings);
+
+    static int Run(byte[] source, string chunkName, string scriptName, IReadOnlyList<string> args, GlobalSettings settings)
+    {
+        BlankShebang(source);
+        using var runtime = new AssayRuntime(settings.CreateRuntimeOptions());
+        SetArgTable(runtime.Vm, scriptName, args);
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            runtime.Vm.Interrupt("interrupted");
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var main = runtime.Vm.RunMain(source, chunkName, args);
+            if (runtime.Vm.IsInterrupted)
+            {
+                Console.Error.WriteLine($"error: {runtime.Vm.InterruptReason}");
+                return ExitInterrupted;
+            }
+            if (!main.IsFinished) return ExitOk;
+            if (!main.Succeeded)
+            {
+                Console.Error.WriteLine("error: " + Describe(main.ErrorReport, settings));
+                return ExitError;
+            }
+            return runtime.Vm.Loop.HadUnhandledErrors ? ExitError : ExitOk;
+        }
+        catch (LuaException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message); // syntax errors carry file:line
+            return ExitError;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    static string Describe(string? report, GlobalSettings settings)
+    {
+        report = LuaErrors.CleanTraceback(report ?? "unknown error");
+        if (report.StartsWith("not enough memory", StringComparison.Ordinal))
+            report = $"memory limit exceeded: the Lua heap may use {settings.MemoryLimitBytes / (1024 * 1024)} MiB " +
+                     "(raise it with --memory-limit MiB or ASSAY_MEMORY_LIMIT_MB)\n" + report;
+        return report;
+    }
+
+    /// <summary>A "#!" first line is blanked, not removed, so line numbers stay true.</summary>
+    public static void BlankShebang(byte[] source)
+    {
+        if (source.Length < 2 || source[0] != '#' || source[1] != '!') return;
+        for (int i = 0; i < source.Length && source[i] != '\n'; i++) source[i] = (byte)' ';
+        source[0] = (byte)'-';
+        if (source.Length > 1 && source[1] != '\n') source[1] = (byte)'-';
+    }
+
+    /// <summary>The standalone-lua `arg` table: arg[0] is the script, arg[1..n] its arguments.</summary>
+    static void SetArgTable(LuaVm vm, string scriptName, IReadOnlyList<string> args)
+    {
+        var L = vm.Main;
+        L.PushGlobalTable();
+        L.NewTable(args.Count, 1);
+        L.PushString(scriptName);
+        L.RawSetIndex(-2, 0);
+        for (int i = 0; i < args.Count; i++)
+        {
+            L.PushString(args[i]);
+            L.RawSetIndex(-2, i + 1);
+        }
+        L.RawSetField(-2, "arg");
+        L.Pop(1);
+    }
+}

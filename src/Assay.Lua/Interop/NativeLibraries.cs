@@ -1,0 +1,53 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Assay.Lua.Interop;
+
+/// <summary>
+/// JIT runs (tests, <c>dotnet run</c>) load Lua dynamically. KeraLua ships its own liblua54.so,
+/// but our C helper links Debian's liblua5.4 — two copies of Lua in one process must never meet,
+/// so "lua54" is mapped to the system library for every assembly. NativeAOT links Lua statically
+/// (DirectPInvoke) and never consults this resolver.
+/// </summary>
+public static class NativeLibraries
+{
+    const string SystemLua = "liblua5.4.so.0";
+    static int _installed;
+
+    public static void EnsureResolver()
+    {
+        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        if (!RuntimeFeature.IsDynamicCodeSupportedSafe()) return;
+        Register(typeof(NativeLibraries).Assembly);
+        Register(typeof(KeraLua.Lua).Assembly);
+    }
+
+    static void Register(Assembly assembly)
+    {
+        try
+        {
+            NativeLibrary.SetDllImportResolver(assembly, Resolve);
+        }
+        catch (InvalidOperationException)
+        {
+            // A resolver is already set for this assembly (e.g. by a host); keep theirs.
+        }
+    }
+
+    static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? path)
+    {
+        if (name == "lua54") return NativeLibrary.Load(SystemLua);
+        if (name == "assay_native")
+        {
+            var local = Path.Combine(AppContext.BaseDirectory, "libassay_native.so");
+            if (File.Exists(local)) return NativeLibrary.Load(local);
+        }
+        return IntPtr.Zero;
+    }
+}
+
+static class RuntimeFeature
+{
+    // NativeAOT reports no dynamic code; the resolver is irrelevant there (static linking).
+    public static bool IsDynamicCodeSupportedSafe() => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
+}

@@ -1,0 +1,207 @@
+/*
+ * assay_native.c — the only C in Assay: the pieces of the Lua embedding that must raise or
+ * yield, so that no longjmp ever crosses a managed (.NET) frame.
+ *
+ *  - assay_trampoline: every builtin written in C# is registered through this C function. The
+ *    C# side returns a status; raising (lua_error) and yielding (lua_yieldk) happen here, in C,
+ *    after the managed frame has returned.
+ *  - a counting allocator that enforces the per-state memory cap while Lua code runs, and lets
+ *    C# code (which must never see a memory error) overshoot it.
+ *  - a count hook that turns an interrupt request (deadline, Ctrl-C) into a Lua error raised from
+ *    C, even inside non-yieldable contexts and tight loops.
+ *
+ * Linked statically into the NativeAOT binary; built as a shared library for JIT test runs.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "lua.h"
+#include "lauxlib.h"
+
+/* Status codes returned by the managed dispatcher (non-negative = number of results). */
+#define ASSAY_ERROR       (-1) /* error message on top: raise it, prefixed with the caller's file:line */
+#define ASSAY_PENDING     (-2) /* pending-operation id (integer) on top: wait for it */
+#define ASSAY_ERROR_AS_IS (-3) /* error value on top: raise it unchanged */
+
+typedef int (*assay_dispatch_fn)(lua_State *L, intptr_t vm, int builtin);
+typedef int (*assay_wait_fn)(lua_State *L, intptr_t vm); /* pops an op id, pushes ok, results... */
+
+typedef struct assay_vm {
+  size_t used;            /* bytes currently allocated by this state */
+  size_t limit;           /* cap enforced while Lua code runs (0 = none) */
+  int enforce;            /* 1 while Lua code runs; 0 while C# is in control */
+  volatile int interrupt; /* set from any thread: the next hook raises `reason` */
+  intptr_t managed;       /* GCHandle of the owning C# LuaVm */
+  assay_dispatch_fn dispatch;
+  assay_wait_fn wait_sync;
+  char reason[256];
+} assay_vm;
+
+/* The marker a waiting builtin yields with, so the event loop (and the coroutine.resume
+ * wrapper) can tell a pending operation from a user's own coroutine.yield. */
+static char assay_mark_storage;
+#define ASSAY_MARK ((void *)&assay_mark_storage)
+
+static assay_vm *vm_of(lua_State *L) {
+  void *ud;
+  lua_getallocf(L, &ud);
+  return (assay_vm *)ud;
+}
+
+static void *assay_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  assay_vm *vm = (assay_vm *)ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    vm->used -= old;
+    return NULL;
+  }
+  if (vm->enforce && vm->limit && nsize > old && vm->used - old + nsize > vm->limit)
+    return NULL; /* Lua collects garbage, retries, then raises "not enough memory" from C */
+  void *p = realloc(ptr, nsize);
+  if (p) vm->used = vm->used - old + nsize;
+  return p;
+}
+
+static void assay_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  assay_vm *vm = vm_of(L);
+  if (vm->interrupt) {
+    /* Fire again on the very next instruction so a pcall cannot swallow the interrupt. */
+    lua_sethook(L, assay_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "%s", vm->reason);
+  }
+}
+
+lua_State *assay_newstate(size_t limit, int hook_count) {
+  assay_vm *vm = (assay_vm *)calloc(1, sizeof(assay_vm));
+  if (!vm) return NULL;
+  vm->limit = limit;
+  lua_State *L = lua_newstate(assay_alloc, vm);
+  if (!L) { free(vm); return NULL; }
+  if (hook_count > 0) lua_sethook(L, assay_hook, LUA_MASKCOUNT, hook_count);
+  return L;
+}
+
+void assay_close(lua_State *L) {
+  assay_vm *vm = vm_of(L);
+  lua_close(L);
+  free(vm);
+}
+
+void assay_configure(lua_State *L, intptr_t managed, assay_dispatch_fn dispatch, assay_wait_fn wait_sync) {
+  assay_vm *vm = vm_of(L);
+  vm->managed = managed;
+  vm->dispatch = dispatch;
+  vm->wait_sync = wait_sync;
+}
+
+void assay_set_limit(lua_State *L, size_t limit) { vm_of(L)->limit = limit; }
+size_t assay_memory_used(lua_State *L) { return vm_of(L)->used; }
+void *assay_mark(void) { return ASSAY_MARK; }
+
+/* Safe from any thread: only flags are written; the hook on the loop thread does the raising. */
+void assay_interrupt(lua_State *L, const char *reason) {
+  assay_vm *vm = vm_of(L);
+  strncpy(vm->reason, reason ? reason : "interrupted", sizeof(vm->reason) - 1);
+  vm->interrupt = 1;
+}
+
+void assay_clear_interrupt(lua_State *L) { vm_of(L)->interrupt = 0; }
+
+/* Entry points C# uses to run Lua: they switch the memory cap on for the duration. */
+int assay_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+  assay_vm *vm = vm_of(co);
+  int saved = vm->enforce;
+  vm->enforce = 1;
+  int status = lua_resume(co, from, nargs, nresults);
+  vm->enforce = saved;
+  return status;
+}
+
+int assay_pcall(lua_State *L, int nargs, int nresults, int msgh) {
+  assay_vm *vm = vm_of(L);
+  int saved = vm->enforce;
+  vm->enforce = 1;
+  int status = lua_pcall(L, nargs, nresults, msgh);
+  vm->enforce = saved;
+  return status;
+}
+
+/* ---- the builtin trampoline ---------------------------------------------------------------- */
+
+/* Raises the value on top; a string message gets the calling Lua code's file:line in front. */
+static int raise_top(lua_State *L, int positioned) {
+  if (positioned && lua_type(L, -1) == LUA_TSTRING) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
+/* After a wait the stack holds [frame..., flag, results...] above `base`: flag true = success;
+ * false = error message (gets file:line); nil = error value raised as is (e.g. a task's error). */
+static int finish_wait(lua_State *L, int base, int raw) {
+  int n = lua_gettop(L) - base;
+  if (raw) return n; /* the coroutine.resume relay passes flag, results... on untouched */
+  if (!lua_toboolean(L, base + 1)) {
+    int positioned = !lua_isnil(L, base + 1);
+    lua_settop(L, base + 2);
+    return raise_top(L, positioned);
+  }
+  lua_remove(L, base + 1);
+  return n - 1;
+}
+
+static int continue_after_yield(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  return finish_wait(L, (int)(ctx >> 1), (int)(ctx & 1));
+}
+
+static int settle(lua_State *L, int n, int raw) {
+  if (n >= 0) return n;
+  if (n == ASSAY_ERROR) return raise_top(L, 1);
+  if (n == ASSAY_ERROR_AS_IS) return raise_top(L, 0);
+  /* ASSAY_PENDING: the op id is on top. Yield it to the event loop when we can... */
+  if (lua_isyieldable(L)) {
+    int base = lua_gettop(L) - 1;
+    lua_pushlightuserdata(L, ASSAY_MARK);
+    lua_insert(L, -2);
+    return lua_yieldk(L, 2, ((lua_KContext)base << 1) | raw, continue_after_yield);
+  }
+  /* ...and where Lua cannot yield (sort comparator, gsub callback, __gc, a module's top level),
+   * wait right here on the loop thread instead of failing. */
+  assay_vm *vm = vm_of(L);
+  int base = lua_gettop(L) - 1;
+  int saved = vm->enforce;
+  vm->enforce = 0;
+  int r = vm->wait_sync(L, vm->managed);
+  vm->enforce = saved;
+  if (r < 0) return raise_top(L, r == ASSAY_ERROR);
+  return finish_wait(L, base, raw);
+}
+
+static int trampoline(lua_State *L, int raw) {
+  assay_vm *vm = vm_of(L);
+  int builtin = (int)lua_tointegerx(L, lua_upvalueindex(1), NULL);
+  int saved = vm->enforce;
+  vm->enforce = 0;
+  int n = vm->dispatch(L, vm->managed, builtin);
+  vm->enforce = saved;
+  return settle(L, n, raw);
+}
+
+static int assay_trampoline(lua_State *L) { return trampoline(L, 0); }
+static int assay_trampoline_raw(lua_State *L) { return trampoline(L, 1); }
+
+/* Pushes a Lua function that calls managed builtin number `builtin`. A raw builtin returns the
+ * (ok, results...) of a wait as values instead of raising; the coroutine relay uses it. */
+void assay_push_builtin(lua_State *L, int builtin, int raw) {
+  lua_pushinteger(L, builtin);
+  lua_pushcclosure(L, raw ? assay_trampoline_raw : assay_trampoline, 1);
+}
+
+/* print and io.write go through C stdio; the loop flushes it whenever it goes idle. */
+void assay_flush(void) { fflush(NULL); }

@@ -1,0 +1,57 @@
+using System.Reflection;
+using Assay.Lua;
+
+namespace Assay.Runtime.Builtins;
+
+/// <summary>
+/// <c>require("assay.x")</c>: ./modules/x.lua (or x/init.lua), then $ASSAY_MODULES_PATH or
+/// ~/.assay/modules, then the stdlib embedded in the binary (stdlib/x.lua) — so a user's file
+/// overrides an embedded one. Other names follow package.path. Searchers: prelude/modules.lua.
+/// </summary>
+public static class ModuleLoader
+{
+    static readonly Assembly Stdlib = typeof(ModuleLoader).Assembly;
+
+    public static void Register(AssayRuntime rt)
+    {
+        rt.RunPrelude("modules", L =>
+        {
+            L.NewTable();
+            rt.Vm.SetFunction(L, -1, "require", "embedded", static call =>
+            {
+                var source = ReadEmbedded(call.CheckString(1));
+                if (source == null) call.L.PushNil(); else call.L.PushBytes(source);
+                return 1;
+            });
+            L.PushString(GlobalModulesDir(rt.Options));
+            L.RawSetField(-2, "global_dir");
+            return 1;
+        });
+    }
+
+    /// <summary>The embedded stdlib file at <paramref name="relativePath"/> (e.g. "workflow.lua"), or null.</summary>
+    public static byte[]? ReadEmbedded(string relativePath)
+    {
+        if (relativePath.Contains("..")) return null;
+        using var stream = Stdlib.GetManifestResourceStream("stdlib/" + relativePath);
+        if (stream == null) return null;
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>Names of the embedded stdlib modules ("assay.workflow", …).</summary>
+    public static IEnumerable<string> EmbeddedModules() =>
+        Stdlib.GetManifestResourceNames()
+            .Where(n => n.StartsWith("stdlib/", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
+            .Select(n => "assay." + n["stdlib/".Length..^".lua".Length].Replace("/init", "").Replace('/', '.'))
+            .Order(StringComparer.Ordinal);
+
+    static string GlobalModulesDir(RuntimeOptions options)
+    {
+        if (!string.IsNullOrEmpty(options.GlobalModulesPath)) return options.GlobalModulesPath;
+        var env = Environment.GetEnvironmentVariable("ASSAY_MODULES_PATH");
+        if (!string.IsNullOrEmpty(env)) return env;
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".assay", "modules");
+    }
+}
