@@ -1,0 +1,19 @@
+using System.Text.Json.Serialization;
+using Assay.Engine.Core;
+
+namespace Assay.Engine.Api;
+
+/// <summary>Source-generated serialisers for the wire records (NativeAOT: no reflection).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(WorkflowRecord))]
+[JsonSerializable(typeof(IReadOnlyList<WorkflowRecord>))]
+[JsonSerializable(typeof(IReadOnlyList<EventRecord>))]
+[JsonSerializable(typeof(ActivityRecord))]
+[JsonSerializable(typeof(IReadOnlyList<WorkerRecord>))]
+[JsonSerializable(typeof(ScheduleRecord))]
+[JsonSerializable(typeof(IReadOnlyList<ScheduleRecord>))]
+[JsonSerializable(typeof(IReadOnlyList<NamespaceRecord>))]
+[JsonSerializable(typeof(NamespaceStats))]
+[JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
+[JsonSerializable(typeof(StartResult))]
+internal sealed partial class EngineJsonContext : JsonSerializerContext;

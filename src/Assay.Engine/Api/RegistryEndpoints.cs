@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Assay.Engine.Core;
+using Assay.Engine.Schedules;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Assay.Engine.Api;
+
+/// <summary>Workers, namespaces, queues and schedules.</summary>
+internal static class RegistryEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine)
+    {
+        var store = engine.Store;
+
+        // ── workers ──
+        api.MapPost("/workers/register", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var id = await store.RegisterWorkerAsync(new WorkerRegistration(
+                b.RequiredString("identity"), b.RequiredString("queue"), b.String("namespace") ?? "main",
+                NamesJson(b.StringArray("workflows")), NamesJson(b.StringArray("activities")),
+                b.Long("max_concurrent_workflows") ?? 10, b.Long("max_concurrent_activities") ?? 10));
+            await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteString("worker_id", id); w.WriteEndObject(); });
+        });
+
+        api.MapPost("/workers/heartbeat", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            await store.HeartbeatWorkerAsync(b.RequiredString("worker_id"));
+            await ctx.EmptyAsync();
+        });
+
+        api.MapGet("/workers", async ctx =>
+            await ctx.JsonAsync(200, await store.ListWorkersAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListWorkerRecord));
+
+        // ── namespaces and queues ──
+        api.MapPost("/namespaces", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var name = b.RequiredString("name");
+            if (name.Length > 200 || name.Any(char.IsControl)) throw EngineException.Invalid("invalid namespace name");
+            await store.CreateNamespaceAsync(name);
+            await ctx.EmptyAsync(StatusCodes.Status201Created);
+        });
+
+        api.MapGet("/namespaces", async ctx =>
+            await ctx.JsonAsync(200, await store.ListNamespacesAsync(), EngineJsonContext.Default.IReadOnlyListNamespaceRecord));
+
+        api.MapGet("/namespaces/{name}", async ctx =>
+            await ctx.JsonAsync(200, await store.GetNamespaceStatsAsync(ctx.Route("name")), EngineJsonContext.Default.NamespaceStats));
+
+        api.MapDelete("/namespaces/{name}", async ctx =>
+        {
+            await store.DeleteNamespaceAsync(ctx.Route("name"));
+            await ctx.EmptyAsync();
+        });
+
+        api.MapGet("/queues", async ctx =>
+            await ctx.JsonAsync(200, await store.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListQueueStats));
+
+        // ── schedules (CRUD; the firing loop belongs to the scheduler) ──
+        api.MapPost("/schedules", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var create = new ScheduleCreate(
+                Name: b.RequiredString("name"),
+                Namespace: b.String("namespace") ?? "main",
+                WorkflowType: b.RequiredString("workflow_type"),
+                CronExpr: b.RequiredString("cron_expr"),
+                Timezone: b.String("timezone") ?? "UTC",
+                Input: b.Raw("input"),
+                TaskQueue: b.String("task_queue") ?? "main",
+                OverlapPolicy: CronSchedule.ValidateOverlap(b.String("overlap_policy")));
+            var next = CronSchedule.NextRunAt(create.CronExpr, create.Timezone, Clock.Now()); // validates cron + tz
+            var created = await store.CreateScheduleAsync(create, next);
+            await ctx.JsonAsync(201, created, EngineJsonContext.Default.ScheduleRecord);
+        });
+
+        api.MapGet("/schedules", async ctx =>
+            await ctx.JsonAsync(200, await store.ListSchedulesAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListScheduleRecord));
+
+        api.MapGet("/schedules/{name}", async ctx =>
+        {
+            var name = ctx.Route("name");
+            var s = await store.GetScheduleAsync(ctx.Namespace(), name) ?? throw EngineException.NotFound($"schedule {name}");
+            await ctx.JsonAsync(200, s, EngineJsonContext.Default.ScheduleRecord);
+        });
+
+        api.MapPatch("/schedules/{name}", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var patch = new SchedulePatch(b.String("cron_expr"), b.String("timezone"), b.Raw("input"), b.String("task_queue"),
+                b.String("overlap_policy") is { } o ? CronSchedule.ValidateOverlap(o) : null);
+            if (patch.CronExpr is not null) CronSchedule.ParseCron(patch.CronExpr);
+            if (patch.Timezone is not null) CronSchedule.ParseTimeZone(patch.Timezone);
+            var updated = await store.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
+            {
+                var s = current with
+                {
+                    CronExpr = patch.CronExpr ?? current.CronExpr, Timezone = patch.Timezone ?? current.Timezone,
+                    Input = patch.Input ?? current.Input, TaskQueue = patch.TaskQueue ?? current.TaskQueue,
+                    OverlapPolicy = patch.OverlapPolicy ?? current.OverlapPolicy,
+                };
+                // A new cron or zone takes effect now, not after the old next time.
+                var next = patch.CronExpr is null && patch.Timezone is null
+                    ? current.NextRunAt
+                    : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
+                return (s, next);
+            });
+            await ctx.JsonAsync(200, updated, EngineJsonContext.Default.ScheduleRecord);
+        });
+
+        api.MapDelete("/schedules/{name}", async ctx =>
+        {
+            await store.DeleteScheduleAsync(ctx.Namespace(), ctx.Route("name"));
+            await ctx.EmptyAsync();
+        });
+
+        api.MapPost("/schedules/{name}/pause", ctx => SetPausedAsync(ctx, engine, paused: true));
+        api.MapPost("/schedules/{name}/resume", ctx => SetPausedAsync(ctx, engine, paused: false));
+    }
+
+    static async Task SetPausedAsync(HttpContext ctx, WorkflowEngine engine, bool paused)
+    {
+        var updated = await engine.Store.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
+        {
+            var s = current with { Paused = paused };
+            // Resuming does not backfill: the next fire is the next cron time from now.
+            var next = paused ? current.NextRunAt : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
+            return (s, next);
+        });
+        await ctx.JsonAsync(200, updated, EngineJsonContext.Default.ScheduleRecord);
+    }
+
+    static string? NamesJson(IReadOnlyList<string>? names) =>
+        names is null ? null : JsonText.Build(w => { w.WriteStartArray(); foreach (var n in names) w.WriteStringValue(n); w.WriteEndArray(); });
+}

@@ -1,0 +1,99 @@
+using Assay.Engine.Core;
+using Assay.Engine.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Assay.Engine.Api;
+
+/// <summary>
+/// The route table. Everything lives under /api/v1. Anonymous routes (health, version) are mapped
+/// outside the guarded group; every other group goes through the authenticator when one is
+/// configured. Later groups (schedule firing, SSE, OpenAPI, dashboard, metrics, API keys) plug in
+/// here the same way.
+/// </summary>
+internal static class Routes
+{
+    public const string Prefix = "/api/v1";
+
+    public static void Map(WebApplication app, WorkflowEngine engine, EngineOptions options)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Assay.Engine.Api");
+        app.Use((HttpContext ctx, RequestDelegate next) => HandleErrorsAsync(ctx, next, logger));
+
+        var open = app.MapGroup(Prefix);
+        open.MapGet("/health", ctx => ctx.WriteAsync(200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "ok");
+            w.WriteString("service", "assay-workflow");
+            w.WriteEndObject();
+        }));
+        open.MapGet("/version", ctx => ctx.WriteAsync(200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("version", options.Version ?? EngineOptions.DefaultVersion);
+#if DEBUG
+            w.WriteString("build_profile", "debug");
+#else
+            w.WriteString("build_profile", "release");
+#endif
+            w.WriteString("backend", engine.Store.BackendName);
+            w.WriteEndObject();
+        }));
+
+        var api = app.MapGroup(Prefix);
+        if (options.Authenticator is { } auth)
+            app.Use(async (HttpContext ctx, RequestDelegate next) =>
+            {
+                if (IsGuarded(ctx.Request.Path) && await auth.AuthenticateAsync(ctx) is { } reason)
+                    await ctx.ErrorAsync(StatusCodes.Status401Unauthorized, reason);
+                else
+                    await next(ctx);
+            });
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        WorkflowEndpoints.Map(api, engine);
+        TaskEndpoints.Map(api, engine, lifetime);
+        RegistryEndpoints.Map(api, engine);
+
+        app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
+    }
+
+    /// <summary>Every failure becomes a JSON error; only engine faults are 500, and their text is never sent.</summary>
+    static async Task HandleErrorsAsync(HttpContext ctx, RequestDelegate next, ILogger logger)
+    {
+        try
+        {
+            await next(ctx);
+            if (ctx.Response is { HasStarted: false, StatusCode: StatusCodes.Status405MethodNotAllowed })
+                await ctx.ErrorAsync(405, $"method {ctx.Request.Method} not allowed on {ctx.Request.Path}");
+        }
+        catch (EngineException e) when (!ctx.Response.HasStarted)
+        {
+            await ctx.ErrorAsync(Http.StatusOf(e.Kind), e.Message);
+        }
+        catch (BadHttpRequestException e) when (!ctx.Response.HasStarted)
+        {
+            var message = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request body too large" : "bad request";
+            await ctx.ErrorAsync(e.StatusCode, message);
+        }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted)
+        {
+            logger.LogError(e, "Unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
+            await ctx.ErrorAsync(StatusCodes.Status500InternalServerError, "internal error");
+        }
+    }
+
+    /// <summary>Probes and version checks stay anonymous so orchestrators can reach them under auth.</summary>
+    static bool IsGuarded(PathString path) =>
+        path.StartsWithSegments(Prefix) &&
+        !path.StartsWithSegments(Prefix + "/health") && !path.StartsWithSegments(Prefix + "/version");
+}

@@ -1,0 +1,125 @@
+using Assay.Engine.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+
+namespace Assay.Engine.Api;
+
+/// <summary>The worker protocol: workflow tasks (/workflow-tasks/…) and activity tasks (/tasks/…).</summary>
+internal static class TaskEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime)
+    {
+        var store = engine.Store;
+
+        api.MapPost("/workflow-tasks/poll", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var (queue, worker, wait) = PollArgs(b);
+            using var cts = PollCancellation(ctx, lifetime);
+            var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token);
+            await ctx.WriteAsync(200, w =>
+            {
+                if (task is null) { w.WriteNullValue(); return; } // the empty shape the seed client expects
+                w.WriteStartObject();
+                w.WriteString("workflow_id", task.WorkflowId);
+                w.WriteString("run_id", task.RunId);
+                w.WriteString("namespace", task.Namespace);
+                w.WriteString("workflow_type", task.WorkflowType);
+                w.WriteString("task_queue", task.TaskQueue);
+                w.WriteRawOrNull("input", task.Input);
+                w.WriteString("lease_token", task.LeaseToken);
+                w.WriteNumber("lease_expires_at", task.LeaseExpiresAt);
+                w.WriteStartArray("history");
+                foreach (var e in task.History)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("seq", e.Seq);
+                    w.WriteString("event_type", e.EventType);
+                    w.WriteRawOrNull("payload", e.Payload); // parsed here, unlike /events (reference behaviour)
+                    w.WriteNumber("timestamp", e.Timestamp);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        });
+
+        api.MapPost("/workflow-tasks/{id}/commands", async ctx =>
+        {
+            var id = ctx.Route("id");
+            using var b = await JsonBody.ReadAsync(ctx);
+            var worker = b.RequiredString("worker_id");
+            var token = b.String("lease_token");
+            IReadOnlyList<WorkflowCommand> commands;
+            try
+            {
+                commands = CommandParser.Parse(b.Element("commands"));
+            }
+            catch (EngineException e) when (e.Kind == ErrorKind.Invalid)
+            {
+                // Nothing of the batch is applied; the task is released and the reason recorded in history.
+                await store.RejectWorkflowTaskAsync(id, worker, token, e.Message);
+                throw;
+            }
+            await store.SubmitCommandsAsync(id, worker, token, commands);
+            await ctx.EmptyAsync();
+        });
+
+        api.MapPost("/workflow-tasks/{id}/heartbeat", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var expires = await store.ExtendLeaseAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.String("lease_token"),
+                engine.Timings.DispatchTimeout.TotalSeconds);
+            await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNumber("lease_expires_at", expires); w.WriteEndObject(); });
+        });
+
+        api.MapPost("/tasks/poll", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var (queue, worker, wait) = PollArgs(b);
+            using var cts = PollCancellation(ctx, lifetime);
+            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token);
+            if (activity is null)
+                await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNull("task"); w.WriteEndObject(); });
+            else
+                await ctx.JsonAsync(200, activity, EngineJsonContext.Default.ActivityRecord);
+        });
+
+        api.MapPost("/tasks/{id}/complete", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            await store.CompleteActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("result"));
+            await ctx.EmptyAsync();
+        });
+
+        api.MapPost("/tasks/{id}/fail", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var failure = new ActivityFailure(b.RequiredString("error"), b.Bool("non_retryable") ?? false, b.String("error_type"));
+            await store.FailActivityAsync(ctx.RouteId("id"), AttemptOf(b), failure);
+            await ctx.EmptyAsync();
+        });
+
+        api.MapPost("/tasks/{id}/heartbeat", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var cancel = await store.HeartbeatActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("details"));
+            await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteBoolean("cancel_requested", cancel); w.WriteEndObject(); });
+        });
+    }
+
+    static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b)
+    {
+        var wait = b.Double("wait_secs") ?? 0;
+        if (wait < 0) throw EngineException.Invalid("'wait_secs' must not be negative");
+        return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(Math.Min(wait, 30)));
+    }
+
+    /// <summary>A waiting poll ends when its client disconnects or the engine shuts down (answered empty).</summary>
+    static CancellationTokenSource PollCancellation(HttpContext ctx, IHostApplicationLifetime lifetime) =>
+        CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, lifetime.ApplicationStopping);
+
+    static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"));
+}

@@ -1,0 +1,158 @@
+using System.Text.Json.Serialization;
+
+namespace Assay.Engine.Core;
+
+// Wire records (engine.md §3.2). Columns that hold JSON are kept as JSON *text* and serialised as
+// strings, exactly like the reference, so existing clients decode them the same way.
+
+public sealed class WorkflowRecord
+{
+    public required string Id { get; init; }
+    public required string Namespace { get; init; }
+    public required string RunId { get; init; }
+    public required string WorkflowType { get; init; }
+    public required string TaskQueue { get; init; }
+    public required string Status { get; init; }
+    public string? Input { get; init; }
+    public string? Result { get; init; }
+    public string? Error { get; init; }
+    public string? ParentId { get; init; }
+    public string? ClaimedBy { get; init; }
+    public string? SearchAttributes { get; init; }
+    public double? ArchivedAt { get; init; }
+    public string? ArchiveUri { get; init; }
+    public double CreatedAt { get; init; }
+    public double UpdatedAt { get; init; }
+    public double? CompletedAt { get; init; }
+    /// <summary>Run this one continued (continue-as-new link), if any.</summary>
+    public string? ContinuedFrom { get; init; }
+    /// <summary>Run that continued this one, if any.</summary>
+    public string? ContinuedTo { get; init; }
+}
+
+public sealed class EventRecord
+{
+    public long Id { get; init; }
+    public required string WorkflowId { get; init; }
+    public long Seq { get; init; }
+    public required string EventType { get; init; }
+    public string? Payload { get; init; }
+    public double Timestamp { get; init; }
+}
+
+public sealed class ActivityRecord
+{
+    public long Id { get; init; }
+    public required string WorkflowId { get; init; }
+    public long Seq { get; init; }
+    public required string Name { get; init; }
+    public required string TaskQueue { get; init; }
+    public string? Input { get; init; }
+    public required string Status { get; init; }
+    public string? Result { get; init; }
+    public string? Error { get; init; }
+    public long Attempt { get; init; }
+    public long MaxAttempts { get; init; }
+    public double InitialIntervalSecs { get; init; }
+    public double BackoffCoefficient { get; init; }
+    public double? MaxIntervalSecs { get; init; }
+    public double StartToCloseSecs { get; init; }
+    public double? HeartbeatTimeoutSecs { get; init; }
+    public string? ClaimedBy { get; init; }
+    public double ScheduledAt { get; init; }
+    public double? StartedAt { get; init; }
+    public double? CompletedAt { get; init; }
+    public double? LastHeartbeat { get; init; }
+}
+
+public sealed class WorkerRecord
+{
+    public required string Id { get; init; }
+    public required string Namespace { get; init; }
+    public required string Identity { get; init; }
+    public required string TaskQueue { get; init; }
+    public string? Workflows { get; init; }
+    public string? Activities { get; init; }
+    public long MaxConcurrentWorkflows { get; init; }
+    public long MaxConcurrentActivities { get; init; }
+    public long ActiveTasks { get; init; }
+    public double LastHeartbeat { get; init; }
+    public double RegisteredAt { get; init; }
+}
+
+public sealed record ScheduleRecord
+{
+    public required string Name { get; init; }
+    public required string Namespace { get; init; }
+    public required string WorkflowType { get; init; }
+    public required string CronExpr { get; init; }
+    public required string Timezone { get; init; }
+    public string? Input { get; init; }
+    public required string TaskQueue { get; init; }
+    public required string OverlapPolicy { get; init; }
+    public bool Paused { get; init; }
+    public double? LastRunAt { get; init; }
+    public double? NextRunAt { get; init; }
+    public string? LastWorkflowId { get; init; }
+    public double CreatedAt { get; init; }
+}
+
+public sealed class NamespaceRecord
+{
+    public required string Name { get; init; }
+    public double CreatedAt { get; init; }
+}
+
+public sealed class NamespaceStats
+{
+    public required string Namespace { get; init; }
+    public long TotalWorkflows { get; init; }
+    public long Running { get; init; }
+    public long Pending { get; init; }
+    public long Completed { get; init; }
+    public long Failed { get; init; }
+    public long Cancelled { get; init; }
+    public long Schedules { get; init; }
+    public long Workers { get; init; }
+}
+
+public sealed class QueueStats
+{
+    public required string Queue { get; init; }
+    public long PendingActivities { get; init; }
+    public long RunningActivities { get; init; }
+    public long Workers { get; init; }
+    /// <summary>Workflows on this queue waiting for a worker to take their workflow task.</summary>
+    public long PendingWorkflowTasks { get; init; }
+}
+
+public sealed class SnapshotRecord
+{
+    public string? StateJson { get; init; }
+    public long EventSeq { get; init; }
+    public double CreatedAt { get; init; }
+}
+
+/// <summary>Response of start / continue-as-new.</summary>
+public sealed class StartResult
+{
+    public required string WorkflowId { get; init; }
+    public required string RunId { get; init; }
+    public required string Status { get; init; }
+    /// <summary>True when an idempotent start found the identical workflow already there.</summary>
+    [JsonIgnore] public bool Existing { get; init; }
+}
+
+/// <summary>A claimed workflow task; history payloads stay JSON text and are embedded parsed on the wire.</summary>
+public sealed class WorkflowTask
+{
+    public required string WorkflowId { get; init; }
+    public required string RunId { get; init; }
+    public required string Namespace { get; init; }
+    public required string WorkflowType { get; init; }
+    public required string TaskQueue { get; init; }
+    public string? Input { get; init; }
+    public required string LeaseToken { get; init; }
+    public double LeaseExpiresAt { get; init; }
+    public required IReadOnlyList<EventRecord> History { get; init; }
+}

@@ -1,0 +1,65 @@
+namespace Assay.Engine.Core;
+
+// Validated inputs handed from the API layer to the store. JSON-valued fields are JSON text.
+
+public sealed record StartWorkflowRequest(
+    string WorkflowId,
+    string WorkflowType,
+    string Namespace,
+    string TaskQueue,
+    string? Input,
+    string? SearchAttributes,
+    bool IdempotentReuse);
+
+/// <summary>Options of one activity; defaults follow the reference (engine.md §6.3).</summary>
+public sealed record ActivitySpec(
+    long Seq,
+    string Name,
+    string TaskQueue,
+    string? Input,
+    long MaxAttempts = 3,
+    double InitialIntervalSecs = 1.0,
+    double BackoffCoefficient = 2.0,
+    double? MaxIntervalSecs = null,
+    double StartToCloseSecs = 300,
+    double? HeartbeatTimeoutSecs = null,
+    IReadOnlyList<string>? NonRetryableErrorTypes = null);
+
+public sealed record WorkflowFilter(
+    string Namespace,
+    string? Status,
+    string? Type,
+    IReadOnlyList<KeyValuePair<string, string>> SearchAttributes, // key -> JSON text of the expected value
+    int Limit,
+    int Offset);
+
+/// <summary>Who claims to own an activity attempt; unset fields are not checked (the seed client sends none).</summary>
+public sealed record AttemptCheck(string? WorkerId, long? Attempt);
+
+public sealed record ActivityFailure(string Error, bool NonRetryable, string? ErrorType, string? TimeoutType = null);
+
+public sealed record WorkerRegistration(
+    string Identity,
+    string Queue,
+    string Namespace,
+    string? Workflows,
+    string? Activities,
+    long MaxConcurrentWorkflows,
+    long MaxConcurrentActivities);
+
+public sealed record ScheduleCreate(
+    string Name,
+    string Namespace,
+    string WorkflowType,
+    string CronExpr,
+    string Timezone,
+    string? Input,
+    string TaskQueue,
+    string OverlapPolicy);
+
+public sealed record SchedulePatch(
+    string? CronExpr,
+    string? Timezone,
+    string? Input,
+    string? TaskQueue,
+    string? OverlapPolicy);

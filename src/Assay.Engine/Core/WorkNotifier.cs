@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Assay.Engine.Store;
+
+namespace Assay.Engine.Core;
+
+/// <summary>
+/// In-process wake-ups for long-polls and background loops. A waiter takes the current
+/// <see cref="Pulse"/> task *before* it looks for work, so a wake-up that lands between "found
+/// nothing" and "start waiting" is never lost.
+/// </summary>
+public sealed class WorkNotifier : IWorkListener, IDisposable
+{
+    readonly ConcurrentDictionary<string, Pulse> _workflowQueues = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, Pulse> _activityQueues = new(StringComparer.Ordinal);
+    readonly CancellationTokenSource _disposed = new();
+
+    public Pulse Timers { get; } = new();
+    public Pulse Deadlines { get; } = new();
+
+    public Pulse WorkflowQueue(string queue) => _workflowQueues.GetOrAdd(queue, _ => new Pulse());
+    public Pulse ActivityQueue(string queue) => _activityQueues.GetOrAdd(queue, _ => new Pulse());
+
+    public void WorkflowTaskReady(string queue) => WorkflowQueue(queue).Fire();
+
+    public void ActivityReady(string queue, double dueAt)
+    {
+        var delay = dueAt - Clock.Now();
+        if (delay <= 0.001) { ActivityQueue(queue).Fire(); return; }
+        // A retry with backoff: wake its queue's pollers when it becomes due.
+        _ = FireLaterAsync(ActivityQueue(queue), delay);
+    }
+
+    // A loop sleeping until some due time only needs waking for something due earlier.
+    public void TimerScheduled(double fireAt) => Timers.FireIfBefore(fireAt);
+    public void ActivityDeadline(double at) => Deadlines.FireIfBefore(at);
+
+    async Task FireLaterAsync(Pulse pulse, double delaySecs)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(delaySecs, 86_400)), _disposed.Token);
+            pulse.Fire();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _disposed.Dispose();
+    }
+}
+
+/// <summary>A reusable edge-triggered signal: <see cref="Next"/> completes at the next <see cref="Fire"/>.</summary>
+public sealed class Pulse
+{
+    TaskCompletionSource _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    double _sleepsUntil = double.MaxValue;
+
+    public Task Next => Volatile.Read(ref _tcs).Task;
+
+    /// <summary>Set by a loop before it sleeps: the time it will wake by itself.</summary>
+    public double SleepsUntil
+    {
+        get => Volatile.Read(ref _sleepsUntil);
+        set => Volatile.Write(ref _sleepsUntil, value);
+    }
+
+    public void FireIfBefore(double at)
+    {
+        if (at < SleepsUntil) Fire();
+    }
+
+    public void Fire() =>
+        Interlocked.Exchange(ref _tcs, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Waits for <paramref name="next"/> (taken earlier from <see cref="Next"/>) or the timeout; false on timeout.</summary>
+    public static async Task<bool> WaitAsync(Task next, TimeSpan timeout, CancellationToken ct)
+    {
+        if (timeout <= TimeSpan.Zero) return next.IsCompleted;
+        try
+        {
+            await next.WaitAsync(timeout, ct);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using Assay.Engine.Store;
+using Microsoft.Extensions.Logging;
+
+namespace Assay.Engine.Core;
+
+/// <summary>Timing knobs of the engine semantics.</summary>
+public sealed record EngineTimings
+{
+    /// <summary>Workflow-task lease; a worker that neither submits nor extends within it loses the task.</summary>
+    public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Longest server-side wait a poll may ask for.</summary>
+    public TimeSpan MaxPollWait { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Workers silent for longer are removed from the registry.</summary>
+    public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(90);
+    /// <summary>Safety re-check of waiting polls and loops, in case a wake-up from another instance was missed.</summary>
+    public TimeSpan Recheck { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The running engine: the store plus what makes it live — long-polls woken by in-process
+/// notifications, and the background loops (timers, activity timeouts, lease recovery, worker
+/// health, wake-ups from other instances).
+/// </summary>
+public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, ILogger logger) : IAsyncDisposable
+{
+    public IWorkflowStore Store { get; } = store;
+    public EngineTimings Timings { get; } = timings;
+    public WorkNotifier Notifier { get; } = InitNotifier(store);
+
+    static WorkNotifier InitNotifier(IWorkflowStore store)
+    {
+        var n = new WorkNotifier();
+        store.Listener = n;
+        return n;
+    }
+
+    /// <summary>Claims a workflow task, waiting up to <paramref name="wait"/> for one to appear.</summary>
+    public Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct) =>
+        LongPollAsync(Notifier.WorkflowQueue(queue),
+            () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq), wait, ct);
+
+    /// <summary>Claims an activity task, waiting up to <paramref name="wait"/> for one to become due.</summary>
+    public Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct) =>
+        LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId), wait, ct);
+
+    async Task<T?> LongPollAsync<T>(Pulse pulse, Func<Task<T?>> claim, TimeSpan wait, CancellationToken ct) where T : class
+    {
+        if (wait > Timings.MaxPollWait) wait = Timings.MaxPollWait;
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            var next = pulse.Next; // before the claim: a wake-up during the claim is not lost
+            if (ct.IsCancellationRequested) return null; // the caller went away: do not take work nobody will do
+            var got = await claim();
+            if (got is not null) return got;
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) return null;
+            try
+            {
+                await Pulse.WaitAsync(next, left < Timings.Recheck ? left : Timings.Recheck, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>Runs the background loops until <paramref name="ct"/> is cancelled.</summary>
+    public Task RunBackgroundAsync(CancellationToken ct) => Task.WhenAll(
+        DueLoopAsync("timers", Notifier.Timers, Store.FireDueTimersAsync, Store.NextTimerDueAsync, ct),
+        DueLoopAsync("activity timeouts", Notifier.Deadlines, Store.TimeOutActivitiesAsync, Store.NextActivityTimeoutAsync, ct),
+        PeriodicLoopAsync("lease recovery", TimeSpan.FromMilliseconds(250), () => Store.RecoverExpiredLeasesAsync(), ct),
+        PeriodicLoopAsync("worker health", TimeSpan.FromSeconds(5),
+            () => Store.RemoveDeadWorkersAsync(Clock.Now() - Timings.WorkerTimeout.TotalSeconds), ct),
+        ListenLoopAsync(ct));
+
+    /// <summary>Sleeps until the next due item (or a wake-up saying an earlier one was added), then processes due items.</summary>
+    async Task DueLoopAsync(string name, Pulse wake, Func<Task<int>> process, Func<Task<double?>> nextDue, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                wake.SleepsUntil = double.MaxValue; // awake: any wake-up now completes `next`, so nothing is missed
+                var next = wake.Next;
+                var handled = await process();
+                if (handled >= 200) continue; // a backlog: keep going
+                var due = await nextDue();
+                var sleep = due is { } d ? TimeSpan.FromSeconds(Math.Max(0, d - Clock.Now())) : Timings.Recheck;
+                if (sleep > Timings.Recheck) sleep = Timings.Recheck;
+                if (sleep <= TimeSpan.Zero) continue;
+                wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
+                await Pulse.WaitAsync(next, sleep, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Background loop {Loop} failed; retrying", name);
+                await DelayQuietly(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+    }
+
+    async Task PeriodicLoopAsync(string name, TimeSpan period, Func<Task<int>> work, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var n = await work();
+                if (n > 0) logger.LogInformation("{Loop}: {Count} item(s) handled", name, n);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogError(e, "Background loop {Loop} failed; retrying", name);
+            }
+            await DelayQuietly(period, ct);
+        }
+    }
+
+    async Task ListenLoopAsync(CancellationToken ct)
+    {
+        try { await Store.ListenForRemoteWorkAsync(ct); }
+        catch (OperationCanceledException) { }
+    }
+
+    static async Task DelayQuietly(TimeSpan t, CancellationToken ct)
+    {
+        try { await Task.Delay(t, ct); } catch (OperationCanceledException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Notifier.Dispose();
+        await Store.DisposeAsync();
+    }
+}

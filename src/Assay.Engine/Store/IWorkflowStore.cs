@@ -1,0 +1,88 @@
+using Assay.Engine.Core;
+
+namespace Assay.Engine.Store;
+
+/// <summary>
+/// Durable state of the engine. Every method is one atomic unit: an operation that touches
+/// several rows runs in one transaction. Implemented once over ADO.NET
+/// (<see cref="SqlWorkflowStore"/>) with SQLite and PostgreSQL backends.
+/// Caller mistakes surface as <see cref="EngineException"/>.
+/// </summary>
+public interface IWorkflowStore : IAsyncDisposable
+{
+    string BackendName { get; }
+
+    /// <summary>Called with every batch of wake-ups after the transaction that caused them committed
+    /// (on PostgreSQL also for work created by other engine instances).</summary>
+    IWorkListener? Listener { get; set; }
+
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>Runs until cancelled, relaying work created by other engine instances to <see cref="Listener"/>.</summary>
+    Task ListenForRemoteWorkAsync(CancellationToken ct);
+    Task<int> SchemaVersionAsync();
+
+    // Workflows
+    Task<StartResult> StartWorkflowAsync(StartWorkflowRequest request);
+    Task<WorkflowRecord?> GetWorkflowAsync(string id);
+    Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsAsync(WorkflowFilter filter);
+    Task<IReadOnlyList<EventRecord>> GetEventsAsync(string workflowId, long afterSeq = 0);
+    Task<IReadOnlyList<WorkflowRecord>> ListChildrenAsync(string workflowId);
+    Task SignalAsync(string workflowId, string name, string? payload);
+    Task CancelAsync(string workflowId);
+    Task TerminateAsync(string workflowId, string? reason, bool terminateChildren);
+    Task<StartResult> ContinueAsNewAsync(string workflowId, string? input);
+    Task<SnapshotRecord?> GetLatestSnapshotAsync(string workflowId);
+
+    // Workflow tasks
+    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq);
+    Task SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken, IReadOnlyList<WorkflowCommand> commands);
+    Task RejectWorkflowTaskAsync(string workflowId, string workerId, string? leaseToken, string error);
+    Task<double> ExtendLeaseAsync(string workflowId, string workerId, string? leaseToken, double leaseSecs);
+    Task<int> RecoverExpiredLeasesAsync();
+
+    // Activities
+    Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec);
+    Task<ActivityRecord?> GetActivityAsync(long id);
+    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId);
+    Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
+    Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure);
+    Task<bool> HeartbeatActivityAsync(long id, AttemptCheck check, string? details);
+    Task<int> TimeOutActivitiesAsync();
+    Task<double?> NextActivityTimeoutAsync();
+
+    // Timers
+    Task<int> FireDueTimersAsync();
+    Task<double?> NextTimerDueAsync();
+
+    // Workers, namespaces, queues
+    Task<string> RegisterWorkerAsync(WorkerRegistration registration);
+    Task HeartbeatWorkerAsync(string workerId);
+    Task<IReadOnlyList<WorkerRecord>> ListWorkersAsync(string ns);
+    Task<int> RemoveDeadWorkersAsync(double cutoff);
+    Task CreateNamespaceAsync(string name);
+    Task<IReadOnlyList<NamespaceRecord>> ListNamespacesAsync();
+    Task<NamespaceStats> GetNamespaceStatsAsync(string name);
+    Task DeleteNamespaceAsync(string name);
+    Task<IReadOnlyList<QueueStats>> GetQueueStatsAsync(string ns);
+
+    // Schedules (CRUD; firing is the scheduler's job)
+    Task<ScheduleRecord> CreateScheduleAsync(ScheduleCreate create, double? nextRunAt);
+    Task<ScheduleRecord?> GetScheduleAsync(string ns, string name);
+    Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(string ns);
+    Task<ScheduleRecord> UpdateScheduleAsync(string ns, string name, Func<ScheduleRecord, (ScheduleRecord Updated, double? NextRunAt)> change);
+    Task DeleteScheduleAsync(string ns, string name);
+
+    // Single-instance marker and release (SQLite); no-ops where several instances are fine.
+    Task AcquireInstanceAsync(string instanceId);
+    Task ReleaseInstanceAsync(string instanceId);
+}
+
+/// <summary>Receives wake-ups (new workflow tasks, activities, timers, timeouts).</summary>
+public interface IWorkListener
+{
+    void WorkflowTaskReady(string queue);
+    void ActivityReady(string queue, double dueAt);
+    void TimerScheduled(double fireAt);
+    void ActivityDeadline(double at);
+}

@@ -1,0 +1,274 @@
+using System.Text.Json;
+using Assay.Engine.Core;
+
+namespace Assay.Engine.Store;
+
+// Activities (schedule, claim, complete, fail with retry policy, heartbeat, timeouts) and timers.
+internal abstract partial class SqlWorkflowStore
+{
+    public Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec) => WriteAsync(async tx =>
+    {
+        var row = await LoadRequiredAsync(tx, workflowId);
+        if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
+        if (row.CancelRequested) throw EngineException.Conflict($"workflow {workflowId} is being cancelled");
+        var id = await ScheduleActivityCoreAsync(tx, row, spec);
+        return (await tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)))!;
+    });
+
+    /// <summary>Idempotent on (workflow, seq): a second schedule returns the first row untouched.</summary>
+    async Task<long> ScheduleActivityCoreAsync(Tx tx, WfRow row, ActivitySpec s)
+    {
+        var nonRetryable = s.NonRetryableErrorTypes is { Count: > 0 } list
+            ? JsonText.Build(w => { w.WriteStartArray(); foreach (var t in list) w.WriteStringValue(t); w.WriteEndArray(); })
+            : null;
+        var inserted = await tx.ScalarAsync(
+            """
+            INSERT INTO workflow_activities (workflow_id, seq, name, task_queue, input, status, attempt, max_attempts,
+                initial_interval_secs, backoff_coefficient, max_interval_secs, start_to_close_secs, heartbeat_timeout_secs,
+                non_retryable_errors, scheduled_at)
+            VALUES (@wf, @seq, @name, @queue, @input, 'PENDING', 1, @max, @initial, @coef, @maxint, @stc, @hb, @nonretry, @now)
+            ON CONFLICT (workflow_id, seq) DO NOTHING
+            RETURNING id
+            """,
+            ("@wf", row.Id), ("@seq", s.Seq), ("@name", s.Name), ("@queue", s.TaskQueue), ("@input", s.Input),
+            ("@max", s.MaxAttempts), ("@initial", s.InitialIntervalSecs), ("@coef", s.BackoffCoefficient),
+            ("@maxint", s.MaxIntervalSecs), ("@stc", s.StartToCloseSecs), ("@hb", s.HeartbeatTimeoutSecs),
+            ("@nonretry", nonRetryable), ("@now", tx.Now));
+        if (inserted is null)
+            return Convert.ToInt64(await tx.ScalarAsync("SELECT id FROM workflow_activities WHERE workflow_id = @wf AND seq = @seq",
+                ("@wf", row.Id), ("@seq", s.Seq)));
+
+        var id = Convert.ToInt64(inserted);
+        await AppendEventAsync(tx, row, EventType.ActivityScheduled, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("activity_id", id);
+            w.WriteNumber("activity_seq", s.Seq);
+            w.WriteString("name", s.Name);
+            w.WriteString("task_queue", s.TaskQueue);
+            // The reference embeds the input as a JSON *string* here; kept for compatibility.
+            if (s.Input is null) w.WriteNull("input"); else w.WriteString("input", s.Input);
+            w.WriteEndObject();
+        }));
+        if (row.Status == WorkflowStatus.Pending) SetStatus(row, WorkflowStatus.Running);
+        tx.Wakes.Add(new Wake(WakeKind.Activity, s.TaskQueue, tx.Now));
+        return id;
+    }
+
+    public Task<ActivityRecord?> GetActivityAsync(long id) => InReadAsync(tx =>
+        tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)));
+
+    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId) => WriteAsync(async tx =>
+    {
+        // Due-time filter: a retry waits out its backoff. The deadline is the earlier of start-to-close
+        // and the first heartbeat deadline, so one indexed column drives every timeout.
+        var claimed = await tx.QueryAsync(
+            $"""
+            UPDATE workflow_activities SET status = 'RUNNING', claimed_by = @worker, started_at = @now, last_heartbeat = NULL,
+                timeout_at = @now + (CASE WHEN heartbeat_timeout_secs IS NOT NULL AND heartbeat_timeout_secs < start_to_close_secs
+                                          THEN heartbeat_timeout_secs ELSE start_to_close_secs END)
+            WHERE id = (SELECT id FROM workflow_activities
+                        WHERE task_queue = @queue AND status = 'PENDING' AND scheduled_at <= @now
+                        ORDER BY scheduled_at, id LIMIT 1{D.SkipLocked})
+              AND status = 'PENDING'
+            RETURNING {ActivityColumns}, timeout_at
+            """,
+            x => (Record: ReadActivity(x), TimeoutAt: x.Dbl(21)),
+            ("@worker", workerId), ("@now", tx.Now), ("@queue", queue));
+        if (claimed.Count == 0) return null;
+        tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
+        return claimed[0].Record;
+    });
+
+    /// <summary>The activity row fields the outcome paths need, read inside the transaction.</summary>
+    sealed record ActivityState(long Id, string WorkflowId, long Seq, string Name, string TaskQueue, string Status,
+        string? ClaimedBy, long Attempt, long MaxAttempts, double InitialInterval, double Coefficient, double? MaxInterval,
+        string? NonRetryable, double? StartedAt, double StartToClose, double? HeartbeatTimeout, double? TimeoutAt);
+
+    async Task<(WfRow Row, ActivityState Act)> LoadActivityAsync(Tx tx, long id)
+    {
+        // Lock order everywhere: workflow row first, then its activity rows.
+        var workflowId = await tx.ScalarAsync("SELECT workflow_id FROM workflow_activities WHERE id = @id", ("@id", id)) as string
+            ?? throw EngineException.NotFound($"activity {id}");
+        var row = await LoadRequiredAsync(tx, workflowId);
+        var act = await tx.QuerySingleAsync(
+            """
+            SELECT id, workflow_id, seq, name, task_queue, status, claimed_by, attempt, max_attempts, initial_interval_secs,
+                backoff_coefficient, max_interval_secs, non_retryable_errors, started_at, start_to_close_secs,
+                heartbeat_timeout_secs, timeout_at
+            FROM workflow_activities WHERE id = @id
+            """,
+            x => new ActivityState(x.Long(0), x.Str(1), x.Long(2), x.Str(3), x.Str(4), x.Str(5), x.StrN(6), x.Long(7), x.Long(8),
+                x.Dbl(9), x.Dbl(10), x.DblN(11), x.StrN(12), x.DblN(13), x.Dbl(14), x.DblN(15), x.DblN(16)),
+            ("@id", id));
+        return (row, act!);
+    }
+
+    /// <summary>Only the worker running the current attempt may report its outcome.</summary>
+    static void RequireRunningAttempt(ActivityState a, AttemptCheck check)
+    {
+        if (a.Status != ActivityStatus.Running)
+            throw EngineException.Conflict($"activity {a.Id} is {a.Status}, not RUNNING");
+        if (check.WorkerId is not null && check.WorkerId != a.ClaimedBy)
+            throw EngineException.Conflict($"activity {a.Id} is claimed by another worker");
+        if (check.Attempt is not null && check.Attempt != a.Attempt)
+            throw EngineException.Conflict($"activity {a.Id} is on attempt {a.Attempt}, not {check.Attempt}");
+    }
+
+    public Task CompleteActivityAsync(long id, AttemptCheck check, string? result) => WriteAsync(async tx =>
+    {
+        var (row, act) = await LoadActivityAsync(tx, id);
+        RequireRunningAttempt(act, check);
+        await tx.ExecAsync(
+            "UPDATE workflow_activities SET status = 'COMPLETED', result = @result, completed_at = @now, timeout_at = NULL WHERE id = @id",
+            ("@result", result), ("@now", tx.Now), ("@id", id));
+        await AppendEventAsync(tx, row, EventType.ActivityCompleted, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("activity_id", act.Id);
+            w.WriteNumber("activity_seq", act.Seq);
+            w.WriteString("name", act.Name);
+            w.WriteRawOrNull("result", result);
+            w.WriteNull("error");
+            w.WriteEndObject();
+        }));
+        MarkDispatchable(tx, row);
+    });
+
+    public Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure) => WriteAsync(async tx =>
+    {
+        var (row, act) = await LoadActivityAsync(tx, id);
+        RequireRunningAttempt(act, check);
+        await FailAttemptAsync(tx, row, act, failure);
+    });
+
+    /// <summary>
+    /// The one retry path, shared by worker-reported failures and timeouts: re-queue with backoff
+    /// while attempts remain and the error is retryable; otherwise FAILED + ActivityFailed, and the
+    /// workflow replays to decide.
+    /// </summary>
+    async Task FailAttemptAsync(Tx tx, WfRow row, ActivityState act, ActivityFailure failure)
+    {
+        if (!failure.NonRetryable && !IsNonRetryableType(act, failure.ErrorType) && act.Attempt < act.MaxAttempts)
+        {
+            var delay = act.InitialInterval * Math.Pow(act.Coefficient, act.Attempt - 1);
+            if (act.MaxInterval is { } cap) delay = Math.Min(delay, cap);
+            var due = tx.Now + Math.Max(0, delay);
+            await tx.ExecAsync(
+                """
+                UPDATE workflow_activities SET status = 'PENDING', attempt = attempt + 1, scheduled_at = @due, error = @error,
+                    claimed_by = NULL, started_at = NULL, last_heartbeat = NULL, timeout_at = NULL
+                WHERE id = @id
+                """, ("@due", due), ("@error", failure.Error), ("@id", act.Id));
+            tx.Wakes.Add(new Wake(WakeKind.Activity, act.TaskQueue, due));
+            return;
+        }
+        await tx.ExecAsync(
+            "UPDATE workflow_activities SET status = 'FAILED', error = @error, completed_at = @now, timeout_at = NULL WHERE id = @id",
+            ("@error", failure.Error), ("@now", tx.Now), ("@id", act.Id));
+        if (row.IsTerminal) return;
+        await AppendEventAsync(tx, row, EventType.ActivityFailed, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("activity_id", act.Id);
+            w.WriteNumber("activity_seq", act.Seq);
+            w.WriteString("name", act.Name);
+            w.WriteString("error", failure.Error);
+            w.WriteNumber("final_attempt", act.Attempt);
+            if (failure.TimeoutType is not null) w.WriteString("timeout_type", failure.TimeoutType);
+            if (failure.NonRetryable) w.WriteBoolean("non_retryable", true);
+            w.WriteEndObject();
+        }));
+        MarkDispatchable(tx, row);
+    }
+
+    static bool IsNonRetryableType(ActivityState act, string? errorType)
+    {
+        if (errorType is null || act.NonRetryable is null) return false;
+        using var doc = JsonDocument.Parse(act.NonRetryable);
+        foreach (var t in doc.RootElement.EnumerateArray())
+            if (t.GetString() == errorType) return true;
+        return false;
+    }
+
+    public Task<bool> HeartbeatActivityAsync(long id, AttemptCheck check, string? details) => WriteAsync(async tx =>
+    {
+        var (row, act) = await LoadActivityAsync(tx, id);
+        if (act.Status == ActivityStatus.Cancelled) return true; // tell the worker to stop
+        RequireRunningAttempt(act, check);
+        var timeoutAt = act.TimeoutAt;
+        if (act.HeartbeatTimeout is { } hb)
+            timeoutAt = Math.Min((act.StartedAt ?? tx.Now) + act.StartToClose, tx.Now + hb);
+        await tx.ExecAsync(
+            "UPDATE workflow_activities SET last_heartbeat = @now, heartbeat_details = @details, timeout_at = @timeout WHERE id = @id",
+            ("@now", tx.Now), ("@details", details), ("@timeout", timeoutAt), ("@id", id));
+        return row.CancelRequested || row.IsTerminal;
+    });
+
+    public Task<int> TimeOutActivitiesAsync() => ProcessDueAsync(
+        "SELECT id FROM workflow_activities WHERE status = 'RUNNING' AND timeout_at <= @now ORDER BY timeout_at LIMIT 200",
+        async (tx, id) =>
+        {
+            var (row, act) = await LoadActivityAsync(tx, id);
+            if (act.Status != ActivityStatus.Running || act.TimeoutAt is not { } at || at > tx.Now) return false;
+            var type = (act.StartedAt ?? 0) + act.StartToClose <= tx.Now ? "start_to_close" : "heartbeat";
+            Log.LogActivityTimeout(act.Id, act.Name, type, act.Attempt);
+            await FailAttemptAsync(tx, row, act, new ActivityFailure($"activity timed out ({type})", false, null, type));
+            return true;
+        });
+
+    public Task<double?> NextActivityTimeoutAsync() => InReadAsync(async tx =>
+        await tx.ScalarAsync("SELECT MIN(timeout_at) FROM workflow_activities WHERE status = 'RUNNING'") is { } v ? Convert.ToDouble(v) : (double?)null);
+
+    public Task<int> FireDueTimersAsync() => ProcessDueAsync(
+        "SELECT id FROM workflow_timers WHERE fired = 0 AND fire_at <= @now ORDER BY fire_at LIMIT 200",
+        async (tx, id) =>
+        {
+            var workflowId = await tx.ScalarAsync("SELECT workflow_id FROM workflow_timers WHERE id = @id", ("@id", id)) as string;
+            if (workflowId is null || await LoadAsync(tx, workflowId) is not { } row) return false;
+            // Flag and event in one transaction: a crash cannot fire a timer without waking its workflow.
+            var fired = await tx.QuerySingleAsync(
+                "UPDATE workflow_timers SET fired = 1 WHERE id = @id AND fired = 0 RETURNING seq, fire_at",
+                x => new { Seq = x.Long(0), FireAt = x.Dbl(1) }, ("@id", id));
+            if (fired is null || row.IsTerminal) return false;
+            await AppendEventAsync(tx, row, EventType.TimerFired, JsonText.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("timer_seq", fired.Seq);
+                w.WriteNumber("fire_at", fired.FireAt);
+                w.WriteEndObject();
+            }));
+            MarkDispatchable(tx, row);
+            return true;
+        });
+
+    public Task<double?> NextTimerDueAsync() => InReadAsync(async tx =>
+        await tx.ScalarAsync("SELECT MIN(fire_at) FROM workflow_timers WHERE fired = 0") is { } v ? Convert.ToDouble(v) : (double?)null);
+
+    /// <summary>Finds due rows, then handles each in its own transaction (so one bad row cannot block the rest,
+    /// and lock order stays workflow-first).</summary>
+    async Task<int> ProcessDueAsync(string findSql, Func<Tx, long, Task<bool>> handle)
+    {
+        var ids = await InReadAsync(tx => tx.QueryAsync(findSql, x => x.Long(0), ("@now", tx.Now)));
+        var done = 0;
+        foreach (var id in ids)
+        {
+            try
+            {
+                if (await WriteAsync(tx => handle(tx, id))) done++;
+            }
+            catch (EngineException)
+            {
+                // Raced with a worker or an operator (row gone or finished meanwhile): nothing to do.
+            }
+        }
+        return done;
+    }
+}
+
+internal static partial class StoreLog
+{
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "Activity {ActivityId} ({Name}) timed out ({TimeoutType}) on attempt {Attempt}")]
+    public static partial void LogActivityTimeout(this Microsoft.Extensions.Logging.ILogger logger, long activityId, string name, string timeoutType, long attempt);
+}

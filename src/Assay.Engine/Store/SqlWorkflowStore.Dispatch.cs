@@ -1,0 +1,246 @@
+using Assay.Engine.Core;
+
+namespace Assay.Engine.Store;
+
+// Workflow tasks: the lease a worker takes to replay a workflow, and the command batch it returns.
+internal abstract partial class SqlWorkflowStore
+{
+    public Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq) => WriteAsync(async tx =>
+    {
+        var token = NewToken();
+        var expires = tx.Now + leaseSecs;
+        // FIFO by the time the workflow became dispatchable; SKIP LOCKED lets concurrent claimers pass each other.
+        var claimed = await tx.QuerySingleAsync(
+            $"""
+            UPDATE workflows SET lease_owner = @worker, lease_token = @token, lease_expires_at = @expires,
+                needs_dispatch = 0, dispatch_ready_at = NULL, updated_at = @now,
+                status = CASE WHEN status = 'PENDING' THEN 'RUNNING' ELSE status END
+            WHERE id = (SELECT id FROM workflows
+                        WHERE task_queue = @queue AND needs_dispatch = 1 AND lease_owner IS NULL
+                          AND status IN ('PENDING', 'RUNNING')
+                        ORDER BY dispatch_ready_at LIMIT 1{D.SkipLocked})
+              AND lease_owner IS NULL
+            RETURNING id, run_id, namespace, workflow_type, task_queue, input
+            """,
+            x => new { Id = x.Str(0), RunId = x.Str(1), Ns = x.Str(2), Type = x.Str(3), Queue = x.Str(4), Input = x.StrN(5) },
+            ("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue));
+        if (claimed is null) return null;
+        var history = await tx.QueryAsync($"SELECT {EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
+            ReadEvent, ("@id", claimed.Id), ("@after", afterSeq));
+        return new WorkflowTask
+        {
+            WorkflowId = claimed.Id, RunId = claimed.RunId, Namespace = claimed.Ns, WorkflowType = claimed.Type,
+            TaskQueue = claimed.Queue, Input = claimed.Input, LeaseToken = token, LeaseExpiresAt = expires, History = history,
+        };
+    });
+
+    /// <summary>The caller must hold the current lease: same worker, and the same token when it sends one.</summary>
+    static void RequireLease(WfRow row, string workerId, string? leaseToken)
+    {
+        if (row.LeaseOwner is null || row.LeaseOwner != workerId || (leaseToken is not null && leaseToken != row.LeaseToken))
+            throw EngineException.Conflict($"workflow task lease for {row.Id} is not held by {workerId} (expired, released or taken over)");
+    }
+
+    public Task SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken, IReadOnlyList<WorkflowCommand> commands) => WriteAsync(async tx =>
+    {
+        var row = await LoadRequiredAsync(tx, workflowId);
+        if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
+        RequireLease(row, workerId, leaseToken);
+
+        var batch = new BatchState();
+        foreach (var command in commands)
+            await ApplyCommandAsync(tx, row, command, batch);
+
+        if (row.IsTerminal) return; // finishing released the lease already
+        row.ClearLease();
+        // An upsert-only batch (an SDK that does not wait on anything after it) replays at once.
+        if (batch.Redispatch || (batch.SearchAttributesChanged && batch.OnlyBookkeeping)) MarkDispatchable(tx, row);
+        else if (row.NeedsDispatch) tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, row.TaskQueue)); // events arrived during the lease
+    });
+
+    sealed class BatchState
+    {
+        public bool Redispatch;
+        public bool SearchAttributesChanged;
+        public bool OnlyBookkeeping = true; // only snapshot / upsert commands so far
+    }
+
+    async Task ApplyCommandAsync(Tx tx, WfRow row, WorkflowCommand command, BatchState batch)
+    {
+        if (command is not (RecordSnapshotCommand or UpsertSearchAttributesCommand)) batch.OnlyBookkeeping = false;
+        switch (command)
+        {
+            case ScheduleActivityCommand c:
+                // After a cancel request nothing new may start (the replay that produced this raced the request).
+                if (!row.CancelRequested) await ScheduleActivityCoreAsync(tx, row, c.Spec);
+                break;
+
+            case ScheduleTimerCommand c:
+                if (!row.CancelRequested) await ScheduleTimerAsync(tx, row, c);
+                break;
+
+            case RecordSideEffectCommand c:
+                var recorded = await tx.ExecAsync(
+                    "INSERT INTO workflow_side_effects (workflow_id, seq) VALUES (@id, @seq) ON CONFLICT (workflow_id, seq) DO NOTHING",
+                    ("@id", row.Id), ("@seq", c.Seq));
+                if (recorded == 0) break; // idempotent on seq: the first recorded value wins
+                await AppendEventAsync(tx, row, EventType.SideEffectRecorded, JsonText.Build(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("side_effect_seq", c.Seq);
+                    w.WriteString("name", c.Name);
+                    w.WriteRawOrNull("value", c.Value);
+                    w.WriteEndObject();
+                }));
+                batch.Redispatch = true; // the worker continues with the recorded value
+                break;
+
+            case StartChildWorkflowCommand c:
+                if (!row.CancelRequested) await StartChildAsync(tx, row, c);
+                break;
+
+            case UpsertSearchAttributesCommand c:
+                var merged = JsonText.MergeObjects(row.SearchAttributes, c.Patch);
+                if (row.SearchAttributes is not null && JsonText.SameValue(merged, row.SearchAttributes)) break;
+                row.SearchAttributes = merged;
+                row.Dirty = true;
+                batch.SearchAttributesChanged = true;
+                await AppendEventAsync(tx, row, EventType.SearchAttributesUpserted, JsonText.Build(w =>
+                {
+                    w.WriteStartObject();
+                    w.WritePropertyName("patch");
+                    w.WriteStartObject();
+                    foreach (var (k, v) in c.Patch) { w.WritePropertyName(k); w.WriteRawValue(v, true); }
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }));
+                break;
+
+            case RecordSnapshotCommand c:
+                await tx.ExecAsync(
+                    """
+                    INSERT INTO workflow_snapshots (workflow_id, event_seq, state_json, created_at) VALUES (@id, @seq, @state, @now)
+                    ON CONFLICT (workflow_id, event_seq) DO UPDATE SET state_json = excluded.state_json, created_at = excluded.created_at
+                    """,
+                    ("@id", row.Id), ("@seq", row.NextEventSeq - 1), ("@state", c.State), ("@now", tx.Now));
+                break;
+
+            case WaitForSignalCommand c:
+                await AppendEventAsync(tx, row, EventType.WorkflowAwaitingSignal,
+                    JsonText.Build(w => { w.WriteStartObject(); w.WriteString("signal", c.Name); w.WriteEndObject(); }));
+                break;
+
+            case ContinueAsNewCommand c:
+                await ContinueAsNewCoreAsync(tx, row, c.Input);
+                break;
+
+            case CompleteWorkflowCommand c:
+                await FinishAsync(tx, row, WorkflowStatus.Completed, c.Result, null, EventType.WorkflowCompleted,
+                    c.Result, ParentNotice.Completed);
+                break;
+
+            case FailWorkflowCommand c:
+                await FinishAsync(tx, row, WorkflowStatus.Failed, null, c.Error, EventType.WorkflowFailed,
+                    JsonText.Build(w => { w.WriteStartObject(); w.WriteString("error", c.Error); w.WriteEndObject(); }),
+                    ParentNotice.Failed);
+                break;
+
+            case CancelWorkflowCommand:
+                await FinishAsync(tx, row, WorkflowStatus.Cancelled, null, null, EventType.WorkflowCancelled, null,
+                    ParentNotice.Failed, parentError: "child workflow cancelled", reason: "cancelled");
+                break;
+
+            default:
+                throw EngineException.Invalid($"unsupported command {command.GetType().Name}");
+        }
+    }
+
+    async Task ScheduleTimerAsync(Tx tx, WfRow row, ScheduleTimerCommand c)
+    {
+        var fireAt = tx.Now + c.DurationSecs;
+        var timerId = await tx.ScalarAsync(
+            "INSERT INTO workflow_timers (workflow_id, seq, fire_at, fired) VALUES (@id, @seq, @fire, 0) ON CONFLICT (workflow_id, seq) DO NOTHING RETURNING id",
+            ("@id", row.Id), ("@seq", c.Seq), ("@fire", fireAt));
+        if (timerId is null) return; // already scheduled by an earlier replay
+        await AppendEventAsync(tx, row, EventType.TimerScheduled, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("timer_id", Convert.ToInt64(timerId));
+            w.WriteNumber("timer_seq", c.Seq);
+            w.WriteNumber("fire_at", fireAt);
+            w.WriteNumber("duration_secs", c.DurationSecs);
+            w.WriteEndObject();
+        }));
+        tx.Wakes.Add(new Wake(WakeKind.Timer, "", fireAt));
+    }
+
+    async Task StartChildAsync(Tx tx, WfRow parent, StartChildWorkflowCommand c)
+    {
+        var child = await CreateWorkflowAsync(tx, c.WorkflowId, parent.Namespace, c.WorkflowType, c.TaskQueue, c.Input,
+            searchAttributes: null, parentId: parent.Id, originId: null, continuedFrom: null);
+        if (child is null)
+        {
+            var existingParent = await tx.ScalarAsync("SELECT parent_id FROM workflows WHERE id = @id", ("@id", c.WorkflowId)) as string;
+            if (existingParent == parent.Id) return; // our own child, started by an earlier replay
+            // Someone else's workflow holds the id: fail the start visibly instead of waiting forever.
+            await AppendEventAsync(tx, parent, EventType.ChildWorkflowFailed, JsonText.Build(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("child_workflow_id", c.WorkflowId);
+                w.WriteString("error", $"cannot start child workflow: id {c.WorkflowId} is already in use");
+                w.WriteString("reason", "already_exists");
+                w.WriteEndObject();
+            }));
+            MarkDispatchable(tx, parent);
+            return;
+        }
+        await AppendEventAsync(tx, parent, EventType.ChildWorkflowStarted, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("child_workflow_id", c.WorkflowId);
+            w.WriteString("workflow_type", c.WorkflowType);
+            w.WriteEndObject();
+        }));
+    }
+
+    public Task RejectWorkflowTaskAsync(string workflowId, string workerId, string? leaseToken, string error) => WriteAsync(async tx =>
+    {
+        var row = await LoadRequiredAsync(tx, workflowId);
+        if (row.IsTerminal) return;
+        RequireLease(row, workerId, leaseToken);
+        // Recorded for operators; not re-dispatched (the same replay would fail the same way) until something new happens.
+        await AppendEventAsync(tx, row, EventType.WorkflowTaskFailed, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error", error);
+            w.WriteString("worker_id", workerId);
+            w.WriteEndObject();
+        }));
+        row.ClearLease();
+        if (row.NeedsDispatch) tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, row.TaskQueue));
+    });
+
+    public Task<double> ExtendLeaseAsync(string workflowId, string workerId, string? leaseToken, double leaseSecs) => WriteAsync(async tx =>
+    {
+        var row = await LoadRequiredAsync(tx, workflowId);
+        if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
+        RequireLease(row, workerId, leaseToken);
+        row.LeaseExpiresAt = tx.Now + leaseSecs;
+        row.Dirty = true;
+        return row.LeaseExpiresAt.Value;
+    });
+
+    public Task<int> RecoverExpiredLeasesAsync() => WriteAsync(async tx =>
+    {
+        // The worker holding these leases is gone or too slow: hand the workflow to the next poller.
+        var queues = await tx.QueryAsync(
+            """
+            UPDATE workflows SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, needs_dispatch = 1,
+                dispatch_ready_at = COALESCE(dispatch_ready_at, @now)
+            WHERE lease_owner IS NOT NULL AND lease_expires_at <= @now AND status IN ('PENDING', 'RUNNING')
+            RETURNING task_queue
+            """, x => x.Str(0), ("@now", tx.Now));
+        foreach (var q in queues) tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, q));
+        return queues.Count;
+    });
+}

@@ -1,0 +1,93 @@
+using System.Data.Common;
+
+namespace Assay.Engine.Store;
+
+/// <summary>
+/// One unit of work on one connection (a transaction for writes). Holds the workflow rows the
+/// operation has locked — an identity map, so an operation touching a workflow twice (a parent
+/// notified by a child it is cancelling) sees its own unsaved changes — and the wake-ups to
+/// publish once the transaction has committed.
+/// </summary>
+internal sealed class Tx(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, double now)
+{
+    public DbConnection Connection { get; } = connection;
+    public DbTransaction? Transaction { get; } = transaction;
+    public SqlDialect D { get; } = dialect;
+    public double Now { get; } = now;
+
+    public Dictionary<string, WfRow> Rows { get; } = new(StringComparer.Ordinal);
+    public HashSet<Wake> Wakes { get; } = [];
+
+    public DbCommand Command(string sql, params (string Name, object? Value)[] ps)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.Transaction = Transaction;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in ps) AddParam(cmd, name, value);
+        return cmd;
+    }
+
+    public static void AddParam(DbCommand cmd, string name, object? value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value ?? DBNull.Value;
+        cmd.Parameters.Add(p);
+    }
+
+    public async Task<int> ExecAsync(string sql, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(sql, ps);
+        return await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async Task<object?> ScalarAsync(string sql, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(sql, ps);
+        var v = await cmd.ExecuteScalarAsync();
+        return v is DBNull ? null : v;
+    }
+
+    /// <summary>Runs a query and maps every row.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, params (string, object?)[] ps)
+    {
+        await using var cmd = Command(sql, ps);
+        return await ReadAllAsync(cmd, map);
+    }
+
+    public static async Task<List<T>> ReadAllAsync<T>(DbCommand cmd, Func<DbDataReader, T> map)
+    {
+        var list = new List<T>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync()) list.Add(map(r));
+        return list;
+    }
+
+    public async Task<T?> QuerySingleAsync<T>(string sql, Func<DbDataReader, T> map, params (string, object?)[] ps) where T : class
+    {
+        var rows = await QueryAsync(sql, map, ps);
+        return rows.Count > 0 ? rows[0] : null;
+    }
+}
+
+/// <summary>Something became ready; published to waiting pollers after commit.</summary>
+internal readonly record struct Wake(WakeKind Kind, string Queue, double At = 0);
+
+internal enum WakeKind
+{
+    WorkflowTask,   // Queue = task queue
+    Activity,       // Queue = task queue, At = due time
+    Timer,          // At = fire time
+    ActivityTimeout // At = deadline
+}
+
+/// <summary>Column readers tolerant of each driver's numeric types (SQLite long/double, Postgres bigint/double).</summary>
+internal static class Col
+{
+    public static string Str(this DbDataReader r, int i) => r.GetString(i);
+    public static string? StrN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    public static long Long(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i));
+    public static double Dbl(this DbDataReader r, int i) => Convert.ToDouble(r.GetValue(i));
+    public static double? DblN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
+    public static bool Bool(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i)) != 0;
+}

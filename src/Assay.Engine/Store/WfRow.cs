@@ -1,0 +1,60 @@
+using System.Data.Common;
+
+namespace Assay.Engine.Store;
+
+/// <summary>
+/// The mutable state of one workflow inside a write transaction. Loaded (and locked) once per
+/// transaction, changed in memory, written back once before commit. Keeping the event counter
+/// here is what makes <c>seq</c> allocation O(1) and race-free: the row is locked, and the
+/// UNIQUE(workflow_id, seq) constraint backs it up.
+/// </summary>
+internal sealed class WfRow
+{
+    public const string Columns =
+        "id, namespace, run_id, workflow_type, task_queue, status, parent_id, origin_id, search_attributes, " +
+        "next_event_seq, needs_dispatch, dispatch_ready_at, lease_owner, lease_token, lease_expires_at, " +
+        "cancel_requested, result, error, completed_at, continued_to";
+
+    public required string Id;
+    public required string Namespace;
+    public required string RunId;
+    public required string WorkflowType;
+    public required string TaskQueue;
+    public required string Status;
+    public string? ParentId;
+    public string? OriginId;        // first run of a continue-as-new chain: the id a parent knows
+    public string? SearchAttributes;
+    public long NextEventSeq;
+    public bool NeedsDispatch;
+    public double? DispatchReadyAt;
+    public string? LeaseOwner;
+    public string? LeaseToken;
+    public double? LeaseExpiresAt;
+    public bool CancelRequested;
+    public string? Result;
+    public string? Error;
+    public double? CompletedAt;
+    public string? ContinuedTo;
+    public double UpdatedAt;
+
+    public bool Dirty;
+    public bool IsTerminal => Core.WorkflowStatus.IsTerminal(Status);
+
+    public static WfRow Read(DbDataReader r) => new()
+    {
+        Id = r.Str(0), Namespace = r.Str(1), RunId = r.Str(2), WorkflowType = r.Str(3), TaskQueue = r.Str(4),
+        Status = r.Str(5), ParentId = r.StrN(6), OriginId = r.StrN(7), SearchAttributes = r.StrN(8),
+        NextEventSeq = r.Long(9), NeedsDispatch = r.Bool(10), DispatchReadyAt = r.DblN(11),
+        LeaseOwner = r.StrN(12), LeaseToken = r.StrN(13), LeaseExpiresAt = r.DblN(14),
+        CancelRequested = r.Bool(15), Result = r.StrN(16), Error = r.StrN(17), CompletedAt = r.DblN(18),
+        ContinuedTo = r.StrN(19),
+    };
+
+    public void ClearLease()
+    {
+        LeaseOwner = null;
+        LeaseToken = null;
+        LeaseExpiresAt = null;
+        Dirty = true;
+    }
+}
