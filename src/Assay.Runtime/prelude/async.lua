@@ -11,7 +11,11 @@ Handle.__gc = function(h) if not h._awaited then pcall(release, h.id) end end
 local function new_handle(id)
   local h = setmetatable({ id = id }, Handle)
   -- h.await() (the original's dot form) and h:await() both work.
-  h.await = function() h._awaited = true; return await(id) end
+  h.await = function()
+    if h._awaited then error("async handle already awaited", 2) end
+    h._awaited = true
+    return await(id)
+  end
   h.cancel = function() return cancel(id) end
   return h
 end

@@ -1,0 +1,163 @@
+using Assay.Lua;
+
+namespace Assay.Runtime.Tests;
+
+/// <summary>
+/// The no-longjmp-across-managed-frames rule under stress: builtins failing by the hundred
+/// thousand, inside pcall, coroutines and metamethods, without a crash or a leak.
+/// </summary>
+public class EmbeddingTests
+{
+    [Fact]
+    public void HundredThousandBuiltinErrorsAreCaughtByPcall()
+    {
+        using var h = new LuaHarness();
+        var task = h.Run("""
+            caught = 0
+            for i = 1, 100000 do
+              local ok, err = pcall(sleep, -1)
+              if not ok and err:find("sleep: duration must be", 1, true) then caught = caught + 1 end
+            end
+            """);
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal("100000", h.Eval("caught"));
+    }
+
+    [Fact]
+    public void BuiltinErrorsInsideNestedPcallCoroutinesAndMetamethodsStayLuaErrors()
+    {
+        using var h = new LuaHarness();
+        var task = h.Run("""
+            local results = {}
+            -- nested pcall
+            local ok, err = pcall(function()
+              local ok2, err2 = pcall(function() env.set("") end)
+              results[#results+1] = (not ok2) and err2:find("invalid variable name") ~= nil
+              sleep(-5)
+            end)
+            results[#results+1] = (not ok) and err:find("sleep:") ~= nil
+            -- inside a coroutine, resumed by the user, three levels deep
+            local co = coroutine.create(function()
+              local inner = coroutine.wrap(function() sleep(0/0) end)
+              local ok3, err3 = pcall(inner)
+              coroutine.yield(ok3, err3)
+              sleep(-1)
+            end)
+            local r1, ok3, err3 = coroutine.resume(co)
+            results[#results+1] = r1 and not ok3 and err3:find("sleep:") ~= nil
+            local r2, err4 = coroutine.resume(co)
+            results[#results+1] = (not r2) and err4:find("sleep:") ~= nil
+            -- inside metamethods (non-yieldable contexts)
+            local mt = setmetatable({}, {
+              __index = function(_, k) sleep(-1) end,
+              __add = function() env.set("a=b", "x") end,
+              __tostring = function() sleep(-1) end,
+            })
+            results[#results+1] = not pcall(function() return mt.x end)
+            results[#results+1] = not pcall(function() return mt + 1 end)
+            results[#results+1] = not pcall(tostring, mt)
+            -- in a sort comparator and a gsub callback
+            results[#results+1] = not pcall(table.sort, {3, 2, 1}, function(a, b) sleep(-1) end)
+            results[#results+1] = not pcall(string.gsub, "abc", "%w", function() sleep(-1) end)
+            all_ok = true
+            for i, v in ipairs(results) do if v ~= true then all_ok = "check " .. i .. " failed" end end
+            count = #results
+            """);
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal("true", h.Eval("all_ok"));
+        Assert.Equal("9", h.Eval("count"));
+    }
+
+    [Fact]
+    public void ErrorsDoNotLeakMemory()
+    {
+        using var h = new LuaHarness();
+        const string loop = """
+            for i = 1, 20000 do
+              pcall(sleep, -1)
+              local co = coroutine.wrap(function() sleep(-1) end)
+              pcall(co)
+            end
+            collectgarbage("collect")
+            """;
+        h.Run(loop);
+        long luaAfterFirst = h.Vm.MemoryUsed;
+        GC.Collect();
+        long managedAfterFirst = GC.GetTotalMemory(true);
+        for (int i = 0; i < 3; i++) h.Run(loop);
+        GC.Collect();
+        Assert.InRange(h.Vm.MemoryUsed, 0, luaAfterFirst + 256 * 1024);
+        Assert.InRange(GC.GetTotalMemory(true), 0, managedAfterFirst + 4 * 1024 * 1024);
+    }
+
+    [Fact]
+    public void MemoryCapRaisesALuaErrorThatPcallCanCatch()
+    {
+        using var h = new LuaHarness(memoryLimit: 32L * 1024 * 1024);
+        var task = h.Run("""
+            local ok, err = pcall(function()
+              local t = {}
+              for i = 1, 1e8 do t[i] = ("x"):rep(64) .. i end
+            end)
+            outcome = tostring(ok) .. " " .. tostring(err)
+            collectgarbage("collect")
+            survived = #("still alive")
+            """);
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal("false not enough memory", h.Eval("outcome"));
+        Assert.Equal("11", h.Eval("survived"));
+        Assert.InRange(h.Vm.MemoryUsed, 0, 32L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void InterruptStopsTightLoopsEvenInsidePcallAndNonYieldableContexts()
+    {
+        foreach (var body in new[]
+                 {
+                     "while true do end",
+                     "while true do pcall(function() while true do end end) end",
+                     "table.sort({3, 2, 1, 4}, function(a, b) while true do end end)",
+                     "require_like = string.gsub('aaa', 'a', function() while true do end end)",
+                 })
+        {
+            using var h = new LuaHarness();
+            using var timer = new Timer(_ => h.Vm.Interrupt("deadline exceeded"), null, 200, Timeout.Infinite);
+            var started = DateTime.UtcNow;
+            var task = h.Run(body);
+            Assert.True(h.Vm.IsInterrupted, body);
+            Assert.False(task.Succeeded && task.IsFinished, body);
+            Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.1, 5);
+        }
+    }
+
+    [Fact]
+    public void SyntaxErrorsNameTheChunkAndLine()
+    {
+        using var h = new LuaHarness();
+        var e = Assert.Throws<LuaException>(() => h.Vm.RunMain("local x = \n = 2"u8, "@script.lua"));
+        Assert.StartsWith("script.lua:2:", e.Message);
+    }
+
+    [Fact]
+    public void RuntimeErrorsKeepFileLineAndTraceback()
+    {
+        using var h = new LuaHarness();
+        var task = h.Run("local function f()\n  error('boom')\nend\nf()");
+        Assert.False(task.Succeeded);
+        Assert.StartsWith("test.lua:2: boom", task.ErrorReport);
+        Assert.Contains("stack traceback:", task.ErrorReport);
+        Assert.Contains("test.lua:4: in main chunk", task.ErrorReport);
+    }
+
+    [Fact]
+    public void StandardLibrariesStayWhole()
+    {
+        using var h = new LuaHarness();
+        Assert.Equal("function", h.Eval("type(os.getenv)"));
+        Assert.Equal("function", h.Eval("type(os.exit)"));
+        Assert.Equal("function", h.Eval("type(load)"));
+        Assert.Equal("3", h.Eval("7 // 2"));
+        Assert.Equal("integer", h.Eval("math.type(1)"));
+        Assert.Equal("true", h.Eval("assert(true)"));
+    }
+}
