@@ -1,0 +1,59 @@
+using Npgsql;
+using Assay.Engine.Store;
+
+namespace Assay.Engine.Tests.Infrastructure;
+
+public enum Backend { Sqlite, Postgres }
+
+/// <summary>
+/// Real databases for tests: a fresh SQLite file in a temp directory, or a fresh database on the
+/// PostgreSQL server named by ASSAY_TEST_POSTGRES_URL (scripts/postgres-up.sh prints one).
+/// Without that variable Postgres tests fail with instructions, unless ASSAY_SKIP_POSTGRES=1.
+/// </summary>
+public static class TestDatabases
+{
+    public static string? PostgresServerUrl => Environment.GetEnvironmentVariable("ASSAY_TEST_POSTGRES_URL") is { Length: > 0 } u ? u : null;
+
+    public static bool SkipPostgres => Environment.GetEnvironmentVariable("ASSAY_SKIP_POSTGRES") == "1";
+
+    public const string MissingPostgresMessage =
+        "ASSAY_TEST_POSTGRES_URL is not set. Start a server with `export ASSAY_TEST_POSTGRES_URL=$(scripts/postgres-up.sh | tail -1)` " +
+        "or set ASSAY_SKIP_POSTGRES=1 to skip the PostgreSQL variants.";
+
+    /// <summary>Skips (ASSAY_SKIP_POSTGRES=1) or fails when there is no Postgres server to test against.</summary>
+    public static void RequirePostgres()
+    {
+        if (PostgresServerUrl is not null) return;
+        Skip.If(SkipPostgres, "PostgreSQL tests skipped (ASSAY_SKIP_POSTGRES=1)");
+        throw new InvalidOperationException(MissingPostgresMessage);
+    }
+
+    public static string NewSqliteFile()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "assay-engine-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, "engine.db");
+    }
+
+    /// <summary>Creates an empty database on the test server and returns its URL.</summary>
+    public static async Task<string> NewPostgresDatabaseAsync()
+    {
+        RequirePostgres();
+        var serverUrl = PostgresServerUrl!;
+        var name = "assay_t_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var conn = new NpgsqlConnection(BackendUrl.ToNpgsqlConnectionString(serverUrl)))
+        {
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var uri = new UriBuilder(serverUrl) { Path = "/" + name };
+        return uri.Uri.ToString();
+    }
+
+    public static async Task<string> NewBackendAsync(Backend backend) => backend switch
+    {
+        Backend.Sqlite => NewSqliteFile(),
+        _ => await NewPostgresDatabaseAsync(),
+    };
+}
