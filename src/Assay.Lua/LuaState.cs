@@ -14,6 +14,9 @@ public readonly unsafe struct LuaState(IntPtr handle)
 {
     public IntPtr Handle { get; } = handle;
 
+    /// <summary>The registry pseudo-index (for raw access to registry fields).</summary>
+    public const int RegistryIndex = LUA_REGISTRYINDEX;
+
     public int Top => lua_gettop(Handle);
     public void SetTop(int idx) => lua_settop(Handle, idx);
     public void Pop(int n) => lua_settop(Handle, -n - 1);

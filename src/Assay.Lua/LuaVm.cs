@@ -218,6 +218,13 @@ public sealed unsafe class LuaVm : IDisposable
 
     public void FlushOutput() => assay_flush();
 
+    /// <summary>Sets (or with null removes) a variable in both the .NET and the C environment.</summary>
+    public static void SetEnvironmentVariable(string name, string? value)
+    {
+        Environment.SetEnvironmentVariable(name, value);
+        assay_setenv(name, value);
+    }
+
     void LoadBootstrap()
     {
         var L = Main;

@@ -65,6 +65,8 @@ public static class TestCommand
             RedirectStandardError = true,
         };
         psi.ArgumentList.Add(file);
+        // Tests that drive the CLI itself find the binary under test here.
+        psi.Environment["ASSAY_BIN"] = Environment.ProcessPath ?? "assay";
         var sw = Stopwatch.StartNew();
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -49,6 +49,9 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_flush();
 
+    [LibraryImport(Helper, StringMarshalling = StringMarshalling.Utf8)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial int assay_setenv(string name, string? value);
+
     // ---- Lua ----
     [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void luaL_openlibs(IntPtr L);

@@ -205,3 +205,9 @@ void assay_push_builtin(lua_State *L, int builtin, int raw) {
 
 /* print and io.write go through C stdio; the loop flushes it whenever it goes idle. */
 void assay_flush(void) { fflush(NULL); }
+
+/* .NET keeps its own copy of the environment on Unix; env.set also updates the C one so that
+ * os.getenv, io.popen and os.execute children see the change. */
+int assay_setenv(const char *name, const char *value) {
+  return value ? setenv(name, value, 1) : unsetenv(name);
+}
