@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs what the tests need, builds the
+# NativeAOT binary, starts a throwaway PostgreSQL, then runs the xunit suites (embedding, event
+# loop, engine on SQLite and PostgreSQL) and the Lua test files through the real binary.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+need=()
+[ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
+command -v gcc >/dev/null || need+=(gcc)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}" >&2
+  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== build (NativeAOT)"
+./build.sh
+
+echo "== PostgreSQL"
+ASSAY_TEST_POSTGRES_URL="$(scripts/postgres-up.sh | tail -1)"
+export ASSAY_TEST_POSTGRES_URL
+echo "using $ASSAY_TEST_POSTGRES_URL"
+
+echo "== xunit"
+dotnet test Assay.slnx -nologo -v quiet --logger "console;verbosity=minimal"
+
+echo "== Lua tests (dist/assay test)"
+./dist/assay test tests/lua
