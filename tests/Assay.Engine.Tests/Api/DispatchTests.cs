@@ -1,0 +1,225 @@
+namespace Assay.Engine.Tests.Api;
+
+/// <summary>engine.md §12.3: workflow-task leases and command batches, plus terminate / continue-as-new / queries.</summary>
+public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
+{
+    [SkippableFact]
+    public async Task Poll_returns_parsed_input_history_and_lease()
+    {
+        var (id, queue, task) = await StartAndClaimAsync("Hello", O(("hello", "world")));
+        Assert.Equal("Hello", task["workflow_type"].Str());
+        Assert.Equal("world", task["input"]!["hello"].Str()); // parsed here, unlike the record
+        Assert.Equal("main", task["namespace"].Str());
+        var history = task["history"]!.AsArray();
+        Assert.Equal("WorkflowStarted", history[0]!["event_type"].Str());
+        Assert.Equal("world", history[0]!["payload"]!["hello"].Str());
+        Assert.False(string.IsNullOrEmpty(task["lease_token"].Str()));
+        Assert.Equal("RUNNING", (await DescribeAsync(id))["status"].Str());
+        // Exclusive: a second worker gets the empty shape.
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-other")).Body);
+    }
+
+    [SkippableFact]
+    public async Task Schedule_activity_command_then_no_redispatch()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        (await SubmitAsync(id, "w-test", ScheduleActivity(1, "step", Uid("aq")))).Expect(200);
+        Assert.Contains("ActivityScheduled", await EventTypesAsync(id));
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-test")).Body);
+    }
+
+    [SkippableFact]
+    public async Task Wakeups_during_a_lease_are_not_lost()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        var aq = Uid("aq");
+        var act = (await C.PostAsync($"/workflows/{id}/activities", O(("name", "a"), ("seq", 1), ("task_queue", aq)))).Expect(201).Obj["id"].Long();
+        (await PollActivityAsync(aq, "aw")).Expect(200);
+        (await C.PostAsync($"/tasks/{act}/complete", O(("result", 5)))).Expect(200);
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-other")).Body); // still leased
+        (await SubmitAsync(id, "w-test")).Expect(200); // empty batch releases the lease
+        var again = (await PollWorkflowTaskAsync(queue, "w-other")).Expect(200).Obj;
+        Assert.Contains(again["history"]!.AsArray(), e => e!["event_type"].Str() == "ActivityCompleted");
+    }
+
+    [SkippableFact]
+    public async Task Complete_workflow()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        (await SubmitAsync(id, "w-test", O(("type", "CompleteWorkflow"), ("result", O(("steps", 0)))))).Expect(200);
+        var wf = await DescribeAsync(id);
+        Assert.Equal("COMPLETED", wf["status"].Str());
+        Assert.Equal("{\"steps\":0}", wf["result"].Str());
+        Assert.NotNull(wf["completed_at"]);
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-test")).Body);
+        Assert.Equal("WorkflowCompleted", (await EventTypesAsync(id))[^1]);
+    }
+
+    [SkippableFact]
+    public async Task Expired_lease_is_recovered_and_the_stale_worker_rejected()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var recovered = (await PollWorkflowTaskAsync(queue, "w-b", wait: 8)).Expect(200).Obj;
+        Assert.Equal(id, recovered["workflow_id"].Str());
+        Assert.InRange(sw.Elapsed.TotalSeconds, 1.5, 4); // lease timeout is 2 s in the test fixture
+        Assert.Contains("not held", (await SubmitAsync(id, "w-test", O(("type", "CompleteWorkflow")))).Expect(409).Error);
+        (await SubmitAsync(id, "w-b", O(("type", "CompleteWorkflow")))).Expect(200);
+        Assert.Equal("COMPLETED", (await DescribeAsync(id))["status"].Str());
+    }
+
+    [SkippableFact]
+    public async Task Lease_token_and_extension()
+    {
+        var (id, queue, task) = await StartAndClaimAsync();
+        var token = task["lease_token"].Str();
+        (await C.PostAsync($"/workflow-tasks/{id}/commands", O(("worker_id", "w-test"), ("lease_token", "forged"), ("commands", A())))).Expect(409);
+        // Extending keeps the task past the 2 s lease.
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Delay(1000);
+            var ext = (await C.PostAsync($"/workflow-tasks/{id}/heartbeat", O(("worker_id", "w-test"), ("lease_token", token)))).Expect(200).Obj;
+            Assert.True(ext["lease_expires_at"].Num() > DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        }
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-b")).Body);
+        (await C.PostAsync($"/workflow-tasks/{id}/heartbeat", O(("worker_id", "w-b")))).Expect(409);
+        (await C.PostAsync($"/workflow-tasks/{id}/commands", O(("worker_id", "w-test"), ("lease_token", token),
+            ("commands", A(O(("type", "CompleteWorkflow"))))))).Expect(200);
+    }
+
+    [SkippableFact]
+    public async Task Invalid_batch_leaves_no_trace()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        var aq = Uid("aq");
+        var bad = (await SubmitAsync(id, "w-test", ScheduleActivity(1, "a", aq), O(("type", "Bogus")))).Expect(400);
+        Assert.Contains("command 2", bad.Error);
+        var types = await EventTypesAsync(id);
+        Assert.DoesNotContain("ActivityScheduled", types);
+        Assert.Equal("WorkflowTaskFailed", types[^1]);
+        Assert.Equal("{\"task\":null}", (await PollActivityAsync(aq, "w")).Body);
+        // The lease was released (the next worker can take the workflow as soon as something happens).
+        (await C.PostAsync($"/workflows/{id}/signal/retry", "{}")).Expect(200);
+        var task = (await PollWorkflowTaskAsync(queue, "w-b")).Expect(200).Obj;
+        (await SubmitAsync(id, "w-b", ScheduleActivity(1, "a", aq), O(("type", "ScheduleTimer"), ("duration_secs", 1)))).Expect(400); // timer without seq
+        (await SubmitAsync(id, "w-b", O(("type", "CompleteWorkflow")), ScheduleActivity(1, "a", aq))).Expect(409); // lease gone after the first rejection
+        Assert.NotNull(task);
+    }
+
+    [SkippableFact]
+    public async Task Commands_after_a_terminal_state_change_nothing()
+    {
+        var (id, _, _) = await StartAndClaimAsync();
+        (await C.PostAsync($"/workflows/{id}/terminate", O(("reason", "ops")))).Expect(200);
+        (await SubmitAsync(id, "w-test", O(("type", "CompleteWorkflow"), ("result", 1)))).Expect(409);
+        var wf = await DescribeAsync(id);
+        Assert.Equal("FAILED", wf["status"].Str());
+        Assert.Equal("ops", wf["error"].Str());
+        Assert.Null(wf["result"]);
+    }
+
+    [SkippableFact]
+    public async Task Terminate_cancels_work_and_records_an_event()
+    {
+        var (id, _, _) = await StartAndClaimAsync();
+        var aq = Uid("aq");
+        (await SubmitAsync(id, "w-test", ScheduleActivity(1, "a", aq), ScheduleActivity(2, "b", aq),
+            O(("type", "ScheduleTimer"), ("seq", 1), ("duration_secs", 60)))).Expect(200);
+        var running = (await PollActivityAsync(aq, "aw")).Expect(200).Obj["id"].Long();
+        (await C.PostAsync($"/workflows/{id}/terminate", O(("reason", "stop now")))).Expect(200);
+        Assert.Equal("WorkflowTerminated", (await EventTypesAsync(id))[^1]);
+        Assert.Equal("{\"task\":null}", (await PollActivityAsync(aq, "aw")).Body); // pending one cancelled
+        Assert.True((await C.PostAsync($"/tasks/{running}/heartbeat", "{}")).Expect(200).Obj["cancel_requested"]!.GetValue<bool>());
+        (await C.PostAsync($"/tasks/{running}/complete", O(("result", 1)))).Expect(409);
+        (await C.PostAsync($"/workflows/{id}/terminate", "{}")).Expect(409);
+        (await C.PostAsync($"/workflows/{id}/signal/x", "{}")).Expect(409);
+    }
+
+    [SkippableFact]
+    public async Task Rest_continue_as_new_links_the_runs()
+    {
+        var id = await StartAsync("Counter", O(("n", 0)), searchAttributes: O(("tenant", "a")));
+        var next = (await C.PostAsync($"/workflows/{id}/continue-as-new", O(("input", O(("n", 1)))))).Expect(201).Obj;
+        var newId = next["workflow_id"].Str();
+        Assert.StartsWith(id + "-continued-", newId);
+        Assert.Equal("PENDING", next["status"].Str());
+        var old = await DescribeAsync(id);
+        Assert.Equal("COMPLETED", old["status"].Str());
+        Assert.Equal(newId, old["continued_to"].Str());
+        var ev = (await EventsAsync(id))[^1];
+        Assert.Equal("WorkflowContinuedAsNew", ev["event_type"].Str());
+        Assert.Equal(newId, ev["payload"].Decode()!["new_workflow_id"].Str());
+        var fresh = await DescribeAsync(newId);
+        Assert.Equal(1, fresh["input"].Decode()!["n"].Long());
+        Assert.Equal(id, fresh["continued_from"].Str());
+        Assert.Equal("{\"tenant\":\"a\"}", fresh["search_attributes"].Str());
+        // A finished run cannot be continued (the reference silently rewrote it to COMPLETED).
+        (await C.PostAsync($"/workflows/{id}/continue-as-new", "{}")).Expect(409);
+        // Two continuations in the same second get distinct ids.
+        var again = (await C.PostAsync($"/workflows/{newId}/continue-as-new", "{}")).Expect(201).Obj["workflow_id"].Str();
+        Assert.NotEqual(newId, again);
+    }
+
+    [SkippableFact]
+    public async Task Snapshots_side_effects_signals_and_search_attributes()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        (await C.GetAsync($"/workflows/{id}/state")).Expect(404);
+        (await SubmitAsync(id, "w-test",
+            O(("type", "RecordSnapshot"), ("state", O(("stage", "one"), ("progress", 0.5)))),
+            O(("type", "UpsertSearchAttributes"), ("patch", O(("stage", "one")))),
+            O(("type", "RecordSideEffect"), ("seq", 1), ("name", "uuid"), ("value", "abc")))).Expect(200);
+        var state = (await C.GetAsync($"/workflows/{id}/state")).Expect(200).Obj;
+        Assert.Equal("one", state["state"]!["stage"].Str());
+        Assert.Equal(0.5, (await C.GetAsync($"/workflows/{id}/state/progress")).Expect(200).Obj["value"].Num());
+        (await C.GetAsync($"/workflows/{id}/state/nonexistent")).Expect(404);
+        Assert.Equal("{\"stage\":\"one\"}", (await DescribeAsync(id))["search_attributes"].Str());
+
+        // The side effect re-dispatches at once; a duplicate of the same seq is ignored.
+        (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200);
+        (await SubmitAsync(id, "w-test", O(("type", "RecordSideEffect"), ("seq", 1), ("name", "uuid"), ("value", "DIFFERENT")),
+            O(("type", "UpsertSearchAttributes"), ("patch", A())), // Lua's empty table: nothing to merge
+            O(("type", "WaitForSignal"), ("name", "go")))).Expect(200);
+        var effects = (await EventsAsync(id)).Where(e => e["event_type"].Str() == "SideEffectRecorded").ToList();
+        Assert.Single(effects);
+        Assert.Equal("abc", effects[0]["payload"].Decode()!["value"].Str());
+        Assert.Equal("WorkflowAwaitingSignal", (await EventTypesAsync(id))[^1]);
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-test")).Body);
+
+        (await C.PostAsync($"/workflows/{id}/signal/go", O(("payload", O(("by", "alice")))))).Expect(200);
+        var task = (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200).Obj;
+        var sig = task["history"]!.AsArray().Last(e => e!["event_type"].Str() == "SignalReceived")!;
+        Assert.Equal("alice", sig["payload"]!["payload"]!["by"].Str());
+
+        // Event sequence numbers are dense and unique.
+        var seqs = (await EventsAsync(id)).Select(e => e["seq"].Long()).ToList();
+        Assert.Equal(Enumerable.Range(1, seqs.Count).Select(i => (long)i), seqs);
+    }
+
+    [SkippableFact]
+    public async Task Child_with_a_foreign_id_fails_the_start_instead_of_hanging()
+    {
+        var taken = await StartAsync("Unrelated");
+        var (id, queue, _) = await StartAndClaimAsync();
+        (await SubmitAsync(id, "w-test", O(("type", "StartChildWorkflow"), ("workflow_type", "Child"), ("workflow_id", taken)))).Expect(200);
+        var task = (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200).Obj;
+        var failed = task["history"]!.AsArray().Single(e => e!["event_type"].Str() == "ChildWorkflowFailed")!;
+        Assert.Equal("already_exists", failed["payload"]!["reason"].Str());
+        Assert.Null((await DescribeAsync(taken))["parent_id"]);
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_claims_hand_each_workflow_to_exactly_one_worker()
+    {
+        var queue = Uid("race");
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++) ids.Add(await StartAsync("Race", queue: queue));
+        var claims = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => PollWorkflowTaskAsync(queue, $"w{i}")));
+        var claimed = claims.Where(r => r.Body != "null").Select(r => r.Obj["workflow_id"].Str()).ToList();
+        Assert.Equal(20, claimed.Count);
+        Assert.Equal(ids.Order(), claimed.Order());
+    }
+}
+
+public sealed class SqliteDispatchTests(SqliteEngineFixture fx) : DispatchTests(fx), IClassFixture<SqliteEngineFixture>;
+public sealed class PostgresDispatchTests(PostgresEngineFixture fx) : DispatchTests(fx), IClassFixture<PostgresEngineFixture>;
