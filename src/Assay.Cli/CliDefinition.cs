@@ -90,18 +90,19 @@ public sealed class CliDefinition
     {
         string[] withValue = ["--log-format", "--memory-limit", "--eval", "-e", "--mode", "--timeout"];
         int i = 0;
-        bool sawRun = false;
+        bool sawRun = false, evalSeen = false;
         while (i < args.Length)
         {
             var a = args[i];
             if (a == "--") { i++; break; }
             if (a.StartsWith('-') && a.Length > 1)
             {
-                if (a is "-e" or "--eval") return (args, []); // inline code: everything is CLI
+                if (a is "-e" or "--eval") evalSeen = true; // `assay -e CODE a b`: a, b are arg[1..]
                 i += withValue.Contains(a) ? 2 : 1;
                 continue;
             }
             if (!sawRun && a == "run") { sawRun = true; i++; continue; }
+            if (evalSeen) return (args[..i], args[i..]);
             if (!sawRun && _subcommands.Contains(a)) return (args, []);
             // a is the script path
             return (args[..(i + 1)], args[(i + 1)..]);
