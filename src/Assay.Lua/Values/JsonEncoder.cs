@@ -39,6 +39,7 @@ public sealed unsafe class JsonEncoder
     KeyEntry[] _keys = new KeyEntry[64];
     int _keyCount;
     IntPtr[] _path = new IntPtr[32];   // tables being encoded, outermost first: cycle detection
+    Segment[] _segments = new Segment[32]; // which child of _path[d] is being encoded (error paths)
     int _depth;
     IntPtr _L;
     JsonEncodeOptions _options;
@@ -107,7 +108,7 @@ public sealed unsafe class JsonEncoder
             case LuaTString: String(idx); break;
             case LuaTTable: Table(idx); break;
             case LuaTLightUserData when lua_touserdata(_L, idx) == IntPtr.Zero: Raw("null"u8); break;
-            case var t: throw new LuaValueException($"cannot encode a {LuaTables.TypeName((LuaType)t)} value");
+            case var t: throw Fail($"cannot encode a {LuaTables.TypeName((LuaType)t)} value");
         }
     }
 
@@ -122,7 +123,7 @@ public sealed unsafe class JsonEncoder
         }
         double d = lua_tonumberx(_L, idx, null);
         if (double.IsNaN(d) || double.IsInfinity(d))
-            throw new LuaValueException($"cannot encode {LuaFormat.Number(d)} as a JSON number");
+            throw Fail($"cannot encode {LuaFormat.Number(d)} as a JSON number");
         _pos += LuaTables.FormatFloat(d, _buf.AsSpan(_pos));
     }
 
@@ -131,7 +132,7 @@ public sealed unsafe class JsonEncoder
         nuint len;
         byte* p = lua_tolstring(_L, idx, &len);
         var s = new ReadOnlySpan<byte>(p, checked((int)len));
-        if (!Utf8.IsValid(s)) throw new LuaValueException("invalid UTF-8 in string");
+        if (!Utf8.IsValid(s)) throw Fail("invalid UTF-8 in string");
         Quoted(s);
     }
 
@@ -194,14 +195,18 @@ public sealed unsafe class JsonEncoder
     void EnterTable(int idx)
     {
         if (_depth >= LuaTables.MaxDepth)
-            throw new LuaValueException($"nesting deeper than {LuaTables.MaxDepth} levels");
+            throw Fail($"nesting deeper than {LuaTables.MaxDepth} levels");
         var p = lua_topointer(_L, idx);
         // The path is short in practice; a linear scan beats hashing every table.
         for (int i = 0; i < _depth; i++)
-            if (_path[i] == p) throw new LuaValueException("circular reference (a table contains itself)");
-        if (_depth == _path.Length) Array.Resize(ref _path, _path.Length * 2);
+            if (_path[i] == p) throw Fail("circular reference (a table contains itself)");
+        if (_depth == _path.Length)
+        {
+            Array.Resize(ref _path, _path.Length * 2);
+            Array.Resize(ref _segments, _path.Length);
+        }
         _path[_depth++] = p;
-        if (!new LuaState(_L).CheckStack(8)) throw new LuaValueException("Lua stack exhausted");
+        if (!new LuaState(_L).CheckStack(8)) throw Fail("Lua stack exhausted", tableLevel: true);
     }
 
     /// <summary>
@@ -238,8 +243,8 @@ public sealed unsafe class JsonEncoder
     /// <summary>Encodes the array element on top of the stack and pops it.</summary>
     void Element(long i)
     {
-        try { Value(lua_gettop(_L)); }
-        catch (LuaValueException e) { throw e.AtIndex(i); }
+        _segments[_depth - 1] = new Segment(i, -1);
+        Value(lua_gettop(_L));
         lua_settop(_L, -2);
     }
 
@@ -258,7 +263,7 @@ public sealed unsafe class JsonEncoder
             else if (marker != TableMarker.Object && positiveIntegers && (marker == TableMarker.Array || maxIndex == count))
                 ArrayOf(idx, count, maxIndex);
             else if (marker == TableMarker.Array)
-                throw new LuaValueException("table marked as array has a key that is not a positive integer");
+                throw Fail("table marked as array has a key that is not a positive integer", tableLevel: true);
             else
                 ObjectOf(keyBase, count);
         }
@@ -303,13 +308,13 @@ public sealed unsafe class JsonEncoder
                     e.IsFloat = true;
                     break;
                 case var t:
-                    throw new LuaValueException($"unsupported table key type ({LuaTables.TypeName((LuaType)t)})");
+                    throw Fail($"unsupported table key type ({LuaTables.TypeName((LuaType)t)})", tableLevel: true);
             }
             lua_rotate(_L, -2, 1);
             count++;
             if (++reserved >= 32)
             {
-                if (!new LuaState(_L).CheckStack(40)) throw new LuaValueException("table too large to encode");
+                if (!new LuaState(_L).CheckStack(40)) throw Fail("table too large to encode", tableLevel: true);
                 reserved = 0;
             }
         }
@@ -320,7 +325,7 @@ public sealed unsafe class JsonEncoder
     {
         // Only a table marked with json.array gets here with holes; refuse absurd sparseness.
         if (max > 2L * count + 1000)
-            throw new LuaValueException($"array too sparse (largest index {max}, {count} elements)");
+            throw Fail($"array too sparse (largest index {max}, {count} elements)", tableLevel: true);
         Byte((byte)'[');
         for (long i = 1; i <= max; i++)
         {
@@ -345,14 +350,14 @@ public sealed unsafe class JsonEncoder
             if (i > 0)
             {
                 if (key.SequenceEqual(KeyBytes(keys[i - 1])))
-                    throw new LuaValueException($"duplicate object key \"{System.Text.Encoding.UTF8.GetString(key)}\" (a number key and a string key with the same text)");
+                    throw Fail($"duplicate object key \"{System.Text.Encoding.UTF8.GetString(key)}\" (a number key and a string key with the same text)", tableLevel: true);
                 Byte((byte)',');
             }
             NewLine(_depth);
             Quoted(key);
             if (_options.Pretty) Raw(": "u8); else Byte((byte)':');
-            try { Value(keys[i].Slot); }
-            catch (LuaValueException e) { throw e.AtKey(key); }
+            _segments[_depth - 1] = new Segment(0, keyBase + i);
+            Value(keys[i].Slot);
         }
         NewLine(_depth - 1);
         Byte((byte)'}');
@@ -364,7 +369,7 @@ public sealed unsafe class JsonEncoder
         if (e.Ptr != null)
         {
             var s = new ReadOnlySpan<byte>(e.Ptr, e.Length);
-            if (!Utf8.IsValid(s)) throw new LuaValueException("invalid UTF-8 in object key");
+            if (!Utf8.IsValid(s)) throw Fail("invalid UTF-8 in object key", tableLevel: true);
             return;
         }
         if (_scratchPos + 48 > _scratch.Length) Array.Resize(ref _scratch, _scratch.Length * 2);
@@ -377,6 +382,25 @@ public sealed unsafe class JsonEncoder
         e.Length = n;
         _scratchPos += n;
     }
+
+    /// <summary>
+    /// An error naming the path to the value being encoded (or, for <paramref name="tableLevel"/>
+    /// problems, to the current table). The path comes from <see cref="_segments"/>, not from
+    /// catch-and-rethrow per level: nested exception dispatch 1000 frames deep overflows the stack.
+    /// </summary>
+    LuaValueException Fail(string problem, bool tableLevel = false)
+    {
+        var e = new LuaValueException(problem);
+        for (int d = (tableLevel ? _depth - 1 : _depth) - 1; d >= 0; d--)
+        {
+            var seg = _segments[d];
+            if (seg.KeyEntry < 0) e.AtIndex(seg.Index); else e.AtKey(KeyBytes(_keys[seg.KeyEntry]));
+        }
+        return e;
+    }
+
+    /// <summary>The child being encoded: an array index, or an object key (index into _keys).</summary>
+    readonly record struct Segment(long Index, int KeyEntry);
 
     ReadOnlySpan<byte> KeyBytes(in KeyEntry e) =>
         e.Ptr != null ? new ReadOnlySpan<byte>(e.Ptr, e.Length) : _scratch.AsSpan(e.Offset, e.Length);
@@ -443,7 +467,7 @@ public sealed unsafe class JsonEncoder
     void Grow(int n)
     {
         long size = Math.Max((long)_buf.Length * 2, (long)_pos + n);
-        if (size > Array.MaxLength) throw new LuaValueException("JSON text too large");
+        if (size > Array.MaxLength) throw Fail("JSON text too large");
         Array.Resize(ref _buf, (int)size);
     }
 }
