@@ -129,7 +129,7 @@ public sealed class HarnessWorker : IAsyncDisposable
         var type = task["workflow_type"].Str();
         if (!_workflows.TryGetValue(type, out var fn))
             return [JsonExt.O(("type", "FailWorkflow"), ("error", $"no workflow handler registered for type: {type}"))];
-        var ctx = new WfCtx(task["workflow_id"].Str(), (JsonArray)task["history"]!, Mode);
+        var ctx = new WfCtx(task["workflow_id"].Str(), (JsonArray)task["history"]!, Mode, Queue);
         List<JsonObject> commands;
         try
         {
@@ -212,8 +212,13 @@ public sealed class WfCtx
     public string WorkflowId { get; }
     public JsonArray History { get; }
 
-    internal WfCtx(string workflowId, JsonArray history, WorkerMode mode)
+    readonly string _defaultQueue;
+
+    /// <summary>Like the seed client, but activities and children default to this worker's own queue (not "default"),
+    /// so tests running side by side do not take each other's work.</summary>
+    internal WfCtx(string workflowId, JsonArray history, WorkerMode mode, string defaultQueue)
     {
+        _defaultQueue = defaultQueue;
         WorkflowId = workflowId;
         History = history;
         _mode = mode;
@@ -243,9 +248,9 @@ public sealed class WfCtx
         if (_cancelRequested) throw new WorkflowCancelledSignal();
     }
 
-    static JsonObject ActivityCommand(long seq, string name, JsonNode? input, JsonObject? opts)
+    JsonObject ActivityCommand(long seq, string name, JsonNode? input, JsonObject? opts)
     {
-        var c = JsonExt.O(("type", "ScheduleActivity"), ("seq", seq), ("name", name), ("task_queue", opts?["task_queue"]?.DeepClone() ?? "default"),
+        var c = JsonExt.O(("type", "ScheduleActivity"), ("seq", seq), ("name", name), ("task_queue", opts?["task_queue"]?.DeepClone() ?? _defaultQueue),
             ("input", input?.DeepClone()));
         if (opts is not null)
             foreach (var (k, v) in opts)
@@ -319,7 +324,7 @@ public sealed class WfCtx
         if (_children.TryGetValue(workflowId, out var r))
             return r.Ok ? r.Value : throw new InvalidOperationException($"child workflow '{workflowId}' failed: {r.Error}");
         throw new YieldSignal([JsonExt.O(("type", "StartChildWorkflow"), ("workflow_type", type), ("workflow_id", workflowId),
-            ("input", input?.DeepClone()), ("task_queue", taskQueue ?? "default"))]);
+            ("input", input?.DeepClone()), ("task_queue", taskQueue ?? _defaultQueue))]);
     }
 
     /// <summary>Modern mode buffers the upsert with the next decision (no extra round trip); seed mode yields it.</summary>
