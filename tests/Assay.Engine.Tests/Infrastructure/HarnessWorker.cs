@@ -40,6 +40,10 @@ public sealed class HarnessWorker : IAsyncDisposable
 
     /// <summary>How many times each activity body ran (exactly-once checks).</summary>
     public ConcurrentDictionary<string, int> Executions { get; } = new();
+    /// <summary>Runs per activity id (exactly-once checks across workers and engines).</summary>
+    public ConcurrentDictionary<long, int> ExecutionsById { get; } = new();
+    /// <summary>Activity completions the engine acknowledged (200): these must never be lost.</summary>
+    public ConcurrentDictionary<long, string> AcknowledgedCompletions { get; } = new();
     public ConcurrentQueue<string> Errors { get; } = new();
     public int WorkflowTasks;
 
@@ -159,19 +163,30 @@ public sealed class HarnessWorker : IAsyncDisposable
         var id = task["id"].Long();
         var name = task["name"].Str();
         Executions.AddOrUpdate(name, 1, (_, n) => n + 1);
+        ExecutionsById.AddOrUpdate(id, 1, (_, n) => n + 1);
         var input = task["input"] is JsonValue v ? JsonNode.Parse(v.GetValue<string>()) : null;
         var ctx = new ActCtx(_client, id, task["attempt"].Long(), WorkerId);
+        JsonNode? result = null;
+        Exception? failure = null;
         try
         {
             if (!_activities.TryGetValue(name, out var fn)) throw new InvalidOperationException($"No handler registered for activity: {name}");
-            var result = await fn(ctx, input);
-            var body = result is null && Mode == WorkerMode.Seed ? (object)"[]" : JsonExt.O(("result", result));
-            await _client.PostAsync($"/tasks/{id}/complete", body);
+            result = await fn(ctx, input);
         }
         catch (Exception e)
         {
-            var body = JsonExt.O(("error", e.Message));
-            if (e is NonRetryableException) body["non_retryable"] = true;
+            failure = e;
+        }
+        if (failure is null)
+        {
+            var body = result is null && Mode == WorkerMode.Seed ? (object)"[]" : JsonExt.O(("result", result?.DeepClone()));
+            if ((await _client.PostAsync($"/tasks/{id}/complete", body)).Code == 200)
+                AcknowledgedCompletions[id] = result?.ToJsonString() ?? "null";
+        }
+        else
+        {
+            var body = JsonExt.O(("error", failure.Message));
+            if (failure is NonRetryableException) body["non_retryable"] = true;
             await _client.PostAsync($"/tasks/{id}/fail", body);
         }
         return true;
