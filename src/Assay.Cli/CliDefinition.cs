@@ -72,6 +72,7 @@ public sealed class CliDefinition
         foreach (var command in new[]
                  {
                      RunFileCommand.Create(this), ExecCommand.Create(this), TestCommand.Create(this),
+                     ServeCommand.Create(this),
                  })
         {
             Root.Subcommands.Add(command);
