@@ -10,15 +10,15 @@ namespace Assay.Engine.Core;
 /// </summary>
 public sealed class WorkNotifier : IWorkListener, IDisposable
 {
-    readonly ConcurrentDictionary<string, Pulse> _workflowQueues = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<string, Pulse> _activityQueues = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, WaitQueue> _workflowQueues = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, WaitQueue> _activityQueues = new(StringComparer.Ordinal);
     readonly CancellationTokenSource _disposed = new();
 
     public Pulse Timers { get; } = new();
     public Pulse Deadlines { get; } = new();
 
-    public Pulse WorkflowQueue(string queue) => _workflowQueues.GetOrAdd(queue, _ => new Pulse());
-    public Pulse ActivityQueue(string queue) => _activityQueues.GetOrAdd(queue, _ => new Pulse());
+    public WaitQueue WorkflowQueue(string queue) => _workflowQueues.GetOrAdd(queue, _ => new WaitQueue());
+    public WaitQueue ActivityQueue(string queue) => _activityQueues.GetOrAdd(queue, _ => new WaitQueue());
 
     public void WorkflowTaskReady(string queue) => WorkflowQueue(queue).Fire();
 
@@ -34,7 +34,7 @@ public sealed class WorkNotifier : IWorkListener, IDisposable
     public void TimerScheduled(double fireAt) => Timers.FireIfBefore(fireAt);
     public void ActivityDeadline(double at) => Deadlines.FireIfBefore(at);
 
-    async Task FireLaterAsync(Pulse pulse, double delaySecs)
+    async Task FireLaterAsync(WaitQueue pulse, double delaySecs)
     {
         try
         {
@@ -90,5 +90,53 @@ public sealed class Pulse
         {
             return false;
         }
+    }
+}
+
+/// <summary>
+/// Hands each wake-up to exactly one waiting poller (no thundering herd: one new task wakes one
+/// worker, not all of them). A wake-up with nobody waiting is kept as a permit for the next poller,
+/// and a poller that was woken but did not use the wake-up passes it on, so none is lost.
+/// </summary>
+public sealed class WaitQueue
+{
+    const int MaxPermits = 4096;
+    readonly Queue<TaskCompletionSource> _waiters = new();
+    int _permits;
+
+    /// <summary>Joins the queue; the returned task completes when this poller is handed a wake-up.</summary>
+    public TaskCompletionSource Register()
+    {
+        var w = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiters)
+        {
+            if (_permits > 0)
+            {
+                _permits--;
+                w.SetResult();
+            }
+            else
+            {
+                _waiters.Enqueue(w);
+            }
+        }
+        return w;
+    }
+
+    public void Fire()
+    {
+        lock (_waiters)
+        {
+            while (_waiters.TryDequeue(out var w))
+                if (w.TrySetResult()) return;
+            if (_permits < MaxPermits) _permits++;
+        }
+    }
+
+    /// <summary>Leaves the queue. A wake-up that arrived meanwhile is passed to the next poller.</summary>
+    public void Unregister(TaskCompletionSource w, bool usedWakeup)
+    {
+        if (w.TrySetCanceled()) return; // never woken: it will be skipped when dequeued
+        if (!usedWakeup) Fire();
     }
 }

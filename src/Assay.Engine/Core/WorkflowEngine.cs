@@ -43,26 +43,39 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     public Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct) =>
         LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId), wait, ct);
 
-    async Task<T?> LongPollAsync<T>(Pulse pulse, Func<Task<T?>> claim, TimeSpan wait, CancellationToken ct) where T : class
+    async Task<T?> LongPollAsync<T>(WaitQueue queue, Func<Task<T?>> claim, TimeSpan wait, CancellationToken ct) where T : class
     {
         if (wait > Timings.MaxPollWait) wait = Timings.MaxPollWait;
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {
-            var next = pulse.Next; // before the claim: a wake-up during the claim is not lost
-            if (ct.IsCancellationRequested) return null; // the caller went away: do not take work nobody will do
+            // Join the queue before the claim: a wake-up that lands during the claim is not lost.
+            var waiter = queue.Register();
+            if (ct.IsCancellationRequested) // the caller went away: take no work nobody will do
+            {
+                queue.Unregister(waiter, usedWakeup: false);
+                return null;
+            }
             var got = await claim();
-            if (got is not null) return got;
             var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) return null;
+            if (got is not null || left <= TimeSpan.Zero)
+            {
+                // A wake-up handed to us meanwhile may be for other work: pass it on.
+                queue.Unregister(waiter, usedWakeup: false);
+                return got;
+            }
+            bool woken;
             try
             {
-                await Pulse.WaitAsync(next, left < Timings.Recheck ? left : Timings.Recheck, ct);
+                woken = await Pulse.WaitAsync(waiter.Task, left < Timings.Recheck ? left : Timings.Recheck, ct);
             }
             catch (OperationCanceledException)
             {
+                queue.Unregister(waiter, usedWakeup: false);
                 return null;
             }
+            if (!woken) queue.Unregister(waiter, usedWakeup: false); // re-check anyway (another instance's work)
+            // Woken: the next claim uses the wake-up.
         }
     }
 

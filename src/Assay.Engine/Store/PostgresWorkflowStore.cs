@@ -20,7 +20,12 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
 
     public PostgresWorkflowStore(string url, ILogger logger) : base(new PostgresDialect(), logger)
     {
-        _connectionString = BackendUrl.ToNpgsqlConnectionString(url);
+        // Auto-prepare: the engine runs the same few statements over and over.
+        _connectionString = new NpgsqlConnectionStringBuilder(BackendUrl.ToNpgsqlConnectionString(url))
+        {
+            MaxAutoPrepare = 64,
+            AutoPrepareMinUsages = 2,
+        }.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(_connectionString);
     }
 

@@ -39,7 +39,7 @@ internal sealed class SqliteDialect : SqlDialect
 {
     public override string SkipLocked => "";  // one writer at a time: nothing to skip
     public override string ForUpdate => "";   // BEGIN IMMEDIATE already holds the write lock
-    public override string IdColumn => "INTEGER PRIMARY KEY AUTOINCREMENT";
+    public override string IdColumn => "INTEGER PRIMARY KEY"; // rowid alias; AUTOINCREMENT would cost a sqlite_sequence write per insert
     public override string IntType => "INTEGER";
     public override string RealType => "REAL";
 

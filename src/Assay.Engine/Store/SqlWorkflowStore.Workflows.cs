@@ -29,7 +29,7 @@ internal abstract partial class SqlWorkflowStore
     public Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsAsync(WorkflowFilter f) => InReadAsync<IReadOnlyList<WorkflowRecord>>(async tx =>
     {
         await RequireNamespaceAsync(tx, f.Namespace);
-        await using var cmd = tx.Command("");
+        await using var cmd = tx.AdHocCommand();
         var sql = new StringBuilder($"SELECT {WorkflowColumns} FROM workflows w WHERE w.namespace = @ns");
         Tx.AddParam(cmd, "@ns", f.Namespace);
         if (f.Status is not null) { sql.Append(" AND w.status = @status"); Tx.AddParam(cmd, "@status", f.Status); }

@@ -168,7 +168,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
             INSERT INTO workflows (id, namespace, run_id, workflow_type, task_queue, status, input, parent_id, origin_id,
                 search_attributes, next_event_seq, needs_dispatch, dispatch_ready_at, cancel_requested, continued_from,
                 created_at, updated_at)
-            VALUES (@id, @ns, @run, @type, @queue, 'PENDING', @input, @parent, @origin, @sa, 1, 1, @now, 0, @from, @now, @now)
+            VALUES (@id, @ns, @run, @type, @queue, 'PENDING', @input, @parent, @origin, @sa, 2, 1, @now, 0, @from, @now, @now)
             ON CONFLICT (id) DO NOTHING
             """,
             ("@id", id), ("@ns", ns), ("@run", runId), ("@type", type), ("@queue", queue), ("@input", input),
@@ -177,11 +177,14 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
         var row = new WfRow
         {
             Id = id, Namespace = ns, RunId = runId, WorkflowType = type, TaskQueue = queue, Status = WorkflowStatus.Pending,
-            ParentId = parentId, OriginId = originId, SearchAttributes = searchAttributes, NextEventSeq = 1,
+            ParentId = parentId, OriginId = originId, SearchAttributes = searchAttributes, NextEventSeq = 2,
             NeedsDispatch = true, DispatchReadyAt = tx.Now,
         };
         tx.Rows[id] = row;
-        await AppendEventAsync(tx, row, EventType.WorkflowStarted, input);
+        // seq 1 is written with the row (next_event_seq = 2), so a fresh workflow costs no extra UPDATE.
+        await tx.ExecAsync(
+            "INSERT INTO workflow_events (workflow_id, seq, event_type, payload, timestamp) VALUES (@wf, 1, @type, @payload, @now)",
+            ("@wf", id), ("@type", EventType.WorkflowStarted), ("@payload", input), ("@now", tx.Now));
         tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, queue));
         return row;
     }

@@ -16,7 +16,20 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
     readonly SqliteConnection _writer;
     readonly SemaphoreSlim _writeGate = new(1, 1);
     readonly bool _readsOnWriter;
+    readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     FileStream? _instanceLock;
+
+    /// <summary>Writer-connection statements, prepared once (only used under the write gate).</summary>
+    System.Data.Common.DbCommand Prepared(string sql)
+    {
+        if (!_prepared.TryGetValue(sql, out var cmd))
+        {
+            cmd = _writer.CreateCommand();
+            cmd.CommandText = sql;
+            _prepared[sql] = cmd;
+        }
+        return cmd;
+    }
 
     public override string BackendName => _path is null ? "sqlite (memory)" : "sqlite";
     public string? DatabasePath => _path;
@@ -37,8 +50,13 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         _writer.Open();
         // WAL: readers never block the writer. synchronous=NORMAL in WAL mode survives a process
         // crash (SIGKILL) with every committed transaction; FULL also survives power loss.
-        Pragma(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        Pragma(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; {PerformancePragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        _writerLoop = Task.Run(WriterLoopAsync);
     }
+
+    /// <summary>Measured on the engine's write mix: a large page cache and memory-mapped reads halve the cost of a
+    /// commit; checkpointing less often (every ~40 MB of WAL) coalesces repeated writes of the same index pages.</summary>
+    const string PerformancePragmas = SqliteTuning.Pragmas;
 
     static void Pragma(SqliteConnection c, string sql)
     {
@@ -47,20 +65,79 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         cmd.ExecuteNonQuery();
     }
 
-    protected override async Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
+    /// <summary>
+    /// Group commit: write operations queue up and the writer runs whatever has queued in one
+    /// transaction, each operation inside its own SAVEPOINT (a failing one rolls back alone). One
+    /// commit — and one WAL sync — then serves many operations; alone, an operation commits at once.
+    /// Callers learn their result only after the commit.
+    /// </summary>
+    protected override Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
     {
-        await _writeGate.WaitAsync();
-        try
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        T result = default!;
+        _writes.Writer.TryWrite(new WriteItem(
+            async tx => result = await body(tx),
+            () => done.TrySetResult(result),
+            e => done.TrySetException(e)));
+        return done.Task;
+    }
+
+    sealed record WriteItem(Func<Tx, Task> Run, Action Committed, Action<Exception> Failed);
+
+    const int MaxBatch = 64;
+    readonly System.Threading.Channels.Channel<WriteItem> _writes =
+        System.Threading.Channels.Channel.CreateUnbounded<WriteItem>(new() { SingleReader = true });
+    Task? _writerLoop;
+
+    async Task WriterLoopAsync()
+    {
+        var batch = new List<WriteItem>(MaxBatch);
+        var succeeded = new List<WriteItem>(MaxBatch);
+        while (await _writes.Reader.WaitToReadAsync())
         {
-            using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
-            var result = await body(new Tx(_writer, transaction, D, Core.Clock.Now()));
-            transaction.Commit();
-            return result;
+            batch.Clear();
+            succeeded.Clear();
+            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var item)) batch.Add(item);
+            await _writeGate.WaitAsync();
+            try
+            {
+                using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+                foreach (var item in batch)
+                {
+                    Exec(transaction, "SAVEPOINT op");
+                    try
+                    {
+                        await item.Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
+                        Exec(transaction, "RELEASE op");
+                        succeeded.Add(item);
+                    }
+                    catch (Exception e)
+                    {
+                        Exec(transaction, "ROLLBACK TO op");
+                        Exec(transaction, "RELEASE op");
+                        item.Failed(e);
+                    }
+                }
+                transaction.Commit();
+                foreach (var item in succeeded) item.Committed();
+            }
+            catch (Exception e)
+            {
+                foreach (var item in succeeded) item.Failed(e); // the commit itself failed: nothing happened
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
         }
-        finally
-        {
-            _writeGate.Release();
-        }
+    }
+
+    void Exec(SqliteTransaction transaction, string sql)
+    {
+        var cmd = (SqliteCommand)Prepared(sql);
+        cmd.Parameters.Clear();
+        cmd.Transaction = transaction;
+        cmd.ExecuteNonQuery();
     }
 
     protected override async Task<T> InReadAsync<T>(Func<Tx, Task<T>> body)
@@ -68,7 +145,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         if (_readsOnWriter)
         {
             await _writeGate.WaitAsync();
-            try { return await body(new Tx(_writer, null, D, Core.Clock.Now())); }
+            try { return await body(new Tx(_writer, null, D, Core.Clock.Now(), Prepared)); }
             finally { _writeGate.Release(); }
         }
         await using var conn = new SqliteConnection(_connectionString);
@@ -101,12 +178,21 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         _instanceLock = null;
     }
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
+        _writes.Writer.TryComplete();
+        if (_writerLoop is not null) await _writerLoop;
+        foreach (var cmd in _prepared.Values) cmd.Dispose();
         _instanceLock?.Dispose();
         _writer.Dispose();
         _writeGate.Dispose();
         SqliteConnection.ClearAllPools();
-        return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>SQLite settings the engine runs with (public so benchmarks can measure raw SQLite the same way).</summary>
+public static class SqliteTuning
+{
+    public const string Pragmas =
+        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=10000; PRAGMA temp_store=MEMORY;";
 }

@@ -8,8 +8,13 @@ namespace Assay.Engine.Store;
 /// notified by a child it is cancelling) sees its own unsaved changes — and the wake-ups to
 /// publish once the transaction has committed.
 /// </summary>
-internal sealed class Tx(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, double now)
+internal sealed class Tx(DbConnection connection, DbTransaction? transaction, SqlDialect dialect, double now,
+    Func<string, DbCommand>? preparedCommands = null)
 {
+    /// <summary>Hands out a kept, already-prepared command per SQL text (SQLite's single writer connection):
+    /// parsing the SQL again for every statement costs more than running it.</summary>
+    readonly Func<string, DbCommand>? _prepared = preparedCommands;
+
     public DbConnection Connection { get; } = connection;
     public DbTransaction? Transaction { get; } = transaction;
     public SqlDialect D { get; } = dialect;
@@ -20,9 +25,18 @@ internal sealed class Tx(DbConnection connection, DbTransaction? transaction, Sq
 
     public DbCommand Command(string sql, params (string Name, object? Value)[] ps)
     {
-        var cmd = Connection.CreateCommand();
+        DbCommand cmd;
+        if (_prepared is not null)
+        {
+            cmd = _prepared(sql);
+            cmd.Parameters.Clear();
+        }
+        else
+        {
+            cmd = Connection.CreateCommand();
+            cmd.CommandText = sql;
+        }
         cmd.Transaction = Transaction;
-        cmd.CommandText = sql;
         foreach (var (name, value) in ps) AddParam(cmd, name, value);
         return cmd;
     }
@@ -35,24 +49,44 @@ internal sealed class Tx(DbConnection connection, DbTransaction? transaction, Sq
         cmd.Parameters.Add(p);
     }
 
+    /// <summary>Commands from the prepared set are kept for reuse; others are disposed.</summary>
+    async ValueTask DoneAsync(DbCommand cmd)
+    {
+        if (_prepared is null) await cmd.DisposeAsync();
+    }
+
     public async Task<int> ExecAsync(string sql, params (string, object?)[] ps)
     {
-        await using var cmd = Command(sql, ps);
-        return await cmd.ExecuteNonQueryAsync();
+        var cmd = Command(sql, ps);
+        try { return await cmd.ExecuteNonQueryAsync(); }
+        finally { await DoneAsync(cmd); }
     }
 
     public async Task<object?> ScalarAsync(string sql, params (string, object?)[] ps)
     {
-        await using var cmd = Command(sql, ps);
-        var v = await cmd.ExecuteScalarAsync();
-        return v is DBNull ? null : v;
+        var cmd = Command(sql, ps);
+        try
+        {
+            var v = await cmd.ExecuteScalarAsync();
+            return v is DBNull ? null : v;
+        }
+        finally { await DoneAsync(cmd); }
     }
 
     /// <summary>Runs a query and maps every row.</summary>
     public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, params (string, object?)[] ps)
     {
-        await using var cmd = Command(sql, ps);
-        return await ReadAllAsync(cmd, map);
+        var cmd = Command(sql, ps);
+        try { return await ReadAllAsync(cmd, map); }
+        finally { await DoneAsync(cmd); }
+    }
+
+    /// <summary>A fresh command (never from the prepared set) for SQL built per call.</summary>
+    public DbCommand AdHocCommand()
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.Transaction = Transaction;
+        return cmd;
     }
 
     public static async Task<List<T>> ReadAllAsync<T>(DbCommand cmd, Func<DbDataReader, T> map)

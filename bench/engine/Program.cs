@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using Assay.Engine.Bench;
+using Assay.Engine.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+// Measures, in one run on one disk:
+//  1. SQLite's own commit rate (one-row INSERT transactions, WAL, same synchronous mode as the engine);
+//  2. throughput of two-activity workflows through the engine with REST workers (long-poll);
+//  3. median start-to-completed latency of one workflow on an otherwise idle engine.
+var workflows = Arg("--workflows", 3000);
+var latencyRuns = Arg("--latency-runs", 200);
+var workers = Arg("--workers", 8);
+var dir = ArgS("--dir", Path.Combine(Path.GetTempPath(), "assay-engine-bench-" + Environment.ProcessId));
+var synchronous = ArgS("--synchronous", "NORMAL");
+Directory.CreateDirectory(dir);
+
+Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}");
+
+var rawCommits = RawSqliteCommitRate(Path.Combine(dir, "raw.db"), synchronous, TimeSpan.FromSeconds(3));
+Console.WriteLine($"sqlite raw commits/s          {rawCommits,10:F0}");
+
+await using var engine = await EngineHost.StartAsync(new EngineOptions
+{
+    Port = 0,
+    Backend = Path.Combine(dir, "engine.db"),
+    LogLevel = LogLevel.Warning,
+    SqliteSynchronous = synchronous,
+});
+var bench = new WorkflowBench(engine.BaseUrl, workers);
+await bench.StartWorkersAsync();
+
+await bench.RunBatchAsync(200, "warmup");
+var (elapsed, done) = await bench.RunBatchAsync(workflows, "tput");
+var throughput = done / elapsed.TotalSeconds;
+var txPerWorkflow = WorkflowBench.TransactionsPerWorkflow;
+Console.WriteLine($"workflows completed           {done,10}");
+Console.WriteLine($"throughput workflows/s        {throughput,10:F0}   (target >= 500)");
+Console.WriteLine($"engine transactions/s         {throughput * txPerWorkflow,10:F0}   ({txPerWorkflow} write transactions per workflow)");
+Console.WriteLine($"ratio to raw sqlite commits   {throughput * txPerWorkflow / rawCommits,10:P1}");
+
+var latencies = await bench.MeasureLatencyAsync(latencyRuns);
+latencies.Sort();
+Console.WriteLine($"latency start->completed p50  {latencies[latencies.Count / 2],10:F2} ms   (target <= 20 ms)");
+Console.WriteLine($"latency start->completed p95  {latencies[(int)(latencies.Count * 0.95)],10:F2} ms");
+
+await bench.DisposeAsync();
+try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+return 0;
+
+static double RawSqliteCommitRate(string path, string synchronous, TimeSpan duration)
+{
+    using var conn = new SqliteConnection($"Data Source={path}");
+    conn.Open();
+    using (var setup = conn.CreateCommand())
+    {
+        // The same settings the engine uses, so the ratio compares like with like.
+        setup.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; {Assay.Engine.Store.SqliteTuning.Pragmas} CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, at REAL)";
+        setup.ExecuteNonQuery();
+    }
+    using var insert = conn.CreateCommand();
+    insert.CommandText = "INSERT INTO t (v, at) VALUES ($v, $at)";
+    var v = insert.Parameters.Add("$v", SqliteType.Text);
+    var at = insert.Parameters.Add("$at", SqliteType.Real);
+    var sw = Stopwatch.StartNew();
+    long n = 0;
+    while (sw.Elapsed < duration)
+    {
+        using var tx = conn.BeginTransaction();
+        insert.Transaction = tx;
+        v.Value = "payload-" + n;
+        at.Value = sw.Elapsed.TotalSeconds;
+        insert.ExecuteNonQuery();
+        tx.Commit();
+        n++;
+    }
+    return n / sw.Elapsed.TotalSeconds;
+}
+
+int Arg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+string ArgS(string name, string fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
