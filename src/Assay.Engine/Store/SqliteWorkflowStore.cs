@@ -102,7 +102,22 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
             try
             {
                 using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
-                foreach (var item in batch)
+                if (batch.Count == 1)
+                {
+                    // Alone: no savepoint needed, a failure rolls back the whole (one-operation) transaction.
+                    try
+                    {
+                        await batch[0].Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
+                        succeeded.Add(batch[0]);
+                    }
+                    catch (Exception e)
+                    {
+                        transaction.Rollback();
+                        batch[0].Failed(e);
+                        continue;
+                    }
+                }
+                else foreach (var item in batch)
                 {
                     Exec(transaction, "SAVEPOINT op");
                     try
