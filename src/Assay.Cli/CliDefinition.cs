@@ -23,7 +23,7 @@ public sealed class CliDefinition
     public readonly Option<long> MemoryLimit = new("--memory-limit")
     {
         Description = "Memory cap of the Lua heap in MiB (default 1024, or $ASSAY_MEMORY_LIMIT_MB)",
-        DefaultValueFactory = _ => long.TryParse(Environment.GetEnvironmentVariable("ASSAY_MEMORY_LIMIT_MB"), out var mb) ? mb : 1024,
+        DefaultValueFactory = _ => GlobalSettings.DefaultMemoryLimitMiB,
         Recursive = true,
     };
 

@@ -11,6 +11,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (TryFastPath(args) is { } code) return code;
         var cli = new CliDefinition();
         var (cliArgs, scriptArgs) = cli.SplitScriptArguments(args);
         var parse = cli.Root.Parse(cliArgs);
@@ -22,5 +23,19 @@ public static class Program
         }
         cli.ScriptArgs = scriptArgs;
         return parse.Invoke();
+    }
+
+    /// <summary>
+    /// `assay script.lua …` and `assay -e CODE …` without global options skip building the
+    /// command tree: start-up time is the product for short scripts.
+    /// </summary>
+    static int? TryFastPath(string[] args)
+    {
+        if (args.Length == 0) return null;
+        var settings = GlobalSettings.FromEnvironment();
+        if (args[0] is "-e" && args.Length >= 2) return ScriptRunner.RunCode(args[1], args[2..], settings);
+        if (args[0].EndsWith(".lua", StringComparison.Ordinal) && !args[0].StartsWith('-'))
+            return ScriptRunner.RunFile(args[0], args[1..], settings);
+        return null;
     }
 }

@@ -10,6 +10,12 @@ public sealed record GlobalSettings(bool Verbose, LogFormat LogFormat, long Memo
     public Logger CreateLogger() => new(Verbose ? LogLevel.Debug : LogLevel.Info, LogFormat);
 
     public RuntimeOptions CreateRuntimeOptions() => new() { Logger = CreateLogger(), MemoryLimitBytes = MemoryLimitBytes };
+
+    public static long DefaultMemoryLimitMiB =>
+        long.TryParse(Environment.GetEnvironmentVariable("ASSAY_MEMORY_LIMIT_MB"), out var mb) && mb > 0 ? mb : 1024;
+
+    /// <summary>Defaults when no flag is given: info logs as text, the memory cap from the environment.</summary>
+    public static GlobalSettings FromEnvironment() => new(false, LogFormat.Text, DefaultMemoryLimitMiB * 1024 * 1024);
 }
 
 /// <summary>Runs Lua source as the main task of a fresh runtime and maps the outcome to an exit code.</summary>
