@@ -32,11 +32,14 @@ var bench = new WorkflowBench(engine.BaseUrl, workers);
 await bench.StartWorkersAsync();
 
 await bench.RunBatchAsync(200, "warmup");
+var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var (elapsed, done) = await bench.RunBatchAsync(workflows, "tput");
+var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 var throughput = done / elapsed.TotalSeconds;
 var txPerWorkflow = WorkflowBench.TransactionsPerWorkflow;
 Console.WriteLine($"workflows completed           {done,10}");
 Console.WriteLine($"throughput workflows/s        {throughput,10:F0}   (target >= 500)");
+Console.WriteLine($"cpu per workflow              {cpu.TotalMilliseconds / done,10:F2} ms   (engine + workers + HTTP both sides; {Environment.ProcessorCount} cores => ceiling {Environment.ProcessorCount * 1000.0 / (cpu.TotalMilliseconds / done):F0}/s)");
 Console.WriteLine($"engine transactions/s         {throughput * txPerWorkflow,10:F0}   ({txPerWorkflow} write transactions per workflow)");
 Console.WriteLine($"ratio to raw sqlite commits   {throughput * txPerWorkflow / rawCommits,10:P1}");
 

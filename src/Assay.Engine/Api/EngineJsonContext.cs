@@ -16,4 +16,8 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(NamespaceStats))]
 [JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
 [JsonSerializable(typeof(StartResult))]
-internal sealed partial class EngineJsonContext : JsonSerializerContext;
+internal sealed partial class EngineJsonContext : JsonSerializerContext
+{
+    /// <summary>The context used for responses: same contracts, relaxed escaping (see <see cref="JsonText.Encoder"/>).</summary>
+    public static EngineJsonContext Wire { get; } = new(new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower, Encoder = JsonText.Encoder });
+}

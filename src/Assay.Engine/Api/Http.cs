@@ -34,7 +34,7 @@ internal static class Http
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
-        await using (var w = new Utf8JsonWriter(ctx.Response.BodyWriter))
+        await using (var w = new Utf8JsonWriter(ctx.Response.BodyWriter, JsonText.WriterOptions))
             write(w);
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
     }

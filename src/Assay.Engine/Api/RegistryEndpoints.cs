@@ -33,7 +33,7 @@ internal static class RegistryEndpoints
         });
 
         api.MapGet("/workers", async ctx =>
-            await ctx.JsonAsync(200, await store.ListWorkersAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListWorkerRecord));
+            await ctx.JsonAsync(200, await store.ListWorkersAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListWorkerRecord));
 
         // ── namespaces and queues ──
         api.MapPost("/namespaces", async ctx =>
@@ -46,10 +46,10 @@ internal static class RegistryEndpoints
         });
 
         api.MapGet("/namespaces", async ctx =>
-            await ctx.JsonAsync(200, await store.ListNamespacesAsync(), EngineJsonContext.Default.IReadOnlyListNamespaceRecord));
+            await ctx.JsonAsync(200, await store.ListNamespacesAsync(), EngineJsonContext.Wire.IReadOnlyListNamespaceRecord));
 
         api.MapGet("/namespaces/{name}", async ctx =>
-            await ctx.JsonAsync(200, await store.GetNamespaceStatsAsync(ctx.Route("name")), EngineJsonContext.Default.NamespaceStats));
+            await ctx.JsonAsync(200, await store.GetNamespaceStatsAsync(ctx.Route("name")), EngineJsonContext.Wire.NamespaceStats));
 
         api.MapDelete("/namespaces/{name}", async ctx =>
         {
@@ -58,7 +58,7 @@ internal static class RegistryEndpoints
         });
 
         api.MapGet("/queues", async ctx =>
-            await ctx.JsonAsync(200, await store.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListQueueStats));
+            await ctx.JsonAsync(200, await store.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListQueueStats));
 
         // ── schedules (CRUD; the firing loop belongs to the scheduler) ──
         api.MapPost("/schedules", async ctx =>
@@ -75,17 +75,17 @@ internal static class RegistryEndpoints
                 OverlapPolicy: CronSchedule.ValidateOverlap(b.String("overlap_policy")));
             var next = CronSchedule.NextRunAt(create.CronExpr, create.Timezone, Clock.Now()); // validates cron + tz
             var created = await store.CreateScheduleAsync(create, next);
-            await ctx.JsonAsync(201, created, EngineJsonContext.Default.ScheduleRecord);
+            await ctx.JsonAsync(201, created, EngineJsonContext.Wire.ScheduleRecord);
         });
 
         api.MapGet("/schedules", async ctx =>
-            await ctx.JsonAsync(200, await store.ListSchedulesAsync(ctx.Namespace()), EngineJsonContext.Default.IReadOnlyListScheduleRecord));
+            await ctx.JsonAsync(200, await store.ListSchedulesAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListScheduleRecord));
 
         api.MapGet("/schedules/{name}", async ctx =>
         {
             var name = ctx.Route("name");
             var s = await store.GetScheduleAsync(ctx.Namespace(), name) ?? throw EngineException.NotFound($"schedule {name}");
-            await ctx.JsonAsync(200, s, EngineJsonContext.Default.ScheduleRecord);
+            await ctx.JsonAsync(200, s, EngineJsonContext.Wire.ScheduleRecord);
         });
 
         api.MapPatch("/schedules/{name}", async ctx =>
@@ -109,7 +109,7 @@ internal static class RegistryEndpoints
                     : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
                 return (s, next);
             });
-            await ctx.JsonAsync(200, updated, EngineJsonContext.Default.ScheduleRecord);
+            await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
         });
 
         api.MapDelete("/schedules/{name}", async ctx =>
@@ -131,7 +131,7 @@ internal static class RegistryEndpoints
             var next = paused ? current.NextRunAt : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
             return (s, next);
         });
-        await ctx.JsonAsync(200, updated, EngineJsonContext.Default.ScheduleRecord);
+        await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
     }
 
     static string? NamesJson(IReadOnlyList<string>? names) =>

@@ -84,7 +84,7 @@ internal static class TaskEndpoints
             if (activity is null)
                 await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNull("task"); w.WriteEndObject(); });
             else
-                await ctx.JsonAsync(200, activity, EngineJsonContext.Default.ActivityRecord);
+                await ctx.JsonAsync(200, activity, EngineJsonContext.Wire.ActivityRecord);
         });
 
         api.MapPost("/tasks/{id}/complete", async ctx =>

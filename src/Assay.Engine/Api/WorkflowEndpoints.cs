@@ -25,7 +25,7 @@ internal static class WorkflowEndpoints
                 SearchAttributes: SearchAttributesOf(b),
                 IdempotentReuse: b.Bool("idempotent") ?? false);
             var started = await store.StartWorkflowAsync(request);
-            await ctx.JsonAsync(started.Existing ? 200 : 201, started, EngineJsonContext.Default.StartResult);
+            await ctx.JsonAsync(started.Existing ? 200 : 201, started, EngineJsonContext.Wire.StartResult);
         });
 
         api.MapGet("/workflows", async ctx =>
@@ -35,20 +35,20 @@ internal static class WorkflowEndpoints
                 throw EngineException.Invalid($"unknown status '{status}' (expected one of {string.Join(", ", WorkflowStatus.All)})");
             var filter = new WorkflowFilter(ctx.Namespace(), status, ctx.Query("type"), SearchFilterOf(ctx.Query("search_attrs")),
                 Limit: IntQuery(ctx, "limit", 50, 1, 1000), Offset: IntQuery(ctx, "offset", 0, 0, int.MaxValue));
-            await ctx.JsonAsync(200, await store.ListWorkflowsAsync(filter), EngineJsonContext.Default.IReadOnlyListWorkflowRecord);
+            await ctx.JsonAsync(200, await store.ListWorkflowsAsync(filter), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord);
         });
 
         api.MapGet("/workflows/{id}", async ctx =>
         {
             var id = ctx.Route("id");
             var wf = await store.GetWorkflowAsync(id) ?? throw EngineException.NotFound($"workflow {id}");
-            await ctx.JsonAsync(200, wf, EngineJsonContext.Default.WorkflowRecord);
+            await ctx.JsonAsync(200, wf, EngineJsonContext.Wire.WorkflowRecord);
         });
 
         api.MapGet("/workflows/{id}/events", async ctx =>
         {
             var after = IntQuery(ctx, "since_seq", 0, 0, int.MaxValue);
-            await ctx.JsonAsync(200, await store.GetEventsAsync(ctx.Route("id"), after), EngineJsonContext.Default.IReadOnlyListEventRecord);
+            await ctx.JsonAsync(200, await store.GetEventsAsync(ctx.Route("id"), after), EngineJsonContext.Wire.IReadOnlyListEventRecord);
         });
 
         api.MapPost("/workflows/{id}/signal/{name}", async ctx =>
@@ -72,13 +72,13 @@ internal static class WorkflowEndpoints
         });
 
         api.MapGet("/workflows/{id}/children", async ctx =>
-            await ctx.JsonAsync(200, await store.ListChildrenAsync(ctx.Route("id")), EngineJsonContext.Default.IReadOnlyListWorkflowRecord));
+            await ctx.JsonAsync(200, await store.ListChildrenAsync(ctx.Route("id")), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord));
 
         api.MapPost("/workflows/{id}/continue-as-new", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var next = await store.ContinueAsNewAsync(ctx.Route("id"), b.Raw("input"));
-            await ctx.JsonAsync(201, next, EngineJsonContext.Default.StartResult);
+            await ctx.JsonAsync(201, next, EngineJsonContext.Wire.StartResult);
         });
 
         api.MapGet("/workflows/{id}/state", async ctx =>
@@ -117,14 +117,14 @@ internal static class WorkflowEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var activity = await store.ScheduleActivityAsync(ctx.Route("id"), CommandParser.ParseActivity(b, defaultQueue: null));
-            await ctx.JsonAsync(201, activity, EngineJsonContext.Default.ActivityRecord);
+            await ctx.JsonAsync(201, activity, EngineJsonContext.Wire.ActivityRecord);
         });
 
         api.MapGet("/activities/{id}", async ctx =>
         {
             var id = ctx.RouteId("id");
             var activity = await store.GetActivityAsync(id) ?? throw EngineException.NotFound($"activity {id}");
-            await ctx.JsonAsync(200, activity, EngineJsonContext.Default.ActivityRecord);
+            await ctx.JsonAsync(200, activity, EngineJsonContext.Wire.ActivityRecord);
         });
     }
 

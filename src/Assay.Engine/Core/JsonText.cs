@@ -10,7 +10,11 @@ namespace Assay.Engine.Core;
 /// </summary>
 public static class JsonText
 {
-    static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = false };
+    /// <summary>Plain UTF-8 with only the escapes JSON requires (no \u0022 for quotes): this is an API, not HTML.</summary>
+    public static readonly System.Text.Encodings.Web.JavaScriptEncoder Encoder =
+        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = Encoder };
 
     public static string Build(Action<Utf8JsonWriter> write)
     {
