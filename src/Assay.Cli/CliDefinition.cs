@@ -34,6 +34,9 @@ public sealed class CliDefinition
 
     public RootCommand Root { get; }
 
+    /// <summary>Flags of the engine client commands (workflow, schedule, namespace, worker, queue).</summary>
+    public EngineClient.ClientOptions Client { get; } = new();
+
     /// <summary>Arguments after the script's path belong to the script (the `arg` table).</summary>
     public IReadOnlyList<string> ScriptArgs { get; set; } = [];
 
@@ -73,6 +76,9 @@ public sealed class CliDefinition
                  {
                      RunFileCommand.Create(this), ExecCommand.Create(this), TestCommand.Create(this),
                      ServeCommand.Create(this),
+                     WorkflowCommands.Create(Client), ScheduleCommands.Create(Client),
+                     RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
+                     RegistryCommands.Queues(Client), CompletionCommand.Create(this),
                  })
         {
             Root.Subcommands.Add(command);

@@ -14,6 +14,12 @@ public static class NativeLibraries
     const string SystemLua = "liblua5.4.so.0";
     static int _installed;
 
+    /// <summary>Runs before any other code of this assembly, so no P/Invoke resolves without us.</summary>
+#pragma warning disable CA2255 // deliberate: the resolver must exist before the first P/Invoke
+    [System.Runtime.CompilerServices.ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Initialize() => EnsureResolver();
+
     public static void EnsureResolver()
     {
         if (Interlocked.Exchange(ref _installed, 1) == 1) return;

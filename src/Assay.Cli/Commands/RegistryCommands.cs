@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Assay.Cli.EngineClient;
+using static Assay.Cli.EngineClient.ClientCommand;
+
+namespace Assay.Cli.Commands;
+
+/// <summary>`assay namespace …`, `assay worker list`, `assay queue stats`.</summary>
+public static class RegistryCommands
+{
+    public static Command Namespaces(ClientOptions o)
+    {
+        var name = Arg("name", "Namespace");
+        var name2 = Arg("name", "Namespace");
+        var name3 = Arg("name", "Namespace");
+        return Group(o, "namespace", "Manage namespaces",
+            Leaf(o, "create", "Create a namespace", async (p, api, output) =>
+            {
+                await api.SendAsync(HttpMethod.Post, "/namespaces", new JsonObject { ["name"] = p.GetValue(name) });
+                output.Done($"namespace '{p.GetValue(name)}' created");
+                return ClientExit.Ok;
+            }, name),
+            Leaf(o, "list", "List namespaces", async (_, api, output) =>
+            {
+                output.List(await api.SendAsync(HttpMethod.Get, "/namespaces"), "name", "created_at");
+                return ClientExit.Ok;
+            }),
+            Leaf(o, "describe", "Show a namespace with live stats", async (p, api, output) =>
+            {
+                output.Record(await api.SendAsync(HttpMethod.Get, "/namespaces/" + EngineApi.Escape(p.GetValue(name2)!)));
+                return ClientExit.Ok;
+            }, name2),
+            Leaf(o, "delete", "Delete an empty namespace", async (p, api, output) =>
+            {
+                await api.SendAsync(HttpMethod.Delete, "/namespaces/" + EngineApi.Escape(p.GetValue(name3)!));
+                output.Done($"namespace '{p.GetValue(name3)}' deleted");
+                return ClientExit.Ok;
+            }, name3));
+    }
+
+    public static Command Workers(ClientOptions o) => Group(o, "worker", "Inspect workers",
+        Leaf(o, "list", "List live workers", async (_, api, output) =>
+        {
+            output.List(await api.SendAsync(HttpMethod.Get, "/workers?" + api.NamespaceQuery),
+                "id", "identity", "task_queue", "active_tasks", "last_heartbeat");
+            return ClientExit.Ok;
+        }));
+
+    public static Command Queues(ClientOptions o) => Group(o, "queue", "Inspect task queues",
+        Leaf(o, "stats", "Backlog and workers per queue", async (_, api, output) =>
+        {
+            output.List(await api.SendAsync(HttpMethod.Get, "/queues?" + api.NamespaceQuery),
+                "queue", "pending_activities", "running_activities", "pending_workflow_tasks", "workers");
+            return ClientExit.Ok;
+        }));
+}
