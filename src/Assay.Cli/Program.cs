@@ -14,7 +14,8 @@ public static class Program
         if (TryFastPath(args) is { } code) return code;
         var cli = new CliDefinition();
         var (cliArgs, scriptArgs) = cli.SplitScriptArguments(args);
-        var parse = cli.Root.Parse(cliArgs);
+        // "@file" is ours (JSON input from a file), not a response file.
+        var parse = cli.Root.Parse(cliArgs, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
