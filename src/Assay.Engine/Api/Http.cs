@@ -9,7 +9,7 @@ namespace Assay.Engine.Api;
 internal static class Http
 {
     public static string Route(this HttpContext ctx, string name) =>
-        ctx.Request.RouteValues[name] as string ?? throw EngineException.Invalid($"missing path parameter '{name}'");
+        JsonBody.Text(ctx.Request.RouteValues[name] as string ?? throw EngineException.Invalid($"missing path parameter '{name}'"), name);
 
     public static long RouteId(this HttpContext ctx, string name) =>
         long.TryParse(ctx.Route(name), out var id) ? id : throw EngineException.Invalid($"path parameter '{name}' must be an integer id");
@@ -17,7 +17,7 @@ internal static class Http
     public static string? Query(this HttpContext ctx, string name)
     {
         var v = ctx.Request.Query[name];
-        return v.Count == 0 || string.IsNullOrEmpty(v[0]) ? null : v[0];
+        return v.Count == 0 || string.IsNullOrEmpty(v[0]) ? null : JsonBody.Text(v[0]!, name);
     }
 
     /// <summary>The namespace a request addresses (query <c>namespace</c>, default <c>main</c>).</summary>

@@ -72,9 +72,13 @@ internal sealed class JsonBody : IDisposable
     public string? String(string name) => Get(name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } v => v.GetString(),
+        { ValueKind: JsonValueKind.String } v => Text(Decode(v) ?? throw EngineException.Invalid($"field '{name}' is not valid Unicode"), name),
         _ => throw EngineException.Invalid($"field '{name}' must be a string"),
     };
+
+    /// <summary>Names, ids and messages are stored as text columns, which cannot hold NUL on PostgreSQL.</summary>
+    public static string Text(string s, string what) =>
+        s.Contains('\0') ? throw EngineException.Invalid($"'{what}' must not contain NUL characters") : s;
 
     public string RequiredString(string name)
     {
@@ -123,7 +127,61 @@ internal sealed class JsonBody : IDisposable
     {
         if (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0) return [];
         if (v.ValueKind != JsonValueKind.Object) throw EngineException.Invalid($"'{what}' must be a JSON object");
-        return v.EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetRawText())).ToList();
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (var p in v.EnumerateObject())
+        {
+            RequireStorableStrings(p.Value, what);
+            pairs.Add(new(Text(NameOf(p, what), what), p.Value.GetRawText()));
+        }
+        return pairs;
+    }
+
+    /// <summary>Search attributes are compared as jsonb on PostgreSQL, which rejects NUL and unpaired surrogates:
+    /// such values are refused here instead of poisoning every later filter.</summary>
+    static void RequireStorableStrings(JsonElement e, string what)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                if (!IsStorable(Decode(e))) throw EngineException.Invalid($"'{what}' contains a NUL or an unpaired surrogate");
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in e.EnumerateArray()) RequireStorableStrings(item, what);
+                break;
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    if (!IsStorable(NameOf(p, what))) throw EngineException.Invalid($"'{what}' contains a NUL or an unpaired surrogate");
+                    RequireStorableStrings(p.Value, what);
+                }
+                break;
+        }
+    }
+
+    /// <summary>GetString refuses escapes that are not valid UTF-16 (a lone \\ud800); null marks them unstorable.</summary>
+    static string? Decode(JsonElement e)
+    {
+        try { return e.GetString(); }
+        catch (InvalidOperationException) { return null; }
+    }
+
+    static string NameOf(JsonProperty p, string what)
+    {
+        try { return p.Name; }
+        catch (InvalidOperationException) { throw EngineException.Invalid($"'{what}' has a key that is not valid Unicode"); }
+    }
+
+    static bool IsStorable(string? s)
+    {
+        if (s is null) return false;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c == '\0') return false;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(c)) return false;
+        }
+        return true;
     }
 
     public IReadOnlyList<string>? StringArray(string name)
@@ -133,7 +191,7 @@ internal sealed class JsonBody : IDisposable
         if (v.Value.ValueKind == JsonValueKind.Object && !v.Value.EnumerateObject().Any()) return [];
         if (v.Value.ValueKind != JsonValueKind.Array || v.Value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
             throw EngineException.Invalid($"field '{name}' must be an array of strings");
-        return v.Value.EnumerateArray().Select(e => e.GetString()!).ToList();
+        return v.Value.EnumerateArray().Select(e => Text(Decode(e) ?? throw EngineException.Invalid($"field '{name}' is not valid Unicode"), name)).ToList();
     }
 
     public void Dispose() => _doc?.Dispose();

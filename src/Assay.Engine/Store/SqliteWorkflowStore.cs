@@ -51,7 +51,6 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         // WAL: readers never block the writer. synchronous=NORMAL in WAL mode survives a process
         // crash (SIGKILL) with every committed transaction; FULL also survives power loss.
         Pragma(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; {PerformancePragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
-        _writerLoop = Task.Run(WriterLoopAsync);
     }
 
     /// <summary>Measured on the engine's write mix: a large page cache and memory-mapped reads halve the cost of a
@@ -66,58 +65,78 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
     }
 
     /// <summary>
-    /// Group commit: write operations queue up and the writer runs whatever has queued in one
-    /// transaction, each operation inside its own SAVEPOINT (a failing one rolls back alone). One
-    /// commit — and one WAL sync — then serves many operations; alone, an operation commits at once.
-    /// Callers learn their result only after the commit.
+    /// Group commit without a writer thread: an operation joins the queue; whoever finds the writer
+    /// free becomes the leader and runs everything queued in one transaction, each operation inside
+    /// its own SAVEPOINT (a failing one rolls back alone). One commit — and one WAL write — serves
+    /// many operations, an operation that arrives alone runs at once on its own thread, and every
+    /// caller learns its result only after the commit.
     /// </summary>
-    protected override Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
+    protected override async Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         T result = default!;
-        _writes.Writer.TryWrite(new WriteItem(
+        _writes.Enqueue(new WriteItem(
             async tx => result = await body(tx),
             () => done.TrySetResult(result),
             e => done.TrySetException(e)));
-        return done.Task;
+        await DrainIfFreeAsync();
+        return await done.Task;
     }
 
     sealed record WriteItem(Func<Tx, Task> Run, Action Committed, Action<Exception> Failed);
 
     const int MaxBatch = 64;
-    readonly System.Threading.Channels.Channel<WriteItem> _writes =
-        System.Threading.Channels.Channel.CreateUnbounded<WriteItem>(new() { SingleReader = true });
-    Task? _writerLoop;
+    readonly System.Collections.Concurrent.ConcurrentQueue<WriteItem> _writes = new();
 
-    async Task WriterLoopAsync()
+    /// <summary>Drains the queue while nobody else is writing. Re-checks after releasing the writer, so an
+    /// operation queued while the previous leader was finishing is never left behind.</summary>
+    async Task DrainIfFreeAsync()
     {
-        var batch = new List<WriteItem>(MaxBatch);
-        var succeeded = new List<WriteItem>(MaxBatch);
-        while (await _writes.Reader.WaitToReadAsync())
+        while (!_writes.IsEmpty && _writeGate.Wait(0))
         {
-            batch.Clear();
-            succeeded.Clear();
-            while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var item)) batch.Add(item);
-            await _writeGate.WaitAsync();
             try
             {
-                using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
-                if (batch.Count == 1)
+                while (!_writes.IsEmpty) await RunBatchAsync();
+            }
+            finally
+            {
+                _writeGate.Release();
+            }
+        }
+    }
+
+    readonly List<WriteItem> _batch = new(MaxBatch);
+    readonly List<WriteItem> _succeeded = new(MaxBatch);
+
+    async Task RunBatchAsync()
+    {
+        var batch = _batch;
+        var succeeded = _succeeded;
+        batch.Clear();
+        succeeded.Clear();
+        while (batch.Count < MaxBatch && _writes.TryDequeue(out var item)) batch.Add(item);
+        if (batch.Count == 0) return;
+        try
+        {
+            using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            if (batch.Count == 1)
+            {
+                // Alone: no savepoint needed, a failure rolls back the whole (one-operation) transaction.
+                try
                 {
-                    // Alone: no savepoint needed, a failure rolls back the whole (one-operation) transaction.
-                    try
-                    {
-                        await batch[0].Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
-                        succeeded.Add(batch[0]);
-                    }
-                    catch (Exception e)
-                    {
-                        transaction.Rollback();
-                        batch[0].Failed(e);
-                        continue;
-                    }
+                    await batch[0].Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
+                    succeeded.Add(batch[0]);
                 }
-                else foreach (var item in batch)
+                catch (Exception e)
+                {
+                    transaction.Rollback();
+                    batch[0].Failed(e);
+                    return;
+                }
+            }
+            else
+            {
+                foreach (var item in batch)
                 {
                     Exec(transaction, "SAVEPOINT op");
                     try
@@ -133,17 +152,13 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
                         item.Failed(e);
                     }
                 }
-                transaction.Commit();
-                foreach (var item in succeeded) item.Committed();
             }
-            catch (Exception e)
-            {
-                foreach (var item in succeeded) item.Failed(e); // the commit itself failed: nothing happened
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
+            transaction.Commit();
+            foreach (var item in succeeded) item.Committed();
+        }
+        catch (Exception e)
+        {
+            foreach (var item in succeeded) item.Failed(e); // the commit itself failed: nothing happened
         }
     }
 
@@ -161,7 +176,11 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         {
             await _writeGate.WaitAsync();
             try { return await body(new Tx(_writer, null, D, Core.Clock.Now(), Prepared)); }
-            finally { _writeGate.Release(); }
+            finally
+            {
+                _writeGate.Release();
+                await DrainIfFreeAsync(); // writes queued while this read held the connection
+            }
         }
         await using var conn = new SqliteConnection(_connectionString);
         conn.Open();
@@ -195,8 +214,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
 
     public override async ValueTask DisposeAsync()
     {
-        _writes.Writer.TryComplete();
-        if (_writerLoop is not null) await _writerLoop;
+        await _writeGate.WaitAsync(); // let a running batch finish
         foreach (var cmd in _prepared.Values) cmd.Dispose();
         _instanceLock?.Dispose();
         _writer.Dispose();

@@ -124,6 +124,14 @@ public abstract class RestBasicsTests(EngineFixture fx) : TestBase(fx)
         (await C.PostAsync("/workflow-tasks/poll", O(("queue", "q")))).Expect(400);
         (await C.PostAsync("/workflow-tasks/poll", O(("queue", "q"), ("worker_id", "w"), ("wait_secs", -1)))).Expect(400);
         (await C.PostAsync("/namespaces", "{}")).Expect(400);
+        // NUL cannot be stored in a PostgreSQL text column: refused up front, never a database error.
+        (await C.PostAsync("/workflows", "{\"workflow_type\":\"T\",\"workflow_id\":\"a\\u0000b\"}")).Expect(400);
+        (await C.GetAsync("/workflows/a%00b")).Expect(400);
+        (await C.GetAsync("/workflows?search_attrs=" + Uri.EscapeDataString("{\"k\\u0000\":1}"))).Expect(400);
+        (await C.GetAsync("/workflows?search_attrs=" + Uri.EscapeDataString("{\"k\":\"\\ud800\"}"))).Expect(400);
+        (await C.PostAsync("/workflows", "{\"workflow_type\":\"T\",\"workflow_id\":\"sa\",\"search_attributes\":{\"k\":[\"\\u0000\"]}}")).Expect(400);
+        (await C.PostAsync("/workflows", "{\"workflow_type\":\"T\",\"workflow_id\":\"deep\",\"input\":" + new string('[', 200) + new string(']', 200) + "}")).Expect(400);
+        (await C.PostAsync("/workflows", "{\"workflow_type\":\"T\",\"workflow_id\":\"x\",\"idempotent\":1e400}")).Expect(400);
         var put = await C.SendAsync(HttpMethod.Put, "/workflows", "{}");
         Assert.Contains(put.Code, new[] { 404, 405 });
         Assert.NotNull(put.Error);

@@ -54,4 +54,25 @@ public sealed class TwoEngineTests
         Assert.All(workers, w => Assert.True(w.ExecutionsById.Count > 0, "both engines' workers took part"));
         foreach (var w in workers) await w.DisposeAsync();
     }
+
+    [SkippableFact]
+    public async Task A_long_poll_on_one_engine_is_woken_by_work_started_on_the_other()
+    {
+        var db = await TestDatabases.NewPostgresDatabaseAsync();
+        await using var a = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(db));
+        await using var b = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(db));
+        var ca = new EngineClient(a.BaseUrl);
+        var cb = new EngineClient(b.BaseUrl);
+        for (var i = 0; i < 3; i++)
+        {
+            var poll = cb.PostAsync("/workflow-tasks/poll", O(("queue", "cross"), ("worker_id", "wb"), ("wait_secs", 10)));
+            await Task.Delay(200);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            (await ca.PostAsync("/workflows", O(("workflow_type", "X"), ("workflow_id", $"cross-{i}"), ("task_queue", "cross")))).Expect(201);
+            var task = (await poll).Expect(200).Obj;
+            Assert.Equal($"cross-{i}", task["workflow_id"].Str());
+            // LISTEN/NOTIFY, not the one-second safety re-check.
+            Assert.True(sw.ElapsedMilliseconds < 700, $"woken after {sw.ElapsedMilliseconds} ms");
+        }
+    }
 }
