@@ -62,12 +62,19 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
 
     protected override async Task BeforeCommitAsync(Tx tx)
     {
-        // Delivered to listeners only if the transaction commits.
-        foreach (var w in tx.Wakes)
+        // Delivered to the other instances only if the transaction commits, in one round trip.
+        // Activity deadlines stay local: every instance's timeout loop re-checks on its own.
+        var wakes = tx.Wakes.Where(w => w.Kind != WakeKind.ActivityTimeout).ToList();
+        if (wakes.Count == 0) return;
+        var sql = new System.Text.StringBuilder("SELECT ");
+        var ps = new (string, object?)[wakes.Count];
+        for (var i = 0; i < wakes.Count; i++)
         {
-            var payload = $"{(int)w.Kind}|{w.At.ToString("R", CultureInfo.InvariantCulture)}|{w.Queue}";
-            await tx.ExecAsync($"SELECT pg_notify('{Channel}', @p)", ("@p", payload));
+            if (i > 0) sql.Append(", ");
+            sql.Append($"pg_notify('{Channel}', @n{i})");
+            ps[i] = ($"@n{i}", $"{(int)wakes[i].Kind}|{wakes[i].At.ToString("R", CultureInfo.InvariantCulture)}|{wakes[i].Queue}");
         }
+        await tx.ExecAsync(sql.ToString(), ps);
     }
 
     public override async Task ListenForRemoteWorkAsync(CancellationToken ct)
