@@ -170,7 +170,8 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
     [SkippableTheory]
     [InlineData("cancel")]
     [InlineData("terminate")]
-    public async Task Parent_is_woken_when_its_child_is_cancelled_or_terminated(string how)
+    [InlineData("fail")]
+    public async Task Parent_is_woken_when_its_child_is_cancelled_terminated_or_fails(string how)
     {
         var queue = Uid("q");
         var parentId = Uid("p");
@@ -181,15 +182,24 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
                 catch (InvalidOperationException e) { return O(("child_error", e.Message)); }
                 return O(("child_error", null));
             })
-            .Workflow("Waits", (ctx, _) => ctx.WaitForSignal("never")));
+            .Workflow("Waits", (ctx, _) =>
+            {
+                var s = ctx.WaitForSignal("never");
+                if (s?["fail"] is not null) throw new InvalidOperationException("child gave up");
+                return s;
+            }));
         await StartAsync("P", id: parentId, queue: queue);
         var childId = parentId + "-child";
         await EventuallyAsync(async () => (await C.GetAsync($"/workflows/{childId}/events")).Code == 200
                                           && (await EventTypesAsync(childId)).Contains("WorkflowAwaitingSignal"), 10, "child waiting");
-        (await C.PostAsync($"/workflows/{childId}/{how}", "{}")).Expect(200);
+        if (how == "fail")
+            (await C.PostAsync($"/workflows/{childId}/signal/never", O(("payload", O(("fail", true)))))).Expect(200);
+        else
+            (await C.PostAsync($"/workflows/{childId}/{how}", "{}")).Expect(200);
         var parent = await WaitTerminalAsync(parentId);
         Assert.Equal("COMPLETED", parent["status"].Str());
-        Assert.Contains(how == "cancel" ? "cancelled" : "terminated", parent["result"].Decode()!["child_error"].Str());
+        var expected = how switch { "cancel" => "cancelled", "terminate" => "terminated", _ => "child gave up" };
+        Assert.Contains(expected, parent["result"].Decode()!["child_error"].Str());
     }
 
     [SkippableFact]
@@ -274,6 +284,25 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
         var next = await WaitTerminalAsync(nextId);
         Assert.Equal("Counter", next["workflow_type"].Str());
         Assert.Equal(1, next["result"].Decode()!["final_n"].Long());
+    }
+
+    [SkippableFact]
+    public async Task A_child_that_continues_as_new_reports_under_the_id_its_parent_knows()
+    {
+        var queue = Uid("q");
+        var parentId = Uid("p");
+        await using var w = await WorkerAsync(queue, WorkerMode.Modern, x => x
+            .Workflow("P", (ctx, _) => O(("child", ctx.StartChildWorkflow("Loop", ctx.WorkflowId + "-loop", O(("n", 0)), queue)!.DeepClone())))
+            .Workflow("Loop", (ctx, i) =>
+            {
+                var n = i!["n"].Long();
+                if (n < 2) ctx.ContinueAsNew(O(("n", n + 1)));
+                return O(("final_n", n));
+            }));
+        await StartAsync("P", id: parentId, queue: queue);
+        var parent = await WaitTerminalAsync(parentId);
+        Assert.Equal("{\"child\":{\"final_n\":2}}", parent["result"].Str());
+        Assert.Equal(3, (await C.GetAsync($"/workflows/{parentId}/children")).Expect(200).Arr.Count); // every run is linked
     }
 
     [SkippableFact]
