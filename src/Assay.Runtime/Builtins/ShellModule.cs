@@ -1,7 +1,27 @@
+using Assay.Lua;
+using Assay.Runtime.Builtins.Exec;
+
 namespace Assay.Runtime.Builtins;
 
-/// <summary>Placeholder: the shell module is being written (see its issue).</summary>
+/// <summary>
+/// <c>shell.exec(cmd, opts?)</c> → <c>{status, stdout, stderr, timed_out}</c>: runs
+/// <c>/bin/sh -c cmd</c> off the loop thread (the calling coroutine waits, others keep running).
+/// Options: cwd, env (added; false removes), clear_env, stdin, timeout (kills the whole tree and
+/// returns partial output). Reference page: docs/modules/shell.md.
+/// </summary>
 public static class ShellModule
 {
-    public static void Register(AssayRuntime rt) { }
+    public static void Register(AssayRuntime rt) =>
+        rt.Vm.RegisterModule("shell", ("exec", Exec));
+
+    static int Exec(LuaCall call)
+    {
+        var cmd = call.L.TypeOf(1) == LuaType.String ? call.CheckString(1)
+            : throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
+        if (cmd.Contains('\0')) throw call.ArgError(1, "command contains a NUL byte");
+        var options = ExecOptions.Read(call, 2);
+        var psi = ChildProcess.StartInfo("/bin/sh", ["-c", cmd], options);
+        var task = Task.Run(() => ChildProcess.RunAsync("/bin/sh", psi, options, call.Vm.Cancellation));
+        return call.Vm.Loop.Await(call, task, static (L, r) => r.Push(L));
+    }
 }
