@@ -133,10 +133,10 @@ public sealed class WaitQueue
         }
     }
 
-    /// <summary>Leaves the queue. A wake-up that arrived meanwhile is passed to the next poller.</summary>
-    public void Unregister(TaskCompletionSource w, bool usedWakeup)
+    /// <summary>Leaves the queue without using a wake-up: one that arrived meanwhile is passed to the next poller.</summary>
+    public void Leave(TaskCompletionSource w)
     {
         if (w.TrySetCanceled()) return; // never woken: it will be skipped when dequeued
-        if (!usedWakeup) Fire();
+        Fire();
     }
 }

@@ -53,7 +53,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
             var waiter = queue.Register();
             if (ct.IsCancellationRequested) // the caller went away: take no work nobody will do
             {
-                queue.Unregister(waiter, usedWakeup: false);
+                queue.Leave(waiter);
                 return null;
             }
             var got = await claim();
@@ -61,7 +61,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
             if (got is not null || left <= TimeSpan.Zero)
             {
                 // A wake-up handed to us meanwhile may be for other work: pass it on.
-                queue.Unregister(waiter, usedWakeup: false);
+                queue.Leave(waiter);
                 return got;
             }
             bool woken;
@@ -71,10 +71,10 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
             }
             catch (OperationCanceledException)
             {
-                queue.Unregister(waiter, usedWakeup: false);
+                queue.Leave(waiter);
                 return null;
             }
-            if (!woken) queue.Unregister(waiter, usedWakeup: false); // re-check anyway (another instance's work)
+            if (!woken) queue.Leave(waiter); // re-check anyway (another instance's work)
             // Woken: the next claim uses the wake-up.
         }
     }

@@ -227,5 +227,5 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
 public static class SqliteTuning
 {
     public const string Pragmas =
-        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=10000; PRAGMA temp_store=MEMORY;";
+        "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864; PRAGMA temp_store=MEMORY;";
 }
