@@ -79,6 +79,7 @@ public sealed class CliDefinition
                      WorkflowCommands.Create(Client), ScheduleCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
+                     ToolMode.ResumeCommand.Create(),
                  })
         {
             Root.Subcommands.Add(command);

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Assay.Cli.Commands;
 
+// Assay ships as a Linux binary (NativeAOT linux-x64); file modes and signals are POSIX.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Assay.Cli;
 
 /// <summary>
@@ -32,7 +35,7 @@ public static class Program
     /// </summary>
     static int? TryFastPath(string[] args)
     {
-        if (args.Length == 0) return null;
+        if (args.Length == 0 || Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
         var settings = GlobalSettings.FromEnvironment();
         if (args[0] is "-e" && args.Length >= 2) return ScriptRunner.RunCode(args[1], args[2..], settings);
         if (args[0].EndsWith(".lua", StringComparison.Ordinal) && !args[0].StartsWith('-'))

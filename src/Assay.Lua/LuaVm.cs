@@ -195,12 +195,15 @@ public sealed unsafe class LuaVm : IDisposable
     /// Runs a chunk as the main task on this thread's event loop until the script and everything
     /// it started have finished. Syntax errors throw <see cref="LuaException"/>.
     /// </summary>
-    public LuaTask RunMain(ReadOnlySpan<byte> source, string chunkName, IReadOnlyList<string>? args = null, CancellationToken stop = default)
+    /// <param name="onFinished">Sees the chunk's results on the task's stack (index 1: ok flag, 2..: values).</param>
+    public LuaTask RunMain(ReadOnlySpan<byte> source, string chunkName, IReadOnlyList<string>? args = null,
+        CancellationToken stop = default, Action<LuaTask, LuaState>? onFinished = null)
     {
         var L = Main;
         Load(L, source, chunkName);
         foreach (var a in args ?? []) L.PushString(a);
         var main = Loop.Spawn(L, args?.Count ?? 0, "main");
+        main.OnFinished = onFinished;
         Loop.Run(main, stop);
         FlushOutput();
         return main;

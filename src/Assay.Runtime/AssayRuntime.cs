@@ -52,6 +52,7 @@ public sealed class AssayRuntime : IDisposable
         TemplateModule.Register,
         HttpModule.Register,
         WsModule.Register,
+        ToolModule.Register,
         ModuleLoader.Register,
     ];
 

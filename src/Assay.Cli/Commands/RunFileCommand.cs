@@ -8,10 +8,21 @@ public static class RunFileCommand
     public static Command Create(CliDefinition cli)
     {
         var file = new Argument<string>("file") { Description = "Lua script to run" };
-        var command = new Command("run", "Run a Lua script (same as `assay FILE`)") { file };
-        command.SetAction(parse => Dispatch(parse.GetValue(file)!, cli.ScriptArgs, cli.Settings(parse)));
+        var mode = new Option<string?>("--mode") { Description = "script (default) or tool: one JSON envelope on stdout for agents (also ASSAY_MODE=tool)" };
+        mode.AcceptOnlyFromAmong("script", "tool");
+        var timeout = new Option<double>("--timeout") { Description = "Tool mode: stop the script after SECS (default 20)", DefaultValueFactory = _ => 20 };
+        var command = new Command("run", "Run a Lua script (same as `assay FILE`)") { file, mode, timeout };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var chosen = parse.GetValue(mode) ?? Environment.GetEnvironmentVariable("ASSAY_MODE");
+            if (chosen == "tool" && !IsYaml(path)) return ToolMode.ToolRunner.Run(path, parse.GetValue(timeout), cli.Settings(parse));
+            return Dispatch(path, cli.ScriptArgs, cli.Settings(parse));
+        });
         return command;
     }
+
+    static bool IsYaml(string path) => Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml";
 
     public static int Dispatch(string path, IReadOnlyList<string> args, GlobalSettings settings)
     {
@@ -21,6 +32,7 @@ public static class RunFileCommand
             Console.Error.WriteLine("error: YAML check mode is not available in this build yet");
             return ScriptRunner.ExitError;
         }
+        if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return ToolMode.ToolRunner.Run(path, 20, settings);
         if (ext != ".lua" && File.Exists(path) is false)
         {
             Console.Error.WriteLine($"error: no such script: {path}");

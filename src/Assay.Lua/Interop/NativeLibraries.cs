@@ -7,7 +7,8 @@ namespace Assay.Lua.Interop;
 /// JIT runs (tests, <c>dotnet run</c>) load Lua dynamically. KeraLua ships its own liblua54.so,
 /// but our C helper links Debian's liblua5.4 — two copies of Lua in one process must never meet,
 /// so "lua54" is mapped to the system library for every assembly. NativeAOT links Lua statically
-/// (DirectPInvoke) and never consults this resolver.
+/// (DirectPInvoke) and never consults this resolver. (Registering it unconditionally matters: a
+/// project with PublishAot reports no dynamic code support even when it runs on the JIT.)
 /// </summary>
 public static class NativeLibraries
 {
@@ -23,7 +24,6 @@ public static class NativeLibraries
     public static void EnsureResolver()
     {
         if (Interlocked.Exchange(ref _installed, 1) == 1) return;
-        if (!RuntimeFeature.IsDynamicCodeSupportedSafe()) return;
         Register(typeof(NativeLibraries).Assembly);
         Register(typeof(KeraLua.Lua).Assembly);
     }
@@ -50,10 +50,4 @@ public static class NativeLibraries
         }
         return IntPtr.Zero;
     }
-}
-
-static class RuntimeFeature
-{
-    // NativeAOT reports no dynamic code; the resolver is irrelevant there (static linking).
-    public static bool IsDynamicCodeSupportedSafe() => System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
 }
