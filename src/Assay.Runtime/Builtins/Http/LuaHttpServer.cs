@@ -1,0 +1,407 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using Assay.Lua;
+using Assay.Lua.Loop;
+using Assay.Lua.Values;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Assay.Runtime.Builtins.Http;
+
+/// <summary>
+/// One <c>http.serve</c> server: Kestrel in front, the VM's event loop behind. Kestrel threads
+/// route the request, read the body (bounded by max_body) and post a <see cref="PendingRequest"/>
+/// to the loop; the loop runs the handler as a coroutine and turns its response table into a
+/// <see cref="ResponseData"/> that the Kestrel thread writes. Lua is only ever touched on the loop.
+/// </summary>
+internal sealed class LuaHttpServer
+{
+    readonly WebState _st;
+    readonly Router _router;
+    readonly ServerOptions _o;
+    readonly TaskCompletionSource<bool> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    WebApplication? _app;
+    int _stopping;
+    CancellationTokenRegistration _onInterrupt;
+
+    LuaHttpServer(WebState st, Router router, ServerOptions o)
+    {
+        _st = st;
+        _router = router;
+        _o = o;
+    }
+
+    public int Port { get; private set; }
+    public long Id { get; private set; }
+    public Task<bool> Stopped => _stopped.Task;
+    internal WebState State => _st;
+    internal ServerOptions Options => _o;
+
+    // ------------------------------------------------------------------ natives
+
+    /// <summary>serve_start(port, routes, opts) → id, port | nil, message (never raises: the prelude positions errors).</summary>
+    public static int Start(LuaCall call, WebState st)
+    {
+        var L = call.L;
+        int Fail(string m) { L.PushNil(); L.PushString("http.serve: " + m); return 2; }
+        if (!L.TryGetInteger(1, out long port) || L.TypeOf(1) != LuaType.Number) return Fail("first argument must be a port number");
+        if (port is < 0 or > 65535) return Fail($"port {port} out of range (0-65535; 0 picks a free port)");
+        if (L.TypeOf(2) != LuaType.Table) return Fail("second argument must be a route table {METHOD = {[path] = handler}}");
+        var o = new ServerOptions();
+        if (!L.IsNoneOrNil(3) && L.TypeOf(3) != LuaType.Table) return Fail("third argument must be an options table or nil");
+        var problem = o.Read(L, 3);
+        if (problem != null) return Fail(problem);
+        var router = new Router();
+        problem = ReadRoutes(L, 2, router, st);
+        if (problem != null) return Fail(problem);
+        router.Seal();
+        var server = new LuaHttpServer(st, router, o);
+        try
+        {
+            server.StartAsync((int)port).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            while (e is AggregateException { InnerException: { } inner }) e = inner;
+            return Fail($"bind failed on {o.Host}:{port}: {e.Message}");
+        }
+        server.Id = st.Add(server);
+        st.Servers.Add(server);
+        Signals.Track(st);
+        L.PushInteger(server.Id);
+        L.PushInteger(server.Port);
+        return 2;
+    }
+
+    static string? ReadRoutes(LuaState L, int idx, Router router, WebState st)
+    {
+        L.CheckStack(8);
+        WebState.PushRegistryTable(L, WebState.HandlersKey);
+        int handlers = L.AbsIndex(-1);
+        L.PushNil();
+        while (L.Next(idx))
+        {
+            if (L.TypeOf(-2) != LuaType.String) { L.SetTop(handlers - 1); return "route table keys must be method names (strings)"; }
+            var method = L.ToStringValue(-2)!.ToUpperInvariant();
+            if (!HeaderRules.IsValidName(method)) { L.SetTop(handlers - 1); return $"invalid method name '{method}'"; }
+            if (L.TypeOf(-1) != LuaType.Table) { L.SetTop(handlers - 1); return $"routes for {method} must be a table {{[path] = handler}}"; }
+            int paths = L.AbsIndex(-1);
+            L.PushNil();
+            while (L.Next(paths))
+            {
+                if (L.TypeOf(-2) != LuaType.String) { L.SetTop(handlers - 1); return $"{method} route paths must be strings"; }
+                var path = L.ToStringValue(-2)!;
+                if (L.TypeOf(-1) != LuaType.Function) { L.SetTop(handlers - 1); return $"handler for {method} {path} must be a function"; }
+                int slot = ++st.HandlerSlots;
+                L.PushValue(-1);
+                L.RawSetIndex(handlers, slot);
+                var problem = router.Add(method, path, slot);
+                if (problem != null) { L.SetTop(handlers - 1); return problem; }
+                L.Pop(1);
+            }
+            L.Pop(1);
+        }
+        L.Pop(1);
+        return null;
+    }
+
+    /// <summary>serve_wait(id): waits until the server has stopped (http.stop, SIGTERM); returns true.</summary>
+    public static int Wait(LuaCall call, WebState st)
+    {
+        var server = st.Get<LuaHttpServer>(call.CheckInteger(1));
+        if (server == null) return call.Error("http.serve: unknown server");
+        return call.Vm.Loop.Await(call, server.Stopped, static (L, ok) => { L.PushBoolean(ok); return 1; });
+    }
+
+    /// <summary>http.stop(port?): gracefully stops the server on that port (all servers without one); waits.</summary>
+    public static int StopNative(LuaCall call, WebState st)
+    {
+        long? port = call.L.IsNoneOrNil(1) ? null : call.CheckInteger(1);
+        var stops = st.Servers.Where(s => port == null || s.Port == port).Select(s => s.StopAsync()).ToList();
+        int n = stops.Count;
+        return call.Vm.Loop.Await(call, Task.WhenAll(stops), L => { L.PushInteger(n); return 1; });
+    }
+
+    // ------------------------------------------------------------------ Kestrel
+
+    async Task StartAsync(int port)
+    {
+        var address = _o.ResolveHost();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>(); // signals are ours (Signals below)
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = _o.ShutdownTimeout);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = _o.MaxBody;
+            k.Limits.RequestHeadersTimeout = _o.HeaderTimeout;
+            k.Limits.KeepAliveTimeout = _o.KeepAliveTimeout;
+            k.Limits.MaxConcurrentConnections = _o.MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = _o.MaxConnections;
+            k.ResponseHeaderEncodingSelector = static _ => Encoding.UTF8;
+            k.Listen(address, port);
+        });
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.Run(HandleAsync);
+        await app.StartAsync().ConfigureAwait(false);
+        _app = app;
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Port = new Uri(url.Replace("*", "localhost").Replace("+", "localhost")).Port;
+        // An interrupted script (Ctrl-C, --timeout) no longer runs handlers: close the sockets.
+        _onInterrupt = _st.Vm.Cancellation.Register(() => _ = StopAsync(TimeSpan.FromMilliseconds(200)));
+        _st.Log.Debug($"http.serve: listening on http://{(address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString())}:{Port}");
+    }
+
+    public Task StopAsync(TimeSpan? timeout = null)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) != 0) return _stopped.Task;
+        return StopCoreAsync(timeout ?? _o.ShutdownTimeout);
+    }
+
+    async Task StopCoreAsync(TimeSpan timeout)
+    {
+        try
+        {
+            if (_app != null)
+            {
+                using var cts = new CancellationTokenSource(timeout);
+                try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                await _app.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            _st.Log.Warn($"http.serve: error while stopping the server on port {Port}: {e.Message}");
+        }
+        finally
+        {
+            _onInterrupt.Dispose();
+            _st.Vm.Loop.Post(() =>
+            {
+                _st.Servers.Remove(this);
+                _st.Remove(Id);
+                Signals.Track(_st);
+            });
+            _stopped.TrySetResult(true);
+        }
+    }
+
+    static readonly byte[] NotFound = "not found\n"u8.ToArray(), MethodNotAllowed = "method not allowed\n"u8.ToArray(),
+        TooLarge = "request body too large\n"u8.ToArray(), InternalError = "internal server error\n"u8.ToArray();
+
+    async Task HandleAsync(HttpContext ctx)
+    {
+        var request = ctx.Request;
+        var method = request.Method;
+        var path = request.Path.HasValue ? request.Path.Value! : "/";
+        bool head = HttpMethods.IsHead(method);
+        var match = _router.Match(method, path);
+        if (match == null && head) match = _router.Match("GET", path);
+        if (match == null)
+        {
+            var allowed = _router.AllowedFor(path);
+            if (allowed.Count > 0)
+            {
+                ctx.Response.Headers.Allow = string.Join(", ", allowed);
+                await WritePlain(ctx, 405, MethodNotAllowed, head).ConfigureAwait(false);
+            }
+            else await WritePlain(ctx, 404, NotFound, head).ConfigureAwait(false);
+            Log(ctx, ctx.Response.StatusCode);
+            return;
+        }
+
+        byte[] body = [];
+        if (request.ContentLength > _o.MaxBody)
+        {
+            await Refuse413(ctx).ConfigureAwait(false);
+            return;
+        }
+        if (request.ContentLength > 0 || (request.ContentLength == null && request.Headers.TransferEncoding.Count > 0))
+        {
+            try
+            {
+                body = await ReadBodyAsync(request, ctx.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == 413)
+            {
+                await Refuse413(ctx).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                ctx.Response.Headers.Connection = "close";
+                await WritePlain(ctx, 408, "request body timeout\n"u8.ToArray(), head).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var pending = new PendingRequest(this, ctx, match.Value, body, method, path, ctx.WebSockets.IsWebSocketRequest);
+        _st.Vm.Loop.Post(pending.Dispatch);
+        ResponseData r;
+        try
+        {
+            r = await pending.Result.Task.WaitAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // the client went away; the handler finishes on its own and its answer is dropped
+        }
+        await WriteAsync(ctx, r, head).ConfigureAwait(false);
+        Log(ctx, r.Status);
+    }
+
+    void Log(HttpContext ctx, int status)
+    {
+        if (_o.AccessLog) _st.Log.Info($"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString} {status}");
+    }
+
+    async Task Refuse413(HttpContext ctx)
+    {
+        ctx.Response.Headers.Connection = "close";
+        await WritePlain(ctx, 413, TooLarge, false).ConfigureAwait(false);
+        Log(ctx, 413);
+    }
+
+    async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken aborted)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        cts.CancelAfter(_o.ReadTimeout);
+        if (request.ContentLength is long len)
+        {
+            var buf = new byte[len];
+            int read = 0;
+            while (read < len)
+            {
+                int n = await request.Body.ReadAsync(buf.AsMemory(read), cts.Token).ConfigureAwait(false);
+                if (n == 0) break;
+                read += n;
+            }
+            return read == len ? buf : buf[..read];
+        }
+        using var ms = new MemoryStream();
+        await request.Body.CopyToAsync(ms, cts.Token).ConfigureAwait(false);
+        return ms.ToArray();
+    }
+
+    static Task WritePlain(HttpContext ctx, int status, byte[] body, bool head)
+    {
+        var resp = ctx.Response;
+        resp.StatusCode = status;
+        resp.ContentType = "text/plain; charset=utf-8";
+        resp.ContentLength = body.Length;
+        return head ? Task.CompletedTask : resp.Body.WriteAsync(body, 0, body.Length);
+    }
+
+    async Task WriteAsync(HttpContext ctx, ResponseData r, bool head)
+    {
+        var resp = ctx.Response;
+        try
+        {
+            if (r.Kind == ResponseKind.WebSocket)
+            {
+                await ServerStreams.RunWebSocketAsync(ctx, r.Ws!, _st).ConfigureAwait(false);
+                return;
+            }
+            resp.StatusCode = r.Status;
+            foreach (var (name, value) in r.Headers) resp.Headers.Append(name, value);
+            switch (r.Kind)
+            {
+                case ResponseKind.Sse:
+                    await ServerStreams.PumpSseAsync(ctx, r.Sse!, _o.SseKeepAlive).ConfigureAwait(false);
+                    return;
+                case ResponseKind.File:
+                    var info = new FileInfo(r.FilePath!);
+                    if (!info.Exists)
+                    {
+                        resp.Headers.Clear();
+                        await WritePlain(ctx, 404, NotFound, head).ConfigureAwait(false);
+                        return;
+                    }
+                    resp.ContentLength = info.Length;
+                    resp.Headers.LastModified = info.LastWriteTimeUtc.ToString("R");
+                    if (!head) await resp.SendFileAsync(r.FilePath!, ctx.RequestAborted).ConfigureAwait(false);
+                    return;
+                default:
+                    resp.ContentLength = r.Body.Length;
+                    if (!head && r.Body.Length > 0) await resp.Body.WriteAsync(r.Body, ctx.RequestAborted).ConfigureAwait(false);
+                    return;
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            _st.Log.Error($"http.serve: {ctx.Request.Method} {ctx.Request.Path}: cannot send the response: {e.Message}");
+            if (!resp.HasStarted)
+            {
+                resp.Headers.Clear();
+                await WritePlain(ctx, 500, InternalError, head).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // the client went away
+        }
+    }
+
+    internal static ResponseData Internal() => new() { Status = 500, Body = InternalError, Headers = [("Content-Type", "text/plain; charset=utf-8")] };
+
+    /// <summary>A host lifetime that leaves SIGINT/SIGTERM alone (the default one would stop the app on its own).</summary>
+    sealed class QuietLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>SIGTERM stops every server of the runtime gracefully (in-flight requests finish; http.serve returns).</summary>
+    static class Signals
+    {
+        static readonly Dictionary<WebState, PosixSignalRegistration> Registrations = new();
+
+        public static void Track(WebState st)
+        {
+            lock (Registrations)
+            {
+                bool has = Registrations.TryGetValue(st, out var reg);
+                if (st.Servers.Count > 0 && !has)
+                {
+                    Registrations[st] = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+                    {
+                        ctx.Cancel = true;
+                        st.Vm.Loop.Post(() =>
+                        {
+                            st.Log.Info("http.serve: SIGTERM received, shutting down gracefully");
+                            foreach (var s in st.Servers.ToList()) _ = s.StopAsync();
+                        });
+                    });
+                }
+                else if (st.Servers.Count == 0 && has)
+                {
+                    reg!.Dispose();
+                    Registrations.Remove(st);
+                }
+            }
+        }
+    }
+}
+
+internal enum ResponseKind { Body, File, Sse, WebSocket }
+
+/// <summary>A handler's response, converted on the loop thread, written on a Kestrel thread.</summary>
+internal sealed class ResponseData
+{
+    public ResponseKind Kind { get; init; }
+    public int Status { get; init; } = 200;
+    public List<(string Name, string Value)> Headers { get; init; } = [];
+    public byte[] Body { get; init; } = [];
+    public string? FilePath { get; init; }
+    public SseServerStream? Sse { get; init; }
+    public WsConnection? Ws { get; init; }
+}
