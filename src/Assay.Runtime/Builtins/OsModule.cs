@@ -15,7 +15,63 @@ public static class OsModule
             ("hostname", static call => { call.L.PushString(Environment.MachineName); return 1; }),
             ("arch", static call => { call.L.PushString(Arch()); return 1; }),
             ("platform", static call => { call.L.PushString(Platform()); return 1; }),
-            ("exit", call => Exit(rt, call)));
+            ("exit", call => Exit(rt, call)),
+            ("on_signal", call => OnSignal(rt, call)));
+    }
+
+    // os.on_signal(name, fn|nil): "TERM"/"INT"/"HUP"/"QUIT" (with or without "SIG"). While a
+    // handler is set, the signal no longer ends the process; each delivery runs fn(name) as its
+    // own task on the loop. nil removes the handler (the default action returns).
+    const string HandlersKey = "assay.os.signal_handlers";
+    static readonly Dictionary<string, PosixSignalRegistration> SignalRegistrations = new();
+
+    static int OnSignal(AssayRuntime rt, LuaCall call)
+    {
+        var L = call.L;
+        string raw = call.CheckString(1).ToUpperInvariant();
+        string name = raw.StartsWith("SIG", StringComparison.Ordinal) ? raw[3..] : raw;
+        PosixSignal sig = name switch
+        {
+            "TERM" => PosixSignal.SIGTERM,
+            "INT" => PosixSignal.SIGINT,
+            "HUP" => PosixSignal.SIGHUP,
+            "QUIT" => PosixSignal.SIGQUIT,
+            _ => throw call.ArgError(1, "unsupported signal '" + raw + "' (TERM, INT, HUP, QUIT)"),
+        };
+        bool remove = L.IsNoneOrNil(2);
+        if (!remove) call.CheckType(2, LuaType.Function, "function");
+        if (L.RawGetField(LuaState.RegistryIndex, HandlersKey) != LuaType.Table)
+        {
+            L.Pop(1);
+            L.NewTable();
+            L.PushValue(-1);
+            L.RawSetField(LuaState.RegistryIndex, HandlersKey);
+        }
+        if (remove) L.PushNil(); else L.PushValue(2);
+        L.RawSetField(-2, name);
+        L.Pop(1);
+        lock (SignalRegistrations)
+        {
+            if (SignalRegistrations.Remove(name, out var old)) old.Dispose();
+            if (!remove)
+            {
+                var vm = rt.Vm;
+                SignalRegistrations[name] = PosixSignalRegistration.Create(sig, ctx =>
+                {
+                    ctx.Cancel = true;
+                    vm.Loop.Post(() =>
+                    {
+                        var M = vm.Main;
+                        if (M.RawGetField(LuaState.RegistryIndex, HandlersKey) != LuaType.Table) { M.Pop(1); return; }
+                        if (M.RawGetField(-1, name) != LuaType.Function) { M.Pop(2); return; }
+                        M.Remove(-2);
+                        M.PushString(name);
+                        vm.Loop.Spawn(M, 1, "signal handler");
+                    });
+                });
+            }
+        }
+        return 0;
     }
 
     static string Arch() => RuntimeInformation.OSArchitecture switch

@@ -5,9 +5,10 @@
 --- @env ASSAY_ENGINE_URL
 --- @example local wf = require("assay.workflow"); wf.connect("http://127.0.0.1:8080"); wf.start{workflow_type="Hello", workflow_id="hello-1"}
 --
--- This first version carries the client half of the API the original client (seed/workflow.lua)
--- offers, with the same function names, arguments and return shapes. The worker half (define,
--- activity, listen and the replaying ctx) is completed by the "assay.workflow" issue.
+-- The client half (start, signal, describe, schedules …) and the worker half (define, activity,
+-- listen and the replaying workflow ctx) keep the original client's API (names, arguments, return
+-- shapes). The worker long-polls, runs tasks concurrently as tasks of the event loop, detects
+-- non-determinism, survives engine outages and stops gracefully on SIGTERM. See docs/workflows.md.
 local M = {}
 
 local engine_url, auth_token, default_namespace
@@ -25,8 +26,15 @@ local function query(params)
   return #parts > 0 and ("?" .. table.concat(parts, "&")) or ""
 end
 
+-- A fresh object-marked copy: encodes as {} when empty and leaves the caller's table alone.
+local function as_object(t)
+  local o = json.object()
+  for k, v in pairs(t) do o[k] = v end
+  return o
+end
+
 --- Calls the engine. Bodies are always JSON objects (never `[]`).
-function M._api(method, path, body)
+function M._api(method, path, body, timeout)
   if not engine_url then error("assay.workflow: call workflow.connect(url) first", 3) end
   if type(http) ~= "table" or type(http.request) ~= "function" then
     error("assay.workflow: the http builtin is not available in this build", 3)
@@ -37,7 +45,8 @@ function M._api(method, path, body)
     method = method,
     url = engine_url .. "/api/v1" .. path,
     headers = headers,
-    body = body ~= nil and json.encode(json.object(body)) or nil,
+    body = body ~= nil and json.encode(as_object(body)) or nil,
+    timeout = timeout,
   })
 end
 
@@ -61,8 +70,16 @@ function M.connect(url, opts)
   if resp.status ~= 200 then error("workflow.connect: cannot reach engine at " .. url, 2) end
 end
 
-function M.define(name, handler) workflows[name] = handler end
-function M.activity(name, handler) activities[name] = handler end
+--- Registers a workflow type: handler(ctx, input) → result.
+function M.define(name, handler)
+  if type(name) ~= "string" or type(handler) ~= "function" then error("workflow.define(name, handler)", 2) end
+  workflows[name] = handler
+end
+--- Registers an activity: handler(ctx, input) → result.
+function M.activity(name, handler)
+  if type(name) ~= "string" or type(handler) ~= "function" then error("workflow.activity(name, handler)", 2) end
+  activities[name] = handler
+end
 
 function M.start(opts)
   return call("start", "POST", "/workflows", {
@@ -121,7 +138,12 @@ function M.schedules.create(opts)
   return call("schedules.create", "POST", "/schedules", opts, 201)
 end
 function M.schedules.list(opts) return call("schedules.list", "GET", "/schedules" .. ns_query(opts)) end
-function M.schedules.describe(name, opts) return call("schedules.describe", "GET", "/schedules/" .. id(name) .. ns_query(opts)) end
+function M.schedules.describe(name, opts)
+  local resp = M._api("GET", "/schedules/" .. id(name) .. ns_query(opts))
+  if resp.status == 404 then return nil end
+  if resp.status ~= 200 then error("workflow.schedules.describe failed: " .. tostring(resp.body), 2) end
+  return json.parse(resp.body)
+end
 function M.schedules.patch(name, patch, opts) return call("schedules.patch", "PATCH", "/schedules/" .. id(name) .. ns_query(opts), patch) end
 function M.schedules.pause(name, opts) return call("schedules.pause", "POST", "/schedules/" .. id(name) .. "/pause" .. ns_query(opts), {}) end
 function M.schedules.resume(name, opts) return call("schedules.resume", "POST", "/schedules/" .. id(name) .. "/resume" .. ns_query(opts), {}) end
@@ -140,9 +162,635 @@ function M.workers.list(opts) return call("workers.list", "GET", "/workers" .. n
 M.queues = {}
 function M.queues.stats(opts) return call("queues.stats", "GET", "/queues" .. ns_query(opts)) end
 
+-- ── Worker ───────────────────────────────────────────────────────────────────────────────────
+-- A workflow task replays the handler from the start against the history the poll returned.
+-- Every ctx call that decides something (activity, timer, side effect, child) is a *step*; the
+-- history records steps in order (ActivityScheduled, TimerScheduled, SideEffectRecorded,
+-- ChildWorkflowStarted), so the N-th step the code asks for must be the N-th step recorded —
+-- anything else is non-determinism and fails the workflow with a message naming the position.
+-- A step that is not in the history yet becomes a command; side effects and search-attribute
+-- upserts are buffered and the code runs on until it has to wait, so one task carries them all.
+
+local MODULE_SOURCE = debug.getinfo(1, "S").source
+local BLOCK = setmetatable({}, { __tostring = function() return "assay.workflow: blocked" end })
+local CANCELLED = setmetatable({}, { __tostring = function() return "workflow cancelled" end })
+local NONDET = setmetatable({}, { __tostring = function() return "workflow non-determinism" end })
+
+local RETRY_OPTIONS = {
+  "max_attempts", "initial_interval_secs", "backoff_coefficient", "max_interval_secs",
+  "start_to_close_secs", "heartbeat_timeout_secs", "non_retryable_error_types",
+}
+
+-- file:line of the workflow code that called into ctx (the first frame outside this module).
+local function caller_position()
+  for level = 3, 60 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= MODULE_SOURCE and info.what ~= "C" and (info.currentline or 0) > 0 then
+      return info.short_src .. ":" .. info.currentline
+    end
+  end
+  return "?"
+end
+
+-- Deterministic PRNG (splitmix64) seeded from the run id.
+local function hash64(s)
+  local h = 0xcbf29ce484222325
+  for i = 1, #s do h = (h ~ s:byte(i)) * 0x100000001b3 end
+  return h
+end
+
+local function new_rng(seed)
+  local state = hash64(seed)
+  return function()
+    state = state + 0x9E3779B97F4A7C15
+    local z = state
+    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
+    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
+    return z ~ (z >> 31)
+  end
+end
+
+local function describe_step(s)
+  if s.kind == "activity" then return string.format("activity '%s' (activity seq %d)", tostring(s.name), s.key) end
+  if s.kind == "timer" then return string.format("timer (timer seq %d)", s.key) end
+  if s.kind == "side_effect" then return string.format("side effect '%s' (side-effect seq %d)", tostring(s.name), s.key) end
+  return string.format("child workflow '%s' of type '%s'", tostring(s.key), tostring(s.name))
+end
+
+local function error_text(e)
+  if type(e) == "table" then
+    if e.message ~= nil then return tostring(e.message) end
+    local ok, s = pcall(json.encode, e)
+    if ok then return s end
+  end
+  return tostring(e)
+end
+
+-- Runs one workflow task; returns the command list to submit.
+-- `extend` is called from ctx calls so long replays keep their lease.
+function M._replay(task, handler, extend)
+  local history = task.history or {}
+  local steps, step_at = {}, { activity = {}, timer = {}, side_effect = {}, child = {} }
+  local act_result, timer_fired, side_effects, child_result, signals = {}, {}, {}, {}, {}
+  local cancel_requested = false
+  for _, ev in ipairs(history) do
+    local t, p = ev.event_type, ev.payload
+    if type(p) ~= "table" then p = {} end
+    local function record(kind, key, name)
+      if key ~= nil and step_at[kind][key] == nil then
+        steps[#steps + 1] = { kind = kind, key = key, name = name, event = t }
+        step_at[kind][key] = #steps
+      end
+    end
+    if t == "ActivityScheduled" then record("activity", p.activity_seq, p.name)
+    elseif t == "ActivityCompleted" and p.activity_seq then
+      act_result[p.activity_seq] = { ok = true, value = p.result, ts = ev.timestamp }
+    elseif t == "ActivityFailed" and p.activity_seq then
+      act_result[p.activity_seq] = { ok = false, err = p.error, ts = ev.timestamp }
+    elseif t == "TimerScheduled" then record("timer", p.timer_seq)
+    elseif t == "TimerFired" and p.timer_seq then timer_fired[p.timer_seq] = { seq = ev.seq, ts = ev.timestamp }
+    elseif t == "SideEffectRecorded" and p.side_effect_seq then
+      record("side_effect", p.side_effect_seq, p.name)
+      if side_effects[p.side_effect_seq] == nil then side_effects[p.side_effect_seq] = { value = p.value } end
+    elseif t == "ChildWorkflowStarted" then record("child", p.child_workflow_id, p.workflow_type)
+    elseif t == "ChildWorkflowCompleted" and p.child_workflow_id then
+      child_result[p.child_workflow_id] = { ok = true, value = p.result, ts = ev.timestamp }
+    elseif t == "ChildWorkflowFailed" and p.child_workflow_id then
+      child_result[p.child_workflow_id] = { ok = false, err = p.error or p.reason, reason = p.reason, ts = ev.timestamp }
+    elseif t == "SignalReceived" and p.signal then
+      local list = signals[p.signal]
+      if not list then list = { n = 0 }; signals[p.signal] = list end
+      list.n = list.n + 1
+      list[list.n] = { payload = p.payload, seq = ev.seq, ts = ev.timestamp }
+    elseif t == "WorkflowCancelRequested" then cancel_requested = true
+    end
+  end
+
+  local cmds, pos = {}, 0
+  local act_seq, timer_seq, se_seq, sig_cursor = 0, 0, 0, {}
+  local state = {}
+  local clock = (history[1] and history[1].timestamp) or time()
+  local rng = new_rng(tostring(task.run_id or task.workflow_id))
+  local queue = task.task_queue or "default"
+
+  local function advance(ts) if ts and ts > clock then clock = ts end end
+  local function emit(c) cmds[#cmds + 1] = c end
+  local function block() coroutine.yield(BLOCK); error("assay.workflow: resumed after blocking") end
+  local function check()
+    if state.cancelled or cancel_requested then state.cancelled = true; error(CANCELLED, 0) end
+    if state.nondet then error(NONDET, 0) end
+    if extend then extend() end
+  end
+  local function nondeterminism(kind, key, name)
+    local want = describe_step({ kind = kind, key = key, name = name })
+    local have = steps[pos + 1]
+    state.nondet = string.format(
+      "non-determinism at step %d: history has %s, but the code asked for %s at %s",
+      pos + 1, have and (have.event .. " " .. describe_step(have)) or "nothing more (it ended there)",
+      want, caller_position())
+    error(NONDET, 0)
+  end
+  -- Matches a step against the history: true if it was recorded (at the expected position).
+  local function step(kind, key, name)
+    local at = step_at[kind][key]
+    if at then
+      local rec = steps[at]
+      if at ~= pos + 1 or (name ~= nil and rec.name ~= nil and rec.name ~= name) then
+        nondeterminism(kind, key, name)
+      end
+      pos = at
+      return true
+    end
+    if steps[pos + 1] then nondeterminism(kind, key, name) end
+    return false
+  end
+
+  local ctx = {
+    workflow_id = task.workflow_id, run_id = task.run_id, workflow_type = task.workflow_type,
+    namespace = task.namespace, task_queue = task.task_queue,
+  }
+
+  local function activity_command(seq, name, input, opts)
+    if type(name) ~= "string" then error("ctx:execute_activity: activity name must be a string", 3) end
+    if opts ~= nil and type(opts) ~= "table" then error("ctx:execute_activity: opts must be a table", 3) end
+    opts = opts or {}
+    local c = { type = "ScheduleActivity", seq = seq, name = name, input = input, task_queue = opts.task_queue or queue }
+    for _, k in ipairs(RETRY_OPTIONS) do c[k] = opts[k] end
+    return c
+  end
+
+  function ctx:execute_activity(name, input, opts)
+    check()
+    act_seq = act_seq + 1
+    local seq = act_seq
+    local recorded = step("activity", seq, name)
+    local r = act_result[seq]
+    if r then
+      advance(r.ts)
+      if r.ok then return r.value end
+      error("activity '" .. name .. "' failed: " .. error_text(r.err), 2)
+    end
+    if not recorded then emit(activity_command(seq, name, input, opts)) end
+    block()
+  end
+
+  function ctx:execute_parallel(list)
+    check()
+    if type(list) ~= "table" or #list == 0 then error("ctx:execute_parallel: activities must be a non-empty list", 2) end
+    local results, missing, first_err, last_ts = {}, false, nil, nil
+    for i, a in ipairs(list) do
+      act_seq = act_seq + 1
+      local seq = act_seq
+      local recorded = step("activity", seq, a.name)
+      local r = act_result[seq]
+      if r then
+        if not last_ts or r.ts > last_ts then last_ts = r.ts end
+        if r.ok then results[i] = r.value
+        elseif not first_err then first_err = "activity '" .. tostring(a.name) .. "' failed: " .. error_text(r.err) end
+      else
+        missing = true
+        if not recorded then emit(activity_command(seq, a.name, a.input, a.opts)) end
+      end
+    end
+    if missing then block() end
+    advance(last_ts)
+    if first_err then error(first_err, 2) end
+    return results
+  end
+
+  function ctx:sleep(seconds)
+    check()
+    if type(seconds) ~= "number" or seconds < 0 then error("ctx:sleep: seconds must be a number ≥ 0", 2) end
+    timer_seq = timer_seq + 1
+    local seq = timer_seq
+    local recorded = step("timer", seq)
+    local fired = timer_fired[seq]
+    if fired then advance(fired.ts); return end
+    if not recorded then emit({ type = "ScheduleTimer", seq = seq, duration_secs = seconds }) end
+    block()
+  end
+
+  function ctx:side_effect(name, fn)
+    check()
+    if type(fn) ~= "function" then error("ctx:side_effect: second argument must be a function", 2) end
+    se_seq = se_seq + 1
+    local seq = se_seq
+    if step("side_effect", seq, name) then return side_effects[seq].value end
+    local value = fn()
+    if value ~= nil then
+      -- the value the replays will see (JSON round trip), so this run sees the same
+      local ok, text = pcall(json.encode, value)
+      if not ok then error("ctx:side_effect: the value must be JSON-encodable: " .. tostring(text), 2) end
+      value = json.parse(text)
+    end
+    emit({ type = "RecordSideEffect", seq = seq, name = name, value = value })
+    return value
+  end
+
+  function ctx:start_child_workflow(workflow_type, opts)
+    check()
+    if type(opts) ~= "table" or opts.workflow_id == nil then
+      error("ctx:start_child_workflow: opts.workflow_id is required", 2)
+    end
+    local cid = tostring(opts.workflow_id)
+    local recorded = false
+    if step_at.child[cid] or not child_result[cid] then recorded = step("child", cid, workflow_type) end
+    local r = child_result[cid]
+    if r then
+      advance(r.ts)
+      if r.ok then return r.value end
+      error("child workflow '" .. cid .. "' failed: " .. error_text(r.err), 2)
+    end
+    if not recorded then
+      emit({ type = "StartChildWorkflow", workflow_type = workflow_type, workflow_id = cid,
+             input = opts.input, task_queue = opts.task_queue or queue })
+    end
+    block()
+  end
+
+  function ctx:upsert_search_attributes(patch)
+    check()
+    if type(patch) ~= "table" then error("ctx:upsert_search_attributes: patch must be a table", 2) end
+    -- an upsert before the last recorded step went out with that step's batch already
+    if pos >= #steps then emit({ type = "UpsertSearchAttributes", patch = as_object(patch) }) end
+  end
+
+  function ctx:continue_as_new(input)
+    check()
+    emit({ type = "ContinueAsNew", input = input })
+    state.terminal = true
+    block()
+  end
+
+  function ctx:register_query(name, fn)
+    if type(name) ~= "string" or name == "" then error("ctx:register_query: name must be a non-empty string", 2) end
+    if type(fn) ~= "function" then error("ctx:register_query: handler must be a function", 2) end
+    self._queries = self._queries or {}
+    self._queries[name] = fn
+  end
+
+  function ctx:wait_for_signal(name, opts)
+    check()
+    if type(name) ~= "string" or name == "" then error("ctx:wait_for_signal: name must be a non-empty string", 2) end
+    local timeout = opts and opts.timeout
+    if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+      error("ctx:wait_for_signal: opts.timeout must be a number ≥ 0", 2)
+    end
+    local list, n = signals[name], (sig_cursor[name] or 0) + 1
+    local sig = list and list[n]
+    local function take() sig_cursor[name] = n; advance(sig.ts); return sig.payload end
+    if timeout == nil then
+      if sig then return take() end
+      emit({ type = "WaitForSignal", name = name })
+      block()
+    end
+    timer_seq = timer_seq + 1
+    local seq = timer_seq
+    if step_at.timer[seq] then
+      step("timer", seq)
+      local fired = timer_fired[seq]
+      if sig and (not fired or sig.seq < fired.seq) then return take() end
+      if fired then advance(fired.ts); return nil, "timeout" end
+      emit({ type = "WaitForSignal", name = name })
+      block()
+    end
+    if sig then return take() end -- already there: no timer needed
+    step("timer", seq)
+    emit({ type = "ScheduleTimer", seq = seq, duration_secs = timeout })
+    emit({ type = "WaitForSignal", name = name })
+    block()
+  end
+
+  --- Deterministic time: the time of the latest history event the code has consumed.
+  function ctx:now() return clock end
+
+  --- Deterministic random numbers (same sequence on every replay), math.random's signature.
+  function ctx:random(m, n)
+    local x = rng()
+    if m == nil then return (x >> 11) * (1.0 / 9007199254740992) end
+    if n == nil then m, n = 1, m end
+    m, n = math.tointeger(m), math.tointeger(n)
+    if not m or not n or m > n then error("ctx:random: interval is empty or not integral", 2) end
+    return m + (x >> 1) % (n - m + 1)
+  end
+
+  --- Deterministic UUID (version 4 format).
+  function ctx:uuid()
+    local a, b = rng(), rng()
+    a = (a & ~0xF000) | 0x4000                               -- version 4
+    b = (b & 0x3FFFFFFFFFFFFFFF) | (-0x8000000000000000)     -- variant 10
+    local h = string.format("%016x%016x", a, b)
+    return h:sub(1, 8) .. "-" .. h:sub(9, 12) .. "-" .. h:sub(13, 16) .. "-" .. h:sub(17, 20) .. "-" .. h:sub(21, 32)
+  end
+
+  local co = coroutine.create(function() return handler(ctx, task.input) end)
+  local ok, res = coroutine.resume(co)
+
+  local out
+  if state.nondet then
+    out = { { type = "FailWorkflow", error = state.nondet } }
+  elseif state.cancelled or (not ok and res == CANCELLED) then
+    out = { { type = "CancelWorkflow" } }
+  elseif not ok then
+    out = cmds
+    emit({ type = "FailWorkflow", error = error_text(res) })
+  elseif coroutine.status(co) == "dead" then
+    out = cmds
+    emit({ type = "CompleteWorkflow", result = res })
+  else
+    if res ~= BLOCK then
+      out = { { type = "FailWorkflow", error = "workflow code yielded outside a ctx call (coroutine.yield in a workflow)" } }
+    else
+      out = cmds
+    end
+  end
+  if ctx._queries and next(ctx._queries) and not state.nondet then
+    local snap = json.object()
+    for qname, fn in pairs(ctx._queries) do
+      local qok, v = pcall(fn)
+      if qok then snap[qname] = v end
+    end
+    if next(snap) ~= nil then table.insert(out, 1, { type = "RecordSnapshot", state = snap }) end
+  end
+  return json.array(out)
+end
+
+-- ── The worker loop ──────────────────────────────────────────────────────────────────────────
+
+local worker = nil -- the running worker's state (one listen per process)
+
+local function log_outage(w, ok, problem)
+  if ok then
+    if w.outage_since then
+      log.info("assay.workflow: engine reachable again", { after_secs = math.floor((time() - w.outage_since) * 10 + 0.5) / 10 })
+      w.outage_since = nil
+    end
+  elseif not w.outage_since then
+    w.outage_since = time()
+    log.warn("assay.workflow: engine unreachable, retrying with backoff", { url = engine_url, error = problem })
+  end
+end
+
+-- One request; nil when the engine could not be reached (or answered 5xx).
+local function request(w, method, path, body, timeout)
+  local ok, resp = pcall(M._api, method, path, body, timeout)
+  if ok and resp.status < 500 then log_outage(w, true); return resp end
+  log_outage(w, false, ok and ("HTTP " .. tostring(resp.status)) or tostring(resp))
+  return nil
+end
+
+local function backoff(w, attempt)
+  local d = math.min(w.max_backoff, 0.1 * 2 ^ math.min(attempt, 10))
+  sleep(d * (0.75 + math.random() * 0.5))
+end
+
+local function register(w)
+  local attempt = 0
+  while true do
+    local resp = request(w, "POST", "/workers/register", {
+      identity = w.identity, queue = w.queue, namespace = w.namespace,
+      workflows = json.array(w.workflow_names), activities = json.array(w.activity_names),
+      max_concurrent_workflows = w.max_wf, max_concurrent_activities = w.max_act,
+    })
+    if resp and resp.status == 200 then
+      w.worker_id = json.parse(resp.body).worker_id
+      return
+    elseif resp then
+      error("workflow.listen: registration failed: HTTP " .. resp.status .. " " .. tostring(resp.body), 0)
+    end
+    attempt = attempt + 1
+    backoff(w, attempt)
+  end
+end
+
+-- Re-registers after the engine forgot us (404); several loops may notice at once.
+local function reregister(w, stale_id)
+  if w.worker_id ~= stale_id then return end
+  if w.registering then
+    while w.registering do sleep(0.05) end
+    return
+  end
+  w.registering = true
+  local ok, err = pcall(register, w)
+  w.registering = false
+  if not ok then error(err, 0) end
+  log.info("assay.workflow: registered again", { worker_id = w.worker_id })
+end
+
+-- Sends a report until the engine answers (not 5xx) or `give_up_at` passes.
+local function deliver(w, path, body, give_up_at)
+  local attempt = 0
+  while true do
+    local resp = request(w, "POST", path, body)
+    if resp then return resp end
+    if give_up_at and time() > give_up_at then return nil end
+    attempt = attempt + 1
+    backoff(w, attempt)
+  end
+end
+
+local function handle_workflow_task(w, task)
+  local handler = workflows[task.workflow_type]
+  local lease_ttl = math.max(2, (task.lease_expires_at or (time() + 30)) - time())
+  local expires = time() + lease_ttl
+  local last_extend = time()
+  local function extend()
+    local now = time()
+    if now - last_extend < lease_ttl / 3 then return end
+    last_extend = now
+    local resp = request(w, "POST", "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/heartbeat",
+      { worker_id = w.worker_id, lease_token = task.lease_token })
+    if resp and resp.status == 200 then
+      local b = json.parse(resp.body)
+      if b and b.lease_expires_at then expires = b.lease_expires_at; lease_ttl = math.max(2, expires - time()) end
+    end
+  end
+  local commands
+  if not handler then
+    commands = json.array({ { type = "FailWorkflow", error = "no workflow handler registered for type: " .. tostring(task.workflow_type) } })
+  else
+    commands = M._replay(task, handler, extend)
+  end
+  local resp = deliver(w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands",
+    { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }, expires)
+  if resp and resp.status ~= 200 then
+    log.warn("assay.workflow: commands refused", { workflow_id = task.workflow_id, status = resp.status, body = resp.body })
+  end
+end
+
+local function make_activity_ctx(w, task)
+  local ctx = { activity_id = task.id, workflow_id = task.workflow_id, name = task.name, attempt = task.attempt }
+  local cancelled, last_check = false, time()
+  local function base() return "/tasks/" .. encode_component(task.id) end
+  --- Records a heartbeat (details: any JSON). Returns true when the activity should stop.
+  function ctx:heartbeat(details)
+    local resp = request(w, "POST", base() .. "/heartbeat", { details = details, worker_id = w.worker_id, attempt = task.attempt })
+    last_check = time()
+    if resp then
+      if resp.status == 200 then
+        local ok, b = pcall(json.parse, resp.body)
+        if ok and type(b) == "table" and b.cancel_requested then cancelled = true end
+      elseif resp.status == 404 or resp.status == 409 then
+        cancelled = true -- gone, or this attempt was superseded
+      end
+    end
+    return cancelled
+  end
+  --- True once the workflow was cancelled or finished, or this attempt timed out.
+  function ctx:is_cancelled()
+    if cancelled or time() - last_check < 1 then return cancelled end
+    last_check = time()
+    local resp = request(w, "GET", "/activities/" .. encode_component(task.id))
+    if resp and resp.status == 200 then
+      local ok, a = pcall(json.parse, resp.body)
+      if ok and type(a) == "table" and (a.status ~= "RUNNING" or (a.attempt and task.attempt and a.attempt ~= task.attempt)) then
+        cancelled = true
+      end
+    elseif resp and resp.status == 404 then
+      cancelled = true
+    end
+    return cancelled
+  end
+  return ctx
+end
+
+local function handle_activity_task(w, task)
+  local handler = activities[task.name]
+  local ok, result
+  if not handler then
+    ok, result = false, "no activity handler registered for: " .. tostring(task.name)
+  else
+    local input = task.input
+    if type(input) == "string" then
+      local pok, v = pcall(json.parse, input)
+      if pok then input = v end
+    end
+    local ctx = make_activity_ctx(w, task)
+    ok, result = pcall(handler, ctx, input)
+  end
+  local path = "/tasks/" .. encode_component(task.id)
+  local resp
+  if ok then
+    resp = deliver(w, path .. "/complete", { result = result, worker_id = w.worker_id, attempt = task.attempt })
+  else
+    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt }
+    if type(result) == "table" then body.non_retryable = result.non_retryable; body.error_type = result.error_type end
+    resp = deliver(w, path .. "/fail", body)
+  end
+  if resp and resp.status == 409 then
+    log.debug("assay.workflow: activity report refused (cancelled, or the attempt was superseded)",
+      { activity_id = task.id, body = resp.body })
+  elseif resp and resp.status ~= 200 then
+    log.warn("assay.workflow: activity report refused", { activity_id = task.id, status = resp.status, body = resp.body })
+  end
+end
+
+-- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
+local function poll_loop(w, kind)
+  local path = kind == "workflow" and "/workflow-tasks/poll" or "/tasks/poll"
+  local limit = kind == "workflow" and w.max_wf or w.max_act
+  local attempt = 0
+  while not w.stopping do
+    if w.running[kind] >= limit then
+      sleep(0.005)
+    else
+      local wid = w.worker_id
+      w.running[kind] = w.running[kind] + 1
+      local resp = request(w, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
+      local task
+      if resp and resp.status == 200 then
+        attempt = 0
+        local ok, b = pcall(json.parse, resp.body)
+        if ok and type(b) == "table" then
+          if kind == "workflow" and b.workflow_id then task = b
+          elseif kind == "activity" and b.id then task = b end
+        end
+      elseif resp and resp.status == 404 then
+        reregister(w, wid)
+      else
+        attempt = attempt + 1
+        if resp then log.warn("assay.workflow: poll refused", { status = resp.status, body = resp.body }) end
+        backoff(w, attempt)
+      end
+      if task then
+        async.spawn(function()
+          local ok, err = pcall(kind == "workflow" and handle_workflow_task or handle_activity_task, w, task)
+          w.running[kind] = w.running[kind] - 1
+          if not ok then log.error("assay.workflow: " .. kind .. " task failed in the worker", { error = tostring(err) }) end
+        end)
+      else
+        w.running[kind] = w.running[kind] - 1
+      end
+    end
+  end
+end
+
+local function heartbeat_loop(w)
+  local next_at = time() + w.heartbeat_secs
+  while not w.stopping do
+    sleep(math.min(0.25, math.max(0, next_at - time())))
+    if time() >= next_at then
+      local wid = w.worker_id
+      local resp = request(w, "POST", "/workers/heartbeat", { worker_id = wid })
+      if resp and resp.status == 404 then reregister(w, wid) end
+      next_at = time() + w.heartbeat_secs
+    end
+  end
+end
+
+--- Stops the running worker gracefully (what SIGTERM does): no new tasks, running ones finish.
+function M.stop()
+  if worker and not worker.stopping then
+    worker.stopping = true
+    log.info("assay.workflow: stopping: finishing running tasks, taking no new ones",
+      { workflows = worker.running.workflow, activities = worker.running.activity })
+  end
+end
+
+--- Runs a worker: registers, long-polls workflow and activity tasks and runs them until stopped
+--- (SIGTERM or workflow.stop()). Returns once every running task has finished.
+--- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
+---   poll_wait_secs?, pollers?, max_backoff_secs? }
 function M.listen(opts)
-  error("workflow.listen: the worker loop arrives with the assay.workflow issue; " ..
-        "until then drop the original client into ./modules/workflow.lua", 2)
+  if not engine_url then error("workflow.listen: call workflow.connect() first", 2) end
+  if worker then error("workflow.listen: this process already runs a worker", 2) end
+  opts = opts or {}
+  local w = {
+    queue = opts.queue or "default",
+    namespace = opts.namespace or default_namespace or "main",
+    identity = opts.identity or ("assay-worker-" .. ((os.hostname and os.hostname()) or "unknown")),
+    max_wf = math.max(1, math.floor(opts.max_concurrent_workflows or 10)),
+    max_act = math.max(1, math.floor(opts.max_concurrent_activities or 20)),
+    poll_wait = math.max(0, math.min(30, opts.poll_wait_secs or 5)),
+    max_backoff = opts.max_backoff_secs or 5,
+    heartbeat_secs = opts.heartbeat_secs or 15,
+    running = { workflow = 0, activity = 0 },
+    workflow_names = {}, activity_names = {},
+  }
+  for name in pairs(workflows) do w.workflow_names[#w.workflow_names + 1] = name end
+  for name in pairs(activities) do w.activity_names[#w.activity_names + 1] = name end
+  table.sort(w.workflow_names); table.sort(w.activity_names)
+  worker = w
+  register(w)
+  log.info("assay.workflow: worker " .. w.worker_id .. " listening on queue '" .. w.queue .. "'",
+    { namespace = w.namespace, identity = w.identity })
+  if os.on_signal then
+    os.on_signal("TERM", function() M.stop() end)
+  end
+  local loops = { async.spawn(heartbeat_loop, w) }
+  local pollers = opts.pollers or 2
+  if #w.workflow_names > 0 then
+    for _ = 1, math.min(pollers, w.max_wf) do loops[#loops + 1] = async.spawn(poll_loop, w, "workflow") end
+  end
+  if #w.activity_names > 0 then
+    for _ = 1, math.min(pollers, w.max_act) do loops[#loops + 1] = async.spawn(poll_loop, w, "activity") end
+  end
+  for _, h in ipairs(loops) do h.await() end
+  while w.running.workflow + w.running.activity > 0 do sleep(0.02) end
+  if os.on_signal then os.on_signal("TERM", nil) end
+  worker = nil
+  log.info("assay.workflow: worker stopped", { worker_id = w.worker_id })
 end
 
 return M

@@ -1,0 +1,72 @@
+-- The embedded require("assay.workflow") as a worker: every engine.md §12.4 scenario, the ★ fixes
+-- (search attributes, nils), deterministic ctx helpers, signal timeouts, non-determinism
+-- detection and activity heartbeats/cancellation.
+local S = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/workflow_support.lua")
+local env = S.new_env("embedded")
+local ok, err = pcall(function()
+  S.start_engine(env)
+  local wf = S.client(env)
+  local pid = S.start_worker(env)
+  local d = env.dir
+
+  -- started first so they run while the common scenarios are checked
+  wf.start({ workflow_type = "Upsert", workflow_id = "upsert", input = { tenant = "t-41" } })
+  wf.start({ workflow_type = "Nils", workflow_id = "nils" })
+  wf.start({ workflow_type = "Deterministic", workflow_id = "det" })
+  wf.start({ workflow_type = "TimeoutWait", workflow_id = "twait" })
+  wf.start({ workflow_type = "Drift", workflow_id = "drift", input = { flag_file = d .. "/drift-flag" } })
+  wf.start({ workflow_type = "LongActivity", workflow_id = "long",
+             input = { started_file = d .. "/long-started", stopped_file = d .. "/long-stopped" } })
+
+  S.common_scenarios(env, wf)
+  S.management(env)
+
+  -- 41: upsert mid-workflow; the list filter finds it
+  S.wait_status(wf, "upsert", "COMPLETED", 5)
+  local found = wf.list({ search_attrs = { tenant = "t-41", stage = "end" } })
+  assert.eq(#found, 1)
+  assert.eq(found[1].id, "upsert")
+
+  -- 42: nil activity result, nil side effect, signal without payload
+  S.wait_for(function() return S.has_event(wf, "nils", "WorkflowAwaitingSignal") end, 5, "nils waiting")
+  wf.signal("nils", "go")
+  local r = json.parse(S.wait_status(wf, "nils", "COMPLETED", 5).result)
+  assert.eq(r, { act_nil = true, se_nil = true, sig_nil = true, after = 2 })
+
+  -- deterministic now/random/uuid
+  r = json.parse(S.wait_status(wf, "det", "COMPLETED", 5).result)
+  assert.eq(r.first, r.echoed)
+  assert.matches(r.first.u, "^%x+%-%x+%-4%x+%-[89ab]%x+%-%x+$")
+  assert.is_true(r.later_now >= r.first.now)
+
+  -- wait_for_signal timeout
+  S.wait_for(function()
+    local n = 0
+    for _, e in ipairs(S.events(wf, "twait")) do if e == "TimerFired" then n = n + 1 end end
+    return n >= 1
+  end, 5, "the first signal timeout")
+  wf.signal("twait", "soon", { x = 1 })
+  r = json.parse(S.wait_status(wf, "twait", "COMPLETED", 5).result)
+  assert.eq(r, { timed_out = true, v2 = { x = 1 } })
+
+  -- non-determinism: the code changes its first step after the history recorded it
+  S.wait_for(function() return S.has_event(wf, "drift", "WorkflowAwaitingSignal") end, 5, "drift waiting")
+  local f = io.open(d .. "/drift-flag", "w"); f:write("1"); f:close()
+  wf.signal("drift", "next")
+  local dr = S.wait_status(wf, "drift", "FAILED", 5)
+  assert.contains(dr.error, "non-determinism at step 1")
+  assert.contains(dr.error, "ActivityScheduled activity 'step1'")
+  assert.contains(dr.error, "timer (timer seq 1)")
+  assert.matches(dr.error, "worker%.lua:%d+")
+
+  -- activity heartbeats and cancellation
+  S.wait_for(function() return S.exists(d .. "/long-started") end, 5, "the long activity")
+  wf.cancel("long")
+  S.wait_status(wf, "long", "CANCELLED", 5)
+  S.wait_for(function() return S.exists(d .. "/long-stopped") end, 5, "the activity to notice the cancel")
+
+  S.crash_recovery(env, wf, pid)
+end)
+S.stop_all(env)
+if not ok then error(err, 0) end
+print("workflow embedded ok")
