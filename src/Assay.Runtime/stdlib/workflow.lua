@@ -714,9 +714,11 @@ local function poll_loop(w, kind)
         backoff(w, attempt)
       end
       if task then
+        w.active[kind] = w.active[kind] + 1
         async.spawn(function()
           local ok, err = pcall(kind == "workflow" and handle_workflow_task or handle_activity_task, w, task)
           w.running[kind] = w.running[kind] - 1
+          w.active[kind] = w.active[kind] - 1
           if not ok then log.error("assay.workflow: " .. kind .. " task failed in the worker", { error = tostring(err) }) end
         end)
       else
@@ -744,7 +746,7 @@ function M.stop()
   if worker and not worker.stopping then
     worker.stopping = true
     log.info("assay.workflow: stopping: finishing running tasks, taking no new ones",
-      { workflows = worker.running.workflow, activities = worker.running.activity })
+      { workflows = worker.active.workflow, activities = worker.active.activity })
   end
 end
 
@@ -765,7 +767,8 @@ function M.listen(opts)
     poll_wait = math.max(0, math.min(30, opts.poll_wait_secs or 5)),
     max_backoff = opts.max_backoff_secs or 5,
     heartbeat_secs = opts.heartbeat_secs or 15,
-    running = { workflow = 0, activity = 0 },
+    running = { workflow = 0, activity = 0 }, -- slots taken (polls in flight and tasks)
+    active = { workflow = 0, activity = 0 },  -- tasks being run
     workflow_names = {}, activity_names = {},
   }
   for name in pairs(workflows) do w.workflow_names[#w.workflow_names + 1] = name end
