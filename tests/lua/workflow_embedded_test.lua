@@ -18,6 +18,8 @@ local ok, err = pcall(function()
   wf.start({ workflow_type = "LongActivity", workflow_id = "long",
              input = { started_file = d .. "/long-started", stopped_file = d .. "/long-stopped" } })
 
+  wf.start({ workflow_type = "SlowReplay", workflow_id = "slow-replay", input = { secs = 3 } })
+
   S.common_scenarios(env, wf)
   S.management(env)
 
@@ -64,6 +66,13 @@ local ok, err = pcall(function()
   wf.cancel("long")
   S.wait_status(wf, "long", "CANCELLED", 5)
   S.wait_for(function() return S.exists(d .. "/long-stopped") end, 5, "the activity to notice the cancel")
+
+  -- lease extension: a 3 s side effect under a 2 s lease completes, run once
+  local sr = S.wait_status(wf, "slow-replay", "COMPLETED", 10)
+  assert.eq(json.parse(sr.result), { v = "slow-value" })
+  local n = 0
+  for _, e in ipairs(S.events(wf, "slow-replay")) do if e == "SideEffectRecorded" then n = n + 1 end end
+  assert.eq(n, 1)
 
   S.crash_recovery(env, wf, pid)
 end)

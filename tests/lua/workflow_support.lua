@@ -28,6 +28,9 @@ function S.new_env(mode)
   os.execute(string.format("cp %s/workflow_fixtures/worker.lua %s/worker.lua", S.here, dir))
   if mode == "seed" then
     os.execute(string.format("cp %s %s/modules/workflow.lua", S.seed_file, dir))
+  elseif os.getenv("WF_MODULE_FILE") then
+    -- iterate on the module without rebuilding: the workers load this file instead
+    os.execute(string.format("cp %s %s/modules/workflow.lua", os.getenv("WF_MODULE_FILE"), dir))
   end
   return env
 end

@@ -595,9 +595,9 @@ local function handle_workflow_task(w, task)
   local lease_ttl = math.max(2, (task.lease_expires_at or (time() + 30)) - time())
   local expires = time() + lease_ttl
   local last_extend = time()
-  local function extend()
+  local function extend(force)
     local now = time()
-    if now - last_extend < lease_ttl / 3 then return end
+    if not force and now - last_extend < lease_ttl / 3 then return end
     last_extend = now
     local resp = request(w, "POST", "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/heartbeat",
       { worker_id = w.worker_id, lease_token = task.lease_token })
@@ -610,7 +610,18 @@ local function handle_workflow_task(w, task)
   if not handler then
     commands = json.array({ { type = "FailWorkflow", error = "no workflow handler registered for type: " .. tostring(task.workflow_type) } })
   else
-    commands = M._replay(task, handler, extend)
+    -- ctx calls extend the lease as a long replay goes; this keeper covers code that waits
+    -- inside one call (a slow side effect)
+    local keeper = async.spawn(function()
+      while true do
+        sleep(lease_ttl / 3)
+        extend(true)
+      end
+    end)
+    local ok, res = pcall(M._replay, task, handler, extend)
+    keeper.cancel()
+    if not ok then error(res, 0) end
+    commands = res
   end
   local resp = deliver(w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands",
     { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }, expires)

@@ -162,6 +162,12 @@ if MODE == "embedded" then
     return { done = true }
   end)
 
+  -- a replay that outlasts the lease (2 s in the tests) keeps it
+  workflow.define("SlowReplay", function(ctx, input)
+    local v = ctx:side_effect("slow", function() sleep(input.secs) return "slow-value" end)
+    return { v = v }
+  end)
+
   -- activity heartbeats and cancellation
   workflow.activity("long", function(ctx, i)
     touch(i.started_file)
