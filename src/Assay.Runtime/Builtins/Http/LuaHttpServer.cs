@@ -246,15 +246,9 @@ internal sealed class LuaHttpServer
 
         var pending = new PendingRequest(this, ctx, match.Value, body, method, path, ctx.WebSockets.IsWebSocketRequest);
         _st.Vm.Loop.Post(pending.Dispatch);
-        ResponseData r;
-        try
-        {
-            r = await pending.Result.Task.WaitAsync(ctx.RequestAborted).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return; // the client went away; the handler finishes on its own and its answer is dropped
-        }
+        // No WaitAsync(RequestAborted): the handler always finishes (its answer to a client that went away
+        // is dropped by Kestrel), and an interrupted VM stops the server, which aborts the connection.
+        var r = await pending.Result.Task.ConfigureAwait(false);
         await WriteAsync(ctx, r, head).ConfigureAwait(false);
         Log(ctx, r.Status);
     }
