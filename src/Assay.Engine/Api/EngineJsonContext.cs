@@ -16,6 +16,8 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(NamespaceStats))]
 [JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
 [JsonSerializable(typeof(StartResult))]
+[JsonSerializable(typeof(ScheduleFireResult))]
+[JsonSerializable(typeof(IReadOnlyList<ScheduleFireResult>))]
 internal sealed partial class EngineJsonContext : JsonSerializerContext
 {
     /// <summary>The context used for responses: same contracts, relaxed escaping (see <see cref="JsonText.Encoder"/>).</summary>

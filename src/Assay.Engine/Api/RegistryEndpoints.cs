@@ -72,9 +72,13 @@ internal static class RegistryEndpoints
                 Timezone: b.String("timezone") ?? "UTC",
                 Input: b.Raw("input"),
                 TaskQueue: b.String("task_queue") ?? "main",
-                OverlapPolicy: CronSchedule.ValidateOverlap(b.String("overlap_policy")));
+                OverlapPolicy: CronSchedule.ValidateOverlap(b.String("overlap_policy")),
+                CatchupWindowSecs: CronSchedule.ValidateCatchupWindow(b.Double("catchup_window_secs")));
+            if (create.Name.Length > 200 || create.Name.Any(char.IsControl) || create.Name.Contains('/'))
+                throw EngineException.Invalid("invalid schedule name");
             var next = CronSchedule.NextRunAt(create.CronExpr, create.Timezone, Clock.Now()); // validates cron + tz
             var created = await store.CreateScheduleAsync(create, next);
+            engine.SchedulerWake.Fire();
             await ctx.JsonAsync(201, created, EngineJsonContext.Wire.ScheduleRecord);
         });
 
@@ -92,7 +96,8 @@ internal static class RegistryEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var patch = new SchedulePatch(b.String("cron_expr"), b.String("timezone"), b.Raw("input"), b.String("task_queue"),
-                b.String("overlap_policy") is { } o ? CronSchedule.ValidateOverlap(o) : null);
+                b.String("overlap_policy") is { } o ? CronSchedule.ValidateOverlap(o) : null,
+                b.Double("catchup_window_secs") is { } cw ? CronSchedule.ValidateCatchupWindow(cw) : null);
             if (patch.CronExpr is not null) CronSchedule.ParseCron(patch.CronExpr);
             if (patch.Timezone is not null) CronSchedule.ParseTimeZone(patch.Timezone);
             var updated = await store.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
@@ -102,6 +107,7 @@ internal static class RegistryEndpoints
                     CronExpr = patch.CronExpr ?? current.CronExpr, Timezone = patch.Timezone ?? current.Timezone,
                     Input = patch.Input ?? current.Input, TaskQueue = patch.TaskQueue ?? current.TaskQueue,
                     OverlapPolicy = patch.OverlapPolicy ?? current.OverlapPolicy,
+                    CatchupWindowSecs = patch.CatchupWindowSecs ?? current.CatchupWindowSecs,
                 };
                 // A new cron or zone takes effect now, not after the old next time.
                 var next = patch.CronExpr is null && patch.Timezone is null
@@ -109,6 +115,7 @@ internal static class RegistryEndpoints
                     : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
                 return (s, next);
             });
+            engine.SchedulerWake.Fire();
             await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
         });
 
@@ -120,6 +127,35 @@ internal static class RegistryEndpoints
 
         api.MapPost("/schedules/{name}/pause", ctx => SetPausedAsync(ctx, engine, paused: true));
         api.MapPost("/schedules/{name}/resume", ctx => SetPausedAsync(ctx, engine, paused: false));
+
+        // Run now; the overlap policy applies (a skip answers outcome "skipped").
+        api.MapPost("/schedules/{name}/trigger", async ctx =>
+        {
+            var r = await store.TriggerScheduleAsync(ctx.Namespace(), ctx.Route("name"));
+            await ctx.JsonAsync(r.Outcome == "started" ? 201 : 200, r, EngineJsonContext.Wire.ScheduleFireResult);
+        });
+
+        // Start every occurrence in [from, to] that has not run (epoch seconds or ISO-8601 times).
+        api.MapPost("/schedules/{name}/backfill", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var from = Time(b, "from");
+            var to = Time(b, "to");
+            if (to < from) throw EngineException.Invalid("'to' must not be before 'from'");
+            if (to > Clock.Now() + 1) throw EngineException.Invalid("backfill cannot start future occurrences");
+            var r = await store.BackfillScheduleAsync(ctx.Namespace(), ctx.Route("name"), from, to);
+            await ctx.JsonAsync(200, r, EngineJsonContext.Wire.IReadOnlyListScheduleFireResult);
+        });
+    }
+
+    static double Time(JsonBody b, string name)
+    {
+        if (b.Element(name) is not { } e) throw EngineException.Invalid($"'{name}' is required");
+        if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
+        if (e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal, out var dto))
+            return dto.ToUnixTimeMilliseconds() / 1000.0;
+        throw EngineException.Invalid($"'{name}' must be epoch seconds or an ISO-8601 time");
     }
 
     static async Task SetPausedAsync(HttpContext ctx, WorkflowEngine engine, bool paused)
@@ -131,6 +167,7 @@ internal static class RegistryEndpoints
             var next = paused ? current.NextRunAt : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
             return (s, next);
         });
+        engine.SchedulerWake.Fire();
         await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
     }
 

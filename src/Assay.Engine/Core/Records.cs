@@ -95,6 +95,22 @@ public sealed record ScheduleRecord
     public double? NextRunAt { get; init; }
     public string? LastWorkflowId { get; init; }
     public double CreatedAt { get; init; }
+    /// <summary>Missed occurrences (engine down) newer than this run once; older ones are skipped. 0 = skip all.</summary>
+    public double CatchupWindowSecs { get; init; } = 60;
+    /// <summary>Occurrences waiting for the running one to finish (buffer_one/buffer_all).</summary>
+    public long BufferedRuns { get; init; }
+    /// <summary>Scheduled times of buffered occurrences, as a JSON array (internal).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Buffered { get; init; }
+}
+
+/// <summary>Outcome of firing one occurrence (trigger, backfill).</summary>
+public sealed record ScheduleFireResult
+{
+    /// <summary>started, skipped, buffered or exists (an earlier fire of the same occurrence).</summary>
+    public required string Outcome { get; init; }
+    public string? WorkflowId { get; init; }
+    public double ScheduledAt { get; init; }
 }
 
 public sealed class NamespaceRecord

@@ -55,11 +55,13 @@ public sealed record ScheduleCreate(
     string Timezone,
     string? Input,
     string TaskQueue,
-    string OverlapPolicy);
+    string OverlapPolicy,
+    double CatchupWindowSecs = 60);
 
 public sealed record SchedulePatch(
     string? CronExpr,
     string? Timezone,
     string? Input,
     string? TaskQueue,
-    string? OverlapPolicy);
+    string? OverlapPolicy,
+    double? CatchupWindowSecs = null);

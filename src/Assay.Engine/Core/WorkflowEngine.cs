@@ -14,6 +14,10 @@ public sealed record EngineTimings
     public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(90);
     /// <summary>Safety re-check of waiting polls and loops, in case a wake-up from another instance was missed.</summary>
     public TimeSpan Recheck { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Leader lease of the scheduler; renewed every tick, taken over by another engine when it lapses.</summary>
+    public TimeSpan LeaderLease { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Longest sleep of the scheduler between checks (new or patched schedules are seen within it).</summary>
+    public TimeSpan SchedulerTick { get; init; } = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>
@@ -26,6 +30,15 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     public IWorkflowStore Store { get; } = store;
     public EngineTimings Timings { get; } = timings;
     public WorkNotifier Notifier { get; } = InitNotifier(store);
+
+    /// <summary>Identifies this engine in lease rows.</summary>
+    public string InstanceId { get; init; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>True while this engine holds the scheduler lease.</summary>
+    public bool IsLeader { get; private set; }
+
+    /// <summary>Wakes the scheduler early (a schedule was created, patched or resumed).</summary>
+    public Pulse SchedulerWake { get; } = new();
 
     static WorkNotifier InitNotifier(IWorkflowStore store)
     {
@@ -86,7 +99,52 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         PeriodicLoopAsync("lease recovery", TimeSpan.FromMilliseconds(250), () => Store.RecoverExpiredLeasesAsync(), ct),
         PeriodicLoopAsync("worker health", TimeSpan.FromSeconds(5),
             () => Store.RemoveDeadWorkersAsync(Clock.Now() - Timings.WorkerTimeout.TotalSeconds), ct),
-        ListenLoopAsync(ct));
+        ListenLoopAsync(ct),
+        SchedulerLoopAsync(ct));
+
+    /// <summary>
+    /// The cron scheduler: only the holder of the "scheduler" lease row fires schedules. It sleeps
+    /// until the next due time (at most <see cref="EngineTimings.SchedulerTick"/>), so a schedule fires
+    /// within milliseconds of its time; run ids derived from the occurrence make a double fire impossible
+    /// even if two engines ever believed they were leader.
+    /// </summary>
+    async Task SchedulerLoopAsync(CancellationToken ct)
+    {
+        const string lease = "scheduler";
+        while (!ct.IsCancellationRequested)
+        {
+            var sleep = Timings.SchedulerTick;
+            var next = SchedulerWake.Next;
+            try
+            {
+                IsLeader = await Store.TryAcquireLeaseAsync(lease, InstanceId, Timings.LeaderLease.TotalSeconds);
+                if (IsLeader)
+                {
+                    var n = await Store.FireDueSchedulesAsync();
+                    if (n > 0) logger.LogDebug("scheduler: {Count} run(s) started", n);
+                    if (await Store.NextScheduleDueAsync() is { } due)
+                    {
+                        var until = TimeSpan.FromSeconds(Math.Max(0, due - Clock.Now()) + 0.002);
+                        if (until < sleep) sleep = until;
+                    }
+                }
+                else sleep = TimeSpan.FromMilliseconds(500);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogError(e, "Background loop scheduler failed; retrying");
+                sleep = TimeSpan.FromSeconds(1);
+            }
+            try { await Pulse.WaitAsync(next, sleep, ct); }
+            catch (OperationCanceledException) { break; }
+        }
+        if (IsLeader)
+        {
+            IsLeader = false;
+            try { await Store.ReleaseLeaseAsync(lease, InstanceId); }
+            catch (Exception e) { logger.LogWarning("Could not release the scheduler lease: {Message}", e.Message); }
+        }
+    }
 
     /// <summary>Sleeps until the next due item (or a wake-up saying an earlier one was added), then processes due items.</summary>
     async Task DueLoopAsync(string name, Pulse wake, Func<Task<int>> process, Func<Task<double?>> nextDue, CancellationToken ct)

@@ -74,7 +74,7 @@ public static class EngineHost
         }
 
         var timings = new EngineTimings { DispatchTimeout = options.ResolveDispatchTimeout(), WorkerTimeout = options.WorkerTimeout };
-        var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core"));
+        var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core")) { InstanceId = instanceId };
         Routes.Map(app, engine, options);
 
         try

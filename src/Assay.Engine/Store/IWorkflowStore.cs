@@ -72,6 +72,15 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(string ns);
     Task<ScheduleRecord> UpdateScheduleAsync(string ns, string name, Func<ScheduleRecord, (ScheduleRecord Updated, double? NextRunAt)> change);
     Task DeleteScheduleAsync(string ns, string name);
+    /// <summary>Fires due schedules (leader only); returns the number of runs started.</summary>
+    Task<int> FireDueSchedulesAsync();
+    Task<double?> NextScheduleDueAsync();
+    Task<ScheduleFireResult> TriggerScheduleAsync(string ns, string name);
+    Task<IReadOnlyList<ScheduleFireResult>> BackfillScheduleAsync(string ns, string name, double from, double to);
+
+    // Leases for cluster-wide singletons (scheduler, retention): a row with owner and expiry.
+    Task<bool> TryAcquireLeaseAsync(string name, string owner, double ttlSecs);
+    Task ReleaseLeaseAsync(string name, string owner);
 
     // Single-instance marker and release (SQLite); no-ops where several instances are fine.
     Task AcquireInstanceAsync(string instanceId);

@@ -184,6 +184,17 @@ internal static class Migrations
                 last_heartbeat {REAL} NOT NULL)
             """,
         ]),
+        (2, [
+            // Schedules: catch-up window and the buffer of occurrences waiting for the running one (JSON array of times).
+            "ALTER TABLE workflow_schedules ADD COLUMN catchup_window_secs {REAL} NOT NULL DEFAULT 60",
+            "ALTER TABLE workflow_schedules ADD COLUMN buffered TEXT",
+            "CREATE INDEX ix_schedules_due ON workflow_schedules (next_run_at) WHERE paused = 0",
+            // API keys: revocation (kept for the audit trail) and last use.
+            "ALTER TABLE api_keys ADD COLUMN revoked_at {REAL}",
+            // Retention per namespace (seconds after completion; null = keep forever).
+            "ALTER TABLE namespaces ADD COLUMN retention_secs {REAL}",
+            "CREATE INDEX ix_workflows_completed ON workflows (namespace, completed_at) WHERE completed_at IS NOT NULL",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -135,13 +135,14 @@ internal abstract partial class SqlWorkflowStore
 
     const string ScheduleColumns =
         "name, namespace, workflow_type, cron_expr, timezone, input, task_queue, overlap_policy, paused, last_run_at, " +
-        "next_run_at, last_workflow_id, created_at";
+        "next_run_at, last_workflow_id, created_at, catchup_window_secs, buffered";
 
     static ScheduleRecord ReadSchedule(System.Data.Common.DbDataReader x) => new()
     {
         Name = x.Str(0), Namespace = x.Str(1), WorkflowType = x.Str(2), CronExpr = x.Str(3), Timezone = x.Str(4),
         Input = x.StrN(5), TaskQueue = x.Str(6), OverlapPolicy = x.Str(7), Paused = x.Bool(8), LastRunAt = x.DblN(9),
-        NextRunAt = x.DblN(10), LastWorkflowId = x.StrN(11), CreatedAt = x.Dbl(12),
+        NextRunAt = x.DblN(10), LastWorkflowId = x.StrN(11), CreatedAt = x.Dbl(12), CatchupWindowSecs = x.Dbl(13),
+        Buffered = x.StrN(14), BufferedRuns = CountBuffered(x.StrN(14)),
     };
 
     public Task<ScheduleRecord> CreateScheduleAsync(ScheduleCreate c, double? nextRunAt) => WriteAsync(async tx =>
@@ -150,12 +151,13 @@ internal abstract partial class SqlWorkflowStore
         var inserted = await tx.ExecAsync(
             """
             INSERT INTO workflow_schedules (name, namespace, workflow_type, cron_expr, timezone, input, task_queue, overlap_policy,
-                paused, next_run_at, created_at)
-            VALUES (@name, @ns, @type, @cron, @tz, @input, @queue, @overlap, 0, @next, @now)
+                paused, next_run_at, created_at, catchup_window_secs)
+            VALUES (@name, @ns, @type, @cron, @tz, @input, @queue, @overlap, 0, @next, @now, @catchup)
             ON CONFLICT (namespace, name) DO NOTHING
             """,
             ("@name", c.Name), ("@ns", c.Namespace), ("@type", c.WorkflowType), ("@cron", c.CronExpr), ("@tz", c.Timezone),
-            ("@input", c.Input), ("@queue", c.TaskQueue), ("@overlap", c.OverlapPolicy), ("@next", nextRunAt), ("@now", tx.Now));
+            ("@input", c.Input), ("@queue", c.TaskQueue), ("@overlap", c.OverlapPolicy), ("@next", nextRunAt), ("@now", tx.Now),
+            ("@catchup", c.CatchupWindowSecs));
         if (inserted == 0) throw EngineException.Conflict($"schedule {c.Name} already exists in namespace {c.Namespace}");
         return (await SelectScheduleAsync(tx, c.Namespace, c.Name, forUpdate: false))!;
     });
@@ -183,11 +185,11 @@ internal abstract partial class SqlWorkflowStore
         await tx.ExecAsync(
             """
             UPDATE workflow_schedules SET cron_expr = @cron, timezone = @tz, input = @input, task_queue = @queue,
-                overlap_policy = @overlap, paused = @paused, next_run_at = @next
+                overlap_policy = @overlap, paused = @paused, next_run_at = @next, catchup_window_secs = @catchup
             WHERE namespace = @ns AND name = @name
             """,
             ("@cron", s.CronExpr), ("@tz", s.Timezone), ("@input", s.Input), ("@queue", s.TaskQueue), ("@overlap", s.OverlapPolicy),
-            ("@paused", s.Paused ? 1L : 0L), ("@next", next), ("@ns", ns), ("@name", name));
+            ("@paused", s.Paused ? 1L : 0L), ("@next", next), ("@catchup", s.CatchupWindowSecs), ("@ns", ns), ("@name", name));
         return (await SelectScheduleAsync(tx, ns, name, forUpdate: false))!;
     });
 
