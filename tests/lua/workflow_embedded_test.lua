@@ -31,9 +31,14 @@ local ok, err = pcall(function()
 
   -- 42: nil activity result, nil side effect, signal without payload
   S.wait_for(function() return S.has_event(wf, "nils", "WorkflowAwaitingSignal") end, 5, "nils waiting")
+  wf.signal("nils", "unrelated", { x = 1 }) -- a replay while waiting does not announce the wait again
+  sleep(0.5) -- the replay it causes takes milliseconds
   wf.signal("nils", "go")
   local r = json.parse(S.wait_status(wf, "nils", "COMPLETED", 5).result)
   assert.eq(r, { act_nil = true, se_nil = true, sig_nil = true, after = 2 })
+  local waits = 0
+  for _, e in ipairs(S.events(wf, "nils")) do if e == "WorkflowAwaitingSignal" then waits = waits + 1 end end
+  assert.eq(waits, 1)
 
   -- deterministic now/random/uuid
   r = json.parse(S.wait_status(wf, "det", "COMPLETED", 5).result)

@@ -233,6 +233,7 @@ function M._replay(task, handler, extend)
   local history = task.history or {}
   local steps, step_at = {}, { activity = {}, timer = {}, side_effect = {}, child = {} }
   local act_result, timer_fired, side_effects, child_result, signals = {}, {}, {}, {}, {}
+  local awaiting = {} -- signal name → seq of its latest WorkflowAwaitingSignal
   local cancel_requested = false
   for _, ev in ipairs(history) do
     local t, p = ev.event_type, ev.payload
@@ -263,6 +264,7 @@ function M._replay(task, handler, extend)
       if not list then list = { n = 0 }; signals[p.signal] = list end
       list.n = list.n + 1
       list[list.n] = { payload = p.payload, seq = ev.seq, ts = ev.timestamp }
+    elseif t == "WorkflowAwaitingSignal" and p.signal then awaiting[p.signal] = ev.seq
     elseif t == "WorkflowCancelRequested" then cancel_requested = true
     end
   end
@@ -440,10 +442,17 @@ function M._replay(task, handler, extend)
     local list, n = signals[name], (sig_cursor[name] or 0) + 1
     local sig = list and list[n]
     local function take() sig_cursor[name] = n; advance(sig.ts); return sig.payload end
+    local function wait()
+      -- recorded once per wait: not again when a replay finds this wait already announced
+      local prev = list and list[n - 1]
+      if not (awaiting[name] and (not prev or awaiting[name] > prev.seq)) then
+        emit({ type = "WaitForSignal", name = name })
+      end
+      block()
+    end
     if timeout == nil then
       if sig then return take() end
-      emit({ type = "WaitForSignal", name = name })
-      block()
+      wait()
     end
     timer_seq = timer_seq + 1
     local seq = timer_seq
@@ -452,14 +461,12 @@ function M._replay(task, handler, extend)
       local fired = timer_fired[seq]
       if sig and (not fired or sig.seq < fired.seq) then return take() end
       if fired then advance(fired.ts); return nil, "timeout" end
-      emit({ type = "WaitForSignal", name = name })
-      block()
+      wait()
     end
     if sig then return take() end -- already there: no timer needed
     step("timer", seq)
     emit({ type = "ScheduleTimer", seq = seq, duration_secs = timeout })
-    emit({ type = "WaitForSignal", name = name })
-    block()
+    wait()
   end
 
   --- Deterministic time: the time of the latest history event the code has consumed.
