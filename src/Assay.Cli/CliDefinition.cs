@@ -79,7 +79,7 @@ public sealed class CliDefinition
                      WorkflowCommands.Create(Client), ScheduleCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
-                     ToolMode.ResumeCommand.Create(),
+                     ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),
                  })
         {
             Root.Subcommands.Add(command);

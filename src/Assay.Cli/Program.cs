@@ -1,9 +1,6 @@
 using System.CommandLine;
 using Assay.Cli.Commands;
 
-// Assay ships as a Linux binary (NativeAOT linux-x64); file modes and signals are POSIX.
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
-
 namespace Assay.Cli;
 
 /// <summary>

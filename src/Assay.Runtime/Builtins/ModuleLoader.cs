@@ -47,7 +47,7 @@ public static class ModuleLoader
             .Select(n => "assay." + n["stdlib/".Length..^".lua".Length].Replace("/init", "").Replace('/', '.'))
             .Order(StringComparer.Ordinal);
 
-    static string GlobalModulesDir(RuntimeOptions options)
+    public static string GlobalModulesDir(RuntimeOptions options)
     {
         if (!string.IsNullOrEmpty(options.GlobalModulesPath)) return options.GlobalModulesPath;
         var env = Environment.GetEnvironmentVariable("ASSAY_MODULES_PATH");

@@ -1,0 +1,23 @@
+namespace Assay.Runtime.Discovery;
+
+public enum ModuleSource { Project, Global, Embedded, Builtin }
+
+/// <summary>What discovery knows about one module: enough to list it and to brief an LLM on it.</summary>
+public sealed record ModuleInfo(
+    string Name,
+    ModuleSource Source,
+    string Description,
+    IReadOnlyList<string> Keywords,
+    IReadOnlyList<string> Env,
+    IReadOnlyList<string> Functions,
+    IReadOnlyList<string> Examples,
+    string? Path = null)
+{
+    public string SourceName => Source switch
+    {
+        ModuleSource.Project => "project",
+        ModuleSource.Global => "global",
+        ModuleSource.Embedded => "embedded",
+        _ => "builtin",
+    };
+}

@@ -1,0 +1,76 @@
+using Assay.Runtime.Discovery;
+
+namespace Assay.Runtime.Tests;
+
+/// <summary>`assay modules` / `assay context`: metadata, ranking, and docs kept in step with the code.</summary>
+public class DiscoveryTests
+{
+    static readonly string[] BuiltinModules =
+    [
+        "json", "log", "env", "async", "yaml", "toml", "base64", "hex", "url", "crypto", "regex", "markdown",
+        "fs", "shell", "process", "disk", "db", "template", "http", "ws", "tool",
+    ];
+
+    [Fact]
+    public void EveryRegisteredBuiltinFunctionIsDocumented()
+    {
+        var documented = BuiltinDocs.Load().SelectMany(m => m.Functions).Select(f => f.Split('(')[0].Trim()).ToHashSet();
+        using var h = new LuaHarness();
+        var missing = new List<string>();
+        foreach (var module in BuiltinModules)
+        {
+            h.Vm.Execute($"local t = rawget(_G, '{module}') local names = {{}} " +
+                         "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
+                         "table.sort(names) return table.concat(names, ' ')", "=list", null, 1);
+            var names = h.Vm.Main.ToStringValue(-1) ?? "";
+            h.Vm.Main.Pop(1);
+            foreach (var name in names.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (!documented.Contains($"{module}.{name}")) missing.Add($"{module}.{name}");
+        }
+        Assert.True(missing.Count == 0, "undocumented builtins (add a row to docs/modules/<module>.md): " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void LuaHeadersAndFunctionsAreRead()
+    {
+        var info = LuaModuleHeader.Parse("assay.vault", ModuleSource.Project, """
+            --- @module assay.vault
+            --- @description Secrets from HashiCorp Vault.
+            --- @keywords vault, secrets, kv
+            --- @env VAULT_ADDR, VAULT_TOKEN
+            --- @example local v = require("assay.vault")
+            local M = {}
+            function M.client(url, opts) end
+            function M._internal() end
+            local function helper() end
+            function c.kv:get(path) end
+            return M
+            """);
+        Assert.Equal("Secrets from HashiCorp Vault.", info.Description);
+        Assert.Equal(["vault", "secrets", "kv"], info.Keywords);
+        Assert.Equal(["VAULT_ADDR", "VAULT_TOKEN"], info.Env);
+        Assert.Equal(["assay.vault.client(url, opts)", "assay.vault.kv:get(path)"], info.Functions);
+        Assert.Single(info.Examples);
+    }
+
+    [Theory]
+    [InlineData("parse json", "json")]
+    [InlineData("environment variable", "env")]
+    [InlineData("spawn concurrent tasks", "async")]
+    [InlineData("sleep", "sleep, time")]
+    [InlineData("workflow engine signal", "assay.workflow")]
+    [InlineData("assert equality in tests", "assert")]
+    [InlineData("structured logging", "log")]
+    public void ContextRanksTheExpectedModuleFirst(string query, string expected)
+    {
+        var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
+        Assert.NotEmpty(hits);
+        Assert.Equal(expected, hits[0].Module.Name);
+    }
+
+    [Fact]
+    public void UnknownQueriesFindNothing()
+    {
+        Assert.Empty(new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search("zzqx", 5));
+    }
+}
