@@ -120,6 +120,8 @@ function S.common_scenarios(env, wf)
   start("Parallel", "parallel")
   start("ParallelFail", "parallel-fail")
   start("ParentOfCancelled", "parent-of-cancelled", { child_id = "waiter-child" })
+  wf.schedules.create({ name = "every-second", workflow_type = "CronTriggered", cron_expr = "* * * * * *",
+                        input = { name = "world" }, task_queue = "default" })
 
   -- 28
   local r = json.parse(S.wait_status(wf, "two", "COMPLETED", 10).result)
@@ -181,6 +183,13 @@ function S.common_scenarios(env, wf)
   -- 39
   local pf = S.wait_status(wf, "parallel-fail", "FAILED", 10)
   assert.is_true(pf.error:find("boom") ~= nil or pf.error:find("fail") ~= nil, pf.error)
+  -- 30: a workflow fired by the schedule completes
+  local fired
+  S.wait_for(function()
+    for _, w in ipairs(wf.list({ type = "CronTriggered", status = "COMPLETED" })) do fired = w return true end
+  end, 25, "a CronTriggered workflow to complete")
+  wf.schedules.delete("every-second")
+  assert.eq(json.parse(fired.result).greeting, "hello, world")
   -- 43
   S.wait_for(function() return pcall(wf.describe, "waiter-child") end, 5, "the waiter child")
   S.wait_for(function() return S.has_event(wf, "waiter-child", "WorkflowAwaitingSignal") end, 5, "child waiting")

@@ -31,6 +31,12 @@ workflow.define("TwoSteps", function(ctx, input)
   return { first = a, second = b, sum = a.value + b.value }
 end)
 
+-- 30: cron
+workflow.activity("greet", function(ctx, i) return "hello, " .. i.name end)
+workflow.define("CronTriggered", function(ctx, input)
+  return { greeting = ctx:execute_activity("greet", { name = (input and input.name) or "world" }) }
+end)
+
 -- 29: signal
 workflow.define("Approval", function(ctx, input)
   local p = ctx:wait_for_signal("approve")
