@@ -133,4 +133,30 @@ r = http.request({ method = "POST", url = base .. "/echo", headers = { ["Content
 assert.eq(r.status, 200)
 assert.eq(type(r.body), "string")
 
+-- SSE server: keep-alive comments while idle; send raises once the client is gone
+local gone_error
+local sse_base = start({
+  GET = {
+    ["/quiet"] = function()
+      return { sse = function(send) sleep(0.35) send({ data = "late" }) end }
+    end,
+    ["/forever"] = function()
+      return { sse = function(send)
+        local ok, err = pcall(function()
+          for i = 1, 200 do send({ data = tostring(i) }) sleep(0.02) end
+        end)
+        gone_error = ok and "no error" or tostring(err)
+      end }
+    end,
+  },
+}, { sse_keepalive = 0.1 })
+r = http.get(sse_base .. "/quiet")
+assert.contains(r.body, ": keep-alive\n\n")
+assert.contains(r.body, "data: late\n\n")
+local first
+http.get(sse_base .. "/forever", { on_event = function(ev) first = ev.data return "close" end })
+assert.eq(first, "1")
+for _ = 1, 100 do if gone_error then break end sleep(0.02) end
+assert.contains(gone_error, "SSE stream closed")
+
 http.stop()

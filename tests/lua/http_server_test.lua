@@ -212,5 +212,19 @@ assert.eq(conn:recv(5), nil)
 -- a ws route answered without an upgrade
 assert.eq(http.get(base .. "/ws").status, 426)
 
+-- argument and bind errors are Lua errors at the caller's line, never crashes
+local ok, err = pcall(http.serve, 70000, {})
+assert.contains(err, "out of range")
+ok, err = pcall(http.serve, "80", {})
+assert.contains(err, "first argument must be a port number")
+ok, err = pcall(http.serve, 0, { GET = { ["/x"] = 42 } })
+assert.contains(err, "handler for GET /x must be a function")
+ok, err = pcall(http.serve, 0, { GET = { ["x"] = function() end } })
+assert.contains(err, "must start with '/'")
+ok, err = pcall(http.serve, _SERVER_PORT, { GET = {} }, { host = "127.0.0.1" })
+assert.contains(err, "bind failed")
+ok, err = pcall(http.serve, 0, {}, { max_body = "big" })
+assert.contains(err, "max_body")
+
 -- graceful stop: http.serve returns
 assert.eq(http.stop(), 1)
