@@ -80,6 +80,7 @@ public sealed class CliDefinition
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
                      ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),
+                     CheckCommand.Create(this),
                  })
         {
             Root.Subcommands.Add(command);

@@ -7,6 +7,9 @@ public sealed class RuntimeOptions
 {
     public long MemoryLimitBytes { get; set; } = 1L << 30;
     public Logger Logger { get; set; } = new();
+    /// <summary>Variables env.get sees before the process environment (a check's `env:`); not inherited by children.</summary>
+    public IReadOnlyDictionary<string, string>? EnvironmentOverlay { get; set; }
+
     /// <summary>Overrides $ASSAY_MODULES_PATH / ~/.assay/modules (tests).</summary>
     public string? GlobalModulesPath { get; set; }
 }

@@ -27,11 +27,7 @@ public static class RunFileCommand
     public static int Dispatch(string path, IReadOnlyList<string> args, GlobalSettings settings)
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext is ".yaml" or ".yml")
-        {
-            Console.Error.WriteLine("error: YAML check mode is not available in this build yet");
-            return ScriptRunner.ExitError;
-        }
+        if (ext is ".yaml" or ".yml") return CheckCommand.Run(path, null, null, settings);
         if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return ToolMode.ToolRunner.Run(path, 20, settings);
         if (ext != ".lua" && File.Exists(path) is false)
         {

@@ -47,12 +47,22 @@ public static class TestCommand
         var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var p in paths)
         {
-            if (File.Exists(p)) files.Add(p);
+            if (File.Exists(p))
+            {
+                files.Add(p);
+            }
             else if (Directory.Exists(p))
+            {
                 foreach (var f in Directory.EnumerateFiles(p, "*.lua", SearchOption.AllDirectories))
+                {
                     if (f.EndsWith("_test.lua", StringComparison.Ordinal) || f.EndsWith(".test.lua", StringComparison.Ordinal))
                         files.Add(f);
-            else missing.Add(p);
+                }
+            }
+            else
+            {
+                missing.Add(p);
+            }
         }
         return [.. files];
     }

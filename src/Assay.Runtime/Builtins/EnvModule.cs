@@ -9,9 +9,10 @@ public static class EnvModule
     public static void Register(AssayRuntime rt)
     {
         rt.Vm.RegisterModule("env",
-            ("get", static call =>
+            ("get", call =>
             {
-                var value = Environment.GetEnvironmentVariable(call.CheckString(1));
+                var name = call.CheckString(1);
+                var value = rt.Options.EnvironmentOverlay?.GetValueOrDefault(name) ?? Environment.GetEnvironmentVariable(name);
                 if (value == null) call.L.PushNil(); else call.L.PushString(value);
                 return 1;
             }),
