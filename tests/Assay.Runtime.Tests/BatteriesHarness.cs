@@ -9,7 +9,7 @@ public abstract class BatteriesTest : IDisposable
 {
     protected readonly LuaHarness H = new();
 
-    public void Dispose() => H.Dispose();
+    public virtual void Dispose() => H.Dispose();
 
     protected void Ok(string code)
     {

@@ -1,7 +1,538 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Assay.Lua;
+
 namespace Assay.Runtime.Builtins;
 
-/// <summary>Placeholder: the fs module is being written (see its issue).</summary>
+/// <summary>
+/// <c>fs.*</c>: binary-safe file access. Every call that touches the disk runs as a .NET task
+/// awaited through the event loop, so a slow disk never stalls other coroutines. Errors read
+/// "fs.fn: &lt;problem&gt;: \"path\"". Reference page: docs/modules/fs.md.
+/// </summary>
 public static class FsModule
 {
-    public static void Register(AssayRuntime rt) { }
+    public static void Register(AssayRuntime rt)
+    {
+        rt.Vm.RegisterModule("fs",
+            ("read", static call => ReadFile(call)),
+            ("read_bytes", static call => ReadFile(call)),
+            ("write", static call => WriteFile(call, append: false)),
+            ("write_bytes", static call => WriteFile(call, append: false)),
+            ("append", static call => WriteFile(call, append: true)),
+            ("write_atomic", WriteAtomic),
+            ("exists", static call => Bool(call, p => Kind(p) != null)),
+            ("is_file", static call => Bool(call, p => Kind(p) == "file")),
+            ("is_dir", static call => Bool(call, p => Kind(p) == "directory")),
+            ("stat", Stat),
+            ("list", List),
+            ("readdir", ReadDir),
+            ("glob", Glob),
+            ("mkdir", Mkdir),
+            ("copy", Copy),
+            ("rename", Rename),
+            ("remove", Remove),
+            ("tempdir", TempDir),
+            ("chmod", Chmod));
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    /// <summary>Runs <paramref name="work"/> off the loop thread and resumes the caller with its result.</summary>
+    static int Run<T>(LuaCall call, Func<T> work, Func<LuaState, T, int> push) =>
+        call.Vm.Loop.Await(call, Task.Run(work, call.Vm.Cancellation), push);
+
+    static int Run(LuaCall call, Action work) =>
+        call.Vm.Loop.Await(call, Task.Run(work, call.Vm.Cancellation));
+
+    /// <summary>An exception whose message is already in the user-facing form (the loop prefixes "fs.fn: ").</summary>
+    sealed class FsError(string message) : Exception(message);
+
+    /// <summary>Runs one file operation, turning .NET's exceptions into "problem: \"path\"".</summary>
+    static T Io<T>(string path, Func<T> op)
+    {
+        try { return op(); }
+        catch (FsError) { throw; }
+        catch (FileNotFoundException) { throw new FsError($"no such file or directory: \"{path}\""); }
+        catch (DirectoryNotFoundException) { throw new FsError($"no such file or directory: \"{path}\""); }
+        catch (UnauthorizedAccessException) { throw new FsError($"permission denied: \"{path}\""); }
+        catch (PathTooLongException) { throw new FsError($"path too long: \"{path}\""); }
+        catch (IOException e) { throw new FsError($"{Trim(e.Message)}: \"{path}\""); }
+        catch (ArgumentException e) { throw new FsError($"invalid path ({Trim(e.Message)}): \"{path}\""); }
+    }
+
+    static void Io(string path, Action op) => Io(path, () => { op(); return true; });
+
+    /// <summary>.NET messages quote the path themselves; keep only the reason.</summary>
+    static string Trim(string message)
+    {
+        var m = message.TrimEnd('.');
+        int colon = m.IndexOf(" : '", StringComparison.Ordinal);
+        if (colon > 0) m = m[..colon];
+        return m.Length > 0 ? char.ToLowerInvariant(m[0]) + m[1..] : m;
+    }
+
+    static string PathArg(LuaCall call, int arg = 1)
+    {
+        var p = call.CheckString(arg);
+        if (p.Length == 0) throw new LuaException($"{call.Name}: path must not be empty");
+        if (p.Contains('\0')) throw new LuaException($"{call.Name}: path contains a NUL byte");
+        return p;
+    }
+
+    static bool IsSymlink(string path)
+    {
+        try { return new FileInfo(path).LinkTarget != null; }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>"file", "directory" or null (missing, or a broken link): symlinks are followed.</summary>
+    static string? Kind(string path)
+    {
+        try
+        {
+            var target = path;
+            if (IsSymlink(path))
+            {
+                var resolved = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true);
+                if (resolved == null) return null;
+                target = resolved.FullName;
+            }
+            return Directory.Exists(target) ? "directory" : File.Exists(target) ? "file" : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    static string TypeOf(FileSystemInfo info) =>
+        info.LinkTarget != null ? "symlink" : (info.Attributes & FileAttributes.Directory) != 0 ? "directory" : "file";
+
+    static bool OptField(LuaState L, int table, string field)
+    {
+        if (L.TypeOf(table) != LuaType.Table) return false;
+        L.CheckStack(2);
+        bool value = L.RawGetField(table, field) != LuaType.Nil && L.ToBoolean(-1);
+        L.Pop(1);
+        return value;
+    }
+
+    // ------------------------------------------------------------------ reading and writing
+
+    static int ReadFile(LuaCall call)
+    {
+        var path = PathArg(call);
+        return Run(call, () => Io(path, () =>
+        {
+            if (Directory.Exists(path)) throw new FsError($"is a directory: \"{path}\"");
+            return File.ReadAllBytes(path);
+        }), static (L, bytes) => { L.PushBytes(bytes); return 1; });
+    }
+
+    static int WriteFile(LuaCall call, bool append)
+    {
+        var path = PathArg(call);
+        var data = call.CheckBytes(2).ToArray();
+        return Run(call, () => Io(path, () =>
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } dir) Directory.CreateDirectory(dir);
+            using var stream = new FileStream(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+            stream.Write(data);
+        }));
+    }
+
+    /// <summary>Writes a temporary file beside the target, flushes it to disk, then renames it over.</summary>
+    static int WriteAtomic(LuaCall call)
+    {
+        var path = PathArg(call);
+        var data = call.CheckBytes(2).ToArray();
+        return Run(call, () => Io(path, () =>
+        {
+            var full = Path.GetFullPath(path);
+            var dir = Path.GetDirectoryName(full)!;
+            Directory.CreateDirectory(dir);
+            var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.tmp-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}");
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(data);
+                    stream.Flush(flushToDisk: true);
+                }
+                if (File.Exists(full) && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(temp, File.GetUnixFileMode(full));
+                File.Move(temp, full, overwrite: true);
+            }
+            catch
+            {
+                try { File.Delete(temp); } catch { /* the original error matters */ }
+                throw;
+            }
+        }));
+    }
+
+    static int Bool(LuaCall call, Func<string, bool> test)
+    {
+        var path = PathArg(call);
+        return Run(call, () => test(path), static (L, b) => { L.PushBoolean(b); return 1; });
+    }
+
+    // ------------------------------------------------------------------ metadata
+
+    static double Epoch(DateTime t) => (t.ToUniversalTime() - DateTime.UnixEpoch).TotalSeconds;
+
+    sealed record StatResult(long Size, string Type, bool IsFile, bool IsDir, bool IsSymlink, double Modified, double Accessed, double Created, int Mode, string? Target);
+
+    static int Stat(LuaCall call)
+    {
+        var path = PathArg(call);
+        return Run(call, () => Io(path, () =>
+        {
+            var link = new FileInfo(path);
+            bool isSymlink = link.LinkTarget != null;
+            var kind = Kind(path);
+            bool isDir = kind == "directory", isFile = kind == "file";
+            if (!isDir && !isFile)
+            {
+                if (isSymlink) throw new FsError($"broken symbolic link: \"{path}\"");
+                throw new FsError($"no such file or directory: \"{path}\"");
+            }
+            // size, kind and times follow links; is_symlink describes the path itself
+            FileSystemInfo target = isDir ? new DirectoryInfo(path) : new FileInfo(path);
+            if (isSymlink && target.ResolveLinkTarget(returnFinalTarget: true) is { } resolved) target = resolved;
+            long size = target is FileInfo f ? f.Length : 0;
+            int mode = OperatingSystem.IsWindows() ? 0 : (int)target.UnixFileMode;
+            return new StatResult(size, isDir ? "directory" : "file", isFile, isDir, isSymlink,
+                Epoch(target.LastWriteTimeUtc), Epoch(target.LastAccessTimeUtc), Epoch(target.CreationTimeUtc), mode, link.LinkTarget);
+        }), static (L, s) =>
+        {
+            L.CheckStack(4);
+            L.NewTable(0, 12);
+            L.PushInteger(s.Size); L.RawSetField(-2, "size");
+            L.PushString(s.Type); L.RawSetField(-2, "type");
+            L.PushBoolean(s.IsFile); L.RawSetField(-2, "is_file");
+            L.PushBoolean(s.IsDir); L.RawSetField(-2, "is_dir");
+            L.PushBoolean(s.IsSymlink); L.RawSetField(-2, "is_symlink");
+            L.PushNumber(s.Modified); L.RawSetField(-2, "modified");
+            L.PushNumber(s.Accessed); L.RawSetField(-2, "accessed");
+            L.PushNumber(s.Created); L.RawSetField(-2, "created");
+            L.PushInteger(s.Mode); L.RawSetField(-2, "mode");
+            L.PushString(Convert.ToString(s.Mode, 8).PadLeft(3, '0')); L.RawSetField(-2, "permissions");
+            if (s.Target != null) { L.PushString(s.Target); L.RawSetField(-2, "target"); }
+            return 1;
+        });
+    }
+
+    // ------------------------------------------------------------------ directories
+
+    sealed record Entry(string Path, string Name, string Type);
+
+    static IEnumerable<FileSystemInfo> Sorted(DirectoryInfo dir) =>
+        dir.EnumerateFileSystemInfos().OrderBy(i => i.Name, StringComparer.Ordinal);
+
+    static int PushEntries(LuaState L, List<Entry> entries, bool withPath)
+    {
+        L.CheckStack(4);
+        L.NewTable(entries.Count, 0);
+        int i = 0;
+        foreach (var e in entries)
+        {
+            L.NewTable(0, 3);
+            L.PushString(e.Name); L.RawSetField(-2, "name");
+            L.PushString(e.Type); L.RawSetField(-2, "type");
+            if (withPath) { L.PushString(e.Path); L.RawSetField(-2, "path"); }
+            L.RawSetIndex(-2, ++i);
+        }
+        return 1;
+    }
+
+    static DirectoryInfo OpenDir(string path)
+    {
+        var dir = new DirectoryInfo(path);
+        if (!dir.Exists)
+            throw new FsError(File.Exists(path) ? $"not a directory: \"{path}\"" : $"no such file or directory: \"{path}\"");
+        return dir;
+    }
+
+    /// <summary>fs.list(dir) → {{name, type}}, sorted by name, not recursive.</summary>
+    static int List(LuaCall call)
+    {
+        var path = PathArg(call);
+        return Run(call, () => Io(path, () =>
+            Sorted(OpenDir(path)).Select(i => new Entry(i.Name, i.Name, TypeOf(i))).ToList()),
+            static (L, entries) => PushEntries(L, entries, withPath: false));
+    }
+
+    /// <summary>
+    /// fs.readdir(dir, {depth = n, recursive = true}) → {{path, name, type}} in pre-order, paths
+    /// relative to dir; depth 1 is the top level only; symlinked directories are not entered.
+    /// </summary>
+    static int ReadDir(LuaCall call)
+    {
+        var path = PathArg(call);
+        var L = call.L;
+        long depth = long.MaxValue;
+        if (L.TypeOf(2) == LuaType.Table)
+        {
+            L.CheckStack(2);
+            if (L.RawGetField(2, "depth") != LuaType.Nil)
+            {
+                if (!L.TryGetInteger(-1, out depth) || depth < 1) return call.Error("fs.readdir: option 'depth' must be an integer >= 1");
+            }
+            L.Pop(1);
+            if (L.RawGetField(2, "recursive") == LuaType.Boolean && !L.ToBoolean(-1)) depth = 1;
+            L.Pop(1);
+        }
+        else if (!L.IsNoneOrNil(2)) return call.Error("fs.readdir: second argument must be an options table");
+        return Run(call, () => Io(path, () =>
+        {
+            var result = new List<Entry>();
+            void Walk(DirectoryInfo dir, string prefix, long level)
+            {
+                foreach (var info in Sorted(dir))
+                {
+                    var rel = prefix.Length == 0 ? info.Name : prefix + "/" + info.Name;
+                    var type = TypeOf(info);
+                    result.Add(new Entry(rel, info.Name, type));
+                    if (type == "directory" && level < depth) Walk((DirectoryInfo)info, rel, level + 1);
+                }
+            }
+            Walk(OpenDir(path), "", 1);
+            return result;
+        }), static (L, entries) => PushEntries(L, entries, withPath: true));
+    }
+
+    /// <summary>fs.mkdir(path) → creates it and its parents (mkdir -p); an existing directory is fine.</summary>
+    static int Mkdir(LuaCall call)
+    {
+        var path = PathArg(call);
+        return Run(call, () => Io(path, () =>
+        {
+            if (File.Exists(path)) throw new FsError($"a file with that name exists: \"{path}\"");
+            Directory.CreateDirectory(path);
+        }));
+    }
+
+    static int Copy(LuaCall call)
+    {
+        var src = PathArg(call, 1);
+        var dst = PathArg(call, 2);
+        return Run(call, () => Io(src, () =>
+        {
+            if (Directory.Exists(src)) throw new FsError($"is a directory (only files are copied): \"{src}\"");
+            if (!File.Exists(src)) throw new FsError($"no such file or directory: \"{src}\"");
+            var target = Directory.Exists(dst) ? Path.Combine(dst, Path.GetFileName(src)) : dst;
+            Io(target, () => File.Copy(src, target, overwrite: true));
+            return new FileInfo(target).Length;
+        }), static (L, n) => { L.PushInteger(n); return 1; });
+    }
+
+    static int Rename(LuaCall call)
+    {
+        var src = PathArg(call, 1);
+        var dst = PathArg(call, 2);
+        return Run(call, () => Io(src, () =>
+        {
+            if (Directory.Exists(src) && !IsSymlink(src)) Directory.Move(src, dst);
+            else if (File.Exists(src) || IsSymlink(src)) File.Move(src, dst, overwrite: true);
+            else throw new FsError($"no such file or directory: \"{src}\"");
+        }));
+    }
+
+    /// <summary>
+    /// fs.remove(path, {recursive = true, force = true}): files, symlinks (never followed) and empty
+    /// directories; a non-empty directory needs recursive; force ignores a missing path.
+    /// </summary>
+    static int Remove(LuaCall call)
+    {
+        var path = PathArg(call);
+        bool recursive = OptField(call.L, 2, "recursive");
+        bool force = OptField(call.L, 2, "force");
+        return Run(call, () => Io(path, () =>
+        {
+            if (IsSymlink(path)) { File.Delete(path); return; }
+            if (Directory.Exists(path))
+            {
+                if (!recursive && Directory.EnumerateFileSystemEntries(path).Any())
+                    throw new FsError($"directory not empty (pass {{recursive = true}} to remove it and its contents): \"{path}\"");
+                Directory.Delete(path, recursive);
+                return;
+            }
+            if (File.Exists(path)) { File.Delete(path); return; }
+            if (!force) throw new FsError($"no such file or directory: \"{path}\"");
+        }));
+    }
+
+    /// <summary>fs.tempdir(prefix?) → a new directory with a random name, mode 0700.</summary>
+    static int TempDir(LuaCall call)
+    {
+        var prefix = call.OptString(1, "assay-")!;
+        if (prefix.Contains('/') || prefix.Contains('\0')) return call.Error("fs.tempdir: prefix must not contain '/'");
+        return Run(call, () => Io(Path.GetTempPath(), () =>
+        {
+            var dir = Directory.CreateTempSubdirectory(prefix);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(dir.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return dir.FullName;
+        }), static (L, p) => { L.PushString(p); return 1; });
+    }
+
+    /// <summary>
+    /// fs.chmod(path, mode): mode is an octal string ("755", "0755", "0o755") or the integer value
+    /// (tonumber("755", 8) = 493). An integer that reads like octal digits but is above 0o777
+    /// (e.g. 755) is refused as ambiguous: it is almost always a forgotten string.
+    /// </summary>
+    static int Chmod(LuaCall call)
+    {
+        var path = PathArg(call);
+        var L = call.L;
+        long mode;
+        if (L.TypeOf(2) == LuaType.String)
+        {
+            var text = L.ToStringValue(2)!.Trim();
+            var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+            if (digits.Length is 0 or > 5 || !digits.All(c => c is >= '0' and <= '7'))
+                return call.Error($"fs.chmod: invalid mode \"{text}\" (expected octal digits like \"755\")");
+            mode = Convert.ToInt64(digits, 8);
+        }
+        else if (L.TryGetInteger(2, out mode))
+        {
+            var dec = mode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (mode > 511 && dec.All(c => c is >= '0' and <= '7'))
+                return call.Error($"fs.chmod: ambiguous mode {mode}: pass the string \"{mode}\" for octal, or tonumber(\"{mode}\", 8)");
+        }
+        else return call.Error($"fs.chmod: mode must be an octal string like \"755\" or an integer, got {call.TypeName(2)}");
+        if (mode < 0 || mode > 0xFFF) return call.Error($"fs.chmod: mode out of range (0 to 0o7777), got {mode}");
+        if (OperatingSystem.IsWindows()) return call.Error("fs.chmod: not supported on Windows");
+        return Run(call, () => Io(path, () =>
+        {
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new FsError($"no such file or directory: \"{path}\"");
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)mode);
+        }));
+    }
+
+    // ------------------------------------------------------------------ glob
+
+    /// <summary>
+    /// fs.glob(pattern) → sorted list of matching paths. <c>*</c>, <c>?</c>, <c>[abc]</c>/<c>[!a-z]</c>
+    /// within one path segment, <c>**</c> for any number of directories. Wildcards do not match
+    /// a leading dot (as in the shell); symlinked directories are not entered by <c>**</c>.
+    /// </summary>
+    static int Glob(LuaCall call)
+    {
+        var pattern = call.CheckString(1);
+        if (pattern.Length == 0) return call.Error("fs.glob: pattern must not be empty");
+        bool absolute = pattern.StartsWith('/');
+        var segments = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var matchers = new Regex?[segments.Length];
+        for (int i = 0; i < segments.Length; i++)
+        {
+            if (segments[i] == "**" || !HasWildcard(segments[i])) continue;
+            matchers[i] = SegmentRegex(call, segments[i]);
+        }
+        return Run(call, () =>
+        {
+            var results = new SortedSet<string>(StringComparer.Ordinal);
+            string root = absolute ? "/" : ".";
+            string Join(string prefix, string name) => prefix.Length == 0 ? (absolute ? "/" + name : name) : prefix.EndsWith('/') ? prefix + name : prefix + "/" + name;
+            string Disk(string rel) => rel.Length == 0 ? root : rel;
+
+            void Walk(string rel, int idx)
+            {
+                if (idx == segments.Length)
+                {
+                    if (rel.Length > 0) results.Add(rel);
+                    return;
+                }
+                var seg = segments[idx];
+                var disk = Disk(rel);
+                if (seg == "**")
+                {
+                    if (idx == segments.Length - 1)
+                    {
+                        // trailing **: everything below
+                        foreach (var info in Entries(disk))
+                        {
+                            if (info.Name.StartsWith('.')) continue;
+                            var child = Join(rel, info.Name);
+                            results.Add(child);
+                            if (info is DirectoryInfo && info.LinkTarget == null) Walk(child, idx);
+                        }
+                        return;
+                    }
+                    Walk(rel, idx + 1);
+                    foreach (var info in Entries(disk))
+                        if (info is DirectoryInfo && info.LinkTarget == null && !info.Name.StartsWith('.'))
+                            Walk(Join(rel, info.Name), idx);
+                    return;
+                }
+                if (matchers[idx] is not { } re)
+                {
+                    var child = Join(rel, seg);
+                    var childDisk = Disk(child);
+                    if (idx == segments.Length - 1 ? File.Exists(childDisk) || Directory.Exists(childDisk) || IsSymlink(childDisk) : Directory.Exists(childDisk))
+                        Walk(child, idx + 1);
+                    return;
+                }
+                foreach (var info in Entries(disk))
+                {
+                    if (info.Name.StartsWith('.') && !seg.StartsWith('.')) continue;
+                    if (!re.IsMatch(info.Name)) continue;
+                    if (idx == segments.Length - 1) results.Add(Join(rel, info.Name));
+                    else if (Directory.Exists(Path.Combine(disk, info.Name))) Walk(Join(rel, info.Name), idx + 1);
+                }
+            }
+            Walk("", 0);
+            return results.ToList();
+        }, static (L, list) =>
+        {
+            L.CheckStack(3);
+            L.NewTable(list.Count, 0);
+            for (int i = 0; i < list.Count; i++)
+            {
+                L.PushString(list[i]);
+                L.RawSetIndex(-2, i + 1);
+            }
+            return 1;
+        });
+    }
+
+    static IEnumerable<FileSystemInfo> Entries(string dir)
+    {
+        try { return Sorted(new DirectoryInfo(dir)).ToList(); }
+        catch (DirectoryNotFoundException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
+    }
+
+    static bool HasWildcard(string seg) => seg.IndexOfAny(['*', '?', '[']) >= 0;
+
+    static Regex SegmentRegex(LuaCall call, string seg)
+    {
+        var sb = new StringBuilder("^");
+        for (int i = 0; i < seg.Length; i++)
+        {
+            char c = seg[i];
+            switch (c)
+            {
+                case '*': sb.Append("[^/]*"); break;
+                case '?': sb.Append("[^/]"); break;
+                case '[':
+                {
+                    int close = seg.IndexOf(']', i + 2 <= seg.Length ? i + 2 : i + 1);
+                    if (close < 0) throw new LuaException($"fs.glob: invalid pattern: unclosed '[' in \"{seg}\"");
+                    var body = seg[(i + 1)..close];
+                    bool negate = body.StartsWith('!') || body.StartsWith('^');
+                    if (negate) body = body[1..];
+                    sb.Append('[').Append(negate ? "^" : "").Append(body.Replace("\\", "\\\\")).Append(']');
+                    i = close;
+                    break;
+                }
+                case '\\' when i + 1 < seg.Length:
+                    sb.Append(Regex.Escape(seg[++i].ToString()));
+                    break;
+                default: sb.Append(Regex.Escape(c.ToString())); break;
+            }
+        }
+        sb.Append('$');
+        try { return new Regex(sb.ToString(), RegexOptions.CultureInvariant); }
+        catch (ArgumentException e) { throw new LuaException($"fs.glob: invalid pattern \"{seg}\": {e.Message}"); }
+    }
 }
