@@ -58,9 +58,12 @@ public static class TemplateEngine
     /// <summary>Renders <paramref name="source"/>; autoescape is off (as Jinja's from_string).</summary>
     public static string RenderString(string source, object? vars, TemplateLimits? limits = null, string? folder = null, CancellationToken cancel = default)
     {
-        var loader = new TemplateLoader(folder);
-        var t = TemplateParser.Parse(source, "<string>", false);
-        return Render(t, loader, vars, limits, cancel);
+        return Guard("<string>", () =>
+        {
+            var loader = new TemplateLoader(folder);
+            var t = TemplateParser.Parse(source, "<string>", false);
+            return Render(t, loader, vars, limits, cancel);
+        });
     }
 
     /// <summary>Renders the file at <paramref name="path"/>; include/extends/import resolve in its folder.</summary>
@@ -69,9 +72,12 @@ public static class TemplateEngine
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         if (!File.Exists(full)) throw new TemplateNotFoundException($"template '{path}' not found");
-        var loader = new TemplateLoader(dir);
-        var t = loader.Load(Path.GetFileName(full));
-        return Render(t, loader, vars, limits, cancel);
+        return Guard(Path.GetFileName(full), () =>
+        {
+            var loader = new TemplateLoader(dir);
+            var t = loader.Load(Path.GetFileName(full));
+            return Render(t, loader, vars, limits, cancel);
+        });
     }
 
     static string Render(Template t, TemplateLoader loader, object? vars, TemplateLimits? limits, CancellationToken cancel)
@@ -88,14 +94,18 @@ public static class TemplateEngine
             default:
                 throw new TemplateException($"variables must be a table with string keys, got {Py.TypeName(vars)}");
         }
-        var r = new Renderer(loader, limits, cancel);
+        return new Renderer(loader, limits, cancel).RenderTemplate(t, root);
+    }
+
+    static string Guard(string name, Func<string> render)
+    {
         try
         {
-            return r.RenderTemplate(t, root);
+            return render();
         }
         catch (InsufficientExecutionStackException)
         {
-            throw new TemplateException("template nesting too deep", t.Name);
+            throw new TemplateException("template or data nested too deeply", name);
         }
     }
 }

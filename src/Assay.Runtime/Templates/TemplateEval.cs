@@ -6,6 +6,7 @@ public sealed partial class Renderer
 {
     public object? Eval(Expr e, Scope scope, RenderContext ctx)
     {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (e)
         {
             case ConstExpr c: return c.Value;

@@ -189,8 +189,8 @@ public static partial class TemplateFilters
                 var old = S(a.Get(0, "old"));
                 var @new = a.Get(1, "new");
                 long count = a.Has(2, "count") && !Py.IsNone(a.Get(2, "count")) ? Int(a.Get(2, "count"), "count") : -1;
-                bool markup = value is Markup && r.Autoescape;
-                if (markup) old = Py.EscapeValue(a.Get(0, "old")).Value;
+                // Markup.replace escapes the replacement (not the searched text)
+                bool markup = value is Markup;
                 var repl = markup ? Py.EscapeValue(@new).Value : S(@new);
                 return Keep(value, Replace(s, old, repl, count));
             }

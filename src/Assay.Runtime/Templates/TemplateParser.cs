@@ -36,7 +36,23 @@ public sealed class TemplateParser
     bool SkipName(string n) { if (Cur.IsName(n)) { _i++; return true; } return false; }
 
     /// <summary>Parses nodes until a block tag whose name is in <paramref name="ends"/>; that name is returned (its tag is left open).</summary>
+    const int MaxNesting = 200;
+    int _nesting;
+
+    void Nest()
+    {
+        if (++_nesting > MaxNesting) throw Fail($"template nesting deeper than {MaxNesting} levels");
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+    }
+
     List<Node> Subparse(string[]? ends, out string? endedBy)
+    {
+        Nest();
+        try { return SubparseInner(ends, out endedBy); }
+        finally { _nesting--; }
+    }
+
+    List<Node> SubparseInner(string[]? ends, out string? endedBy)
     {
         var nodes = new List<Node>();
         endedBy = null;
@@ -364,6 +380,13 @@ public sealed class TemplateParser
 
     Expr ParseExpression()
     {
+        Nest();
+        try { return ParseExpressionInner(); }
+        finally { _nesting--; }
+    }
+
+    Expr ParseExpressionInner()
+    {
         var e = ParseOr();
         while (Cur.IsName("if"))
         {
@@ -392,7 +415,13 @@ public sealed class TemplateParser
 
     Expr ParseNot()
     {
-        if (Cur.IsName("not")) { int l = Next().Line; return new UnaryExpr("not", ParseNot()) { Line = l }; }
+        if (Cur.IsName("not"))
+        {
+            int l = Next().Line;
+            Nest();
+            try { return new UnaryExpr("not", ParseNot()) { Line = l }; }
+            finally { _nesting--; }
+        }
         return ParseCompare();
     }
 
@@ -458,6 +487,13 @@ public sealed class TemplateParser
     }
 
     Expr ParseUnary(bool withFilter = true)
+    {
+        Nest();
+        try { return ParseUnaryInner(withFilter); }
+        finally { _nesting--; }
+    }
+
+    Expr ParseUnaryInner(bool withFilter)
     {
         var t = Cur;
         Expr e;

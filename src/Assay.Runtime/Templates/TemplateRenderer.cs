@@ -177,7 +177,7 @@ public sealed partial class Renderer
 
     void Step()
     {
-        if ((++_steps & 1023) != 0) return;
+        if ((++_steps & 255) != 0) return;
         if (_clock.Elapsed > _limits.Timeout) throw new TemplateException($"render took longer than {_limits.Timeout.TotalSeconds:0.###} s");
         _cancel.ThrowIfCancellationRequested();
     }
@@ -302,6 +302,7 @@ public sealed partial class Renderer
     void ExecNode(Node n, Scope scope, RenderContext ctx, StringBuilder sb)
     {
         Step();
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
             ExecNodeInner(n, scope, ctx, sb);
@@ -367,7 +368,7 @@ public sealed partial class Renderer
             case FilterBlockNode fb:
             {
                 var inner = new StringBuilder();
-                Exec(fb.Body, scope, ctx, inner);
+                Exec(fb.Body, new Scope(scope), ctx, inner);
                 object? v = Wrap(inner.ToString());
                 foreach (var f in fb.Filters) v = ApplyFilter(f, v, scope, ctx);
                 Write(sb, Autoescape ? Py.EscapeValue(v).Value : Py.Str(v));
@@ -477,6 +478,7 @@ public sealed partial class Renderer
             var kept = new List<object?>();
             foreach (var item in items)
             {
+                Step();
                 var s = new Scope(scope);
                 Assign(f.Target, item, s, ctx);
                 if (Py.Truthy(Eval(f.Filter, s, ctx))) kept.Add(item);
@@ -507,6 +509,7 @@ public sealed partial class Renderer
         };
         for (int i = 0; i < items.Count; i++)
         {
+            Step();
             loop.Index0 = i;
             var s = new Scope(scope);
             Assign(f.Target, items[i], s, ctx);
