@@ -76,7 +76,7 @@ public sealed class CliDefinition
                  {
                      RunFileCommand.Create(this), ExecCommand.Create(this), TestCommand.Create(this),
                      ServeCommand.Create(this),
-                     WorkflowCommands.Create(Client), ScheduleCommands.Create(Client),
+                     WorkflowCommands.Create(Client), ScheduleCommands.Create(Client), ApiKeyCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
                      ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),

@@ -17,6 +17,8 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
 [JsonSerializable(typeof(StartResult))]
 [JsonSerializable(typeof(ScheduleFireResult))]
+[JsonSerializable(typeof(ApiKeyRecord))]
+[JsonSerializable(typeof(IReadOnlyList<ApiKeyRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleFireResult>))]
 internal sealed partial class EngineJsonContext : JsonSerializerContext
 {

@@ -19,7 +19,7 @@ internal static class Routes
 {
     public const string Prefix = "/api/v1";
 
-    public static void Map(WebApplication app, WorkflowEngine engine, EngineOptions options)
+    public static void Map(WebApplication app, WorkflowEngine engine, EngineOptions options, IRequestAuthenticator? authenticator)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Assay.Engine.Api");
         app.Use((HttpContext ctx, RequestDelegate next) => HandleErrorsAsync(ctx, next, logger));
@@ -46,7 +46,7 @@ internal static class Routes
         }));
 
         var api = app.MapGroup(Prefix);
-        if (options.Authenticator is { } auth)
+        if (authenticator is { } auth)
             app.Use(async (HttpContext ctx, RequestDelegate next) =>
             {
                 if (IsGuarded(ctx.Request.Path) && await auth.AuthenticateAsync(ctx) is { } reason)
@@ -59,6 +59,7 @@ internal static class Routes
         WorkflowEndpoints.Map(api, engine);
         TaskEndpoints.Map(api, engine, lifetime);
         RegistryEndpoints.Map(api, engine);
+        ApiKeyEndpoints.Map(api, engine);
 
         app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
     }
@@ -92,8 +93,10 @@ internal static class Routes
         }
     }
 
-    /// <summary>Probes and version checks stay anonymous so orchestrators can reach them under auth.</summary>
-    static bool IsGuarded(PathString path) =>
-        path.StartsWithSegments(Prefix) &&
-        !path.StartsWithSegments(Prefix + "/health") && !path.StartsWithSegments(Prefix + "/version");
+    /// <summary>Probes, version, the API description and the dashboard's static files stay anonymous
+    /// (orchestrators and browsers reach them under auth); everything else needs a credential.</summary>
+    internal static bool IsGuarded(PathString path) =>
+        !(path.StartsWithSegments(Prefix + "/health") || path.StartsWithSegments(Prefix + "/version") ||
+          path.StartsWithSegments(Prefix + "/openapi.json") || path.StartsWithSegments(Prefix + "/docs") ||
+          path.StartsWithSegments("/workflow") || path == "/" || path.StartsWithSegments("/favicon.ico"));
 }

@@ -172,3 +172,14 @@ public sealed class WorkflowTask
     public double LeaseExpiresAt { get; init; }
     public required IReadOnlyList<EventRecord> History { get; init; }
 }
+
+public sealed record ApiKeyRecord
+{
+    public required string Prefix { get; init; }
+    public string? Label { get; init; }
+    public double CreatedAt { get; init; }
+    public double? RevokedAt { get; init; }
+    /// <summary>The plaintext key: only in the answer to its creation, never stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Key { get; init; }
+}

@@ -75,7 +75,8 @@ public static class EngineHost
 
         var timings = new EngineTimings { DispatchTimeout = options.ResolveDispatchTimeout(), WorkerTimeout = options.WorkerTimeout };
         var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core")) { InstanceId = instanceId };
-        Routes.Map(app, engine, options);
+        var authenticator = options.Authenticator ?? BuildAuthenticator(options, store, loggerFactory.CreateLogger("Assay.Engine.Auth"));
+        Routes.Map(app, engine, options, authenticator);
 
         try
         {
@@ -92,7 +93,8 @@ public static class EngineHost
         var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         log.LogInformation("Workflow engine listening on {Url} (store: {Backend}, lease {Lease}s)", baseUrl, store.BackendName,
             timings.DispatchTimeout.TotalSeconds);
-        if (!IPAddress.IsLoopback(address) && options.Authenticator is null)
+        if (authenticator is not null) log.LogInformation("Authentication: {Mode}", authenticator.Description);
+        if (!IPAddress.IsLoopback(address) && authenticator is null)
         {
             var warning = $"WARNING: the workflow engine listens on {options.Host} without authentication; anyone who can reach this port controls it";
             log.LogWarning("{Warning}", warning);
@@ -101,7 +103,16 @@ public static class EngineHost
         return new RunningEngine(app, engine, baseUrl.TrimEnd('/'), instanceId, log);
     }
 
-    static IWorkflowStore OpenStore(BackendUrl backend, EngineOptions options, ILogger logger) => backend.Kind switch
+    static IRequestAuthenticator? BuildAuthenticator(EngineOptions options, IWorkflowStore store, ILogger log)
+    {
+        if (!options.AuthApiKey && string.IsNullOrEmpty(options.AuthIssuer)) return null;
+        var jwt = string.IsNullOrEmpty(options.AuthIssuer)
+            ? null
+            : new Auth.JwtValidator(options.AuthIssuer, options.AuthAudience, log) { MinRefreshInterval = options.JwksMinRefreshInterval };
+        return new Auth.EngineAuthenticator(store, options.AuthApiKey, jwt);
+    }
+
+    internal static IWorkflowStore OpenStore(BackendUrl backend, EngineOptions options, ILogger logger) => backend.Kind switch
     {
         BackendKind.Postgres => new PostgresWorkflowStore(backend.Target, logger),
         _ => new SqliteWorkflowStore(backend.Target, SynchronousMode(options.SqliteSynchronous), logger),

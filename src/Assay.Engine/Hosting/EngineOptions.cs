@@ -40,6 +40,21 @@ public sealed class EngineOptions
     /// <summary>Authentication for /api/v1 (health and version stay open). Null = open access.</summary>
     public IRequestAuthenticator? Authenticator { get; set; }
 
+    /// <summary>Accept API keys (bearer tokens <c>assay_…</c> stored as hashes in the database).</summary>
+    public bool AuthApiKey { get; set; }
+
+    /// <summary>Accept JWTs from this OIDC issuer (discovery + JWKS). Null = no JWT auth.</summary>
+    public string? AuthIssuer { get; set; }
+
+    /// <summary>Expected <c>aud</c> of JWTs; checked only when set.</summary>
+    public string? AuthAudience { get; set; }
+
+    /// <summary>Least time between two JWKS fetches caused by tokens with an unknown <c>kid</c>.</summary>
+    public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True when any authentication is configured.</summary>
+    public bool AuthEnabled => Authenticator is not null || AuthApiKey || !string.IsNullOrEmpty(AuthIssuer);
+
     /// <summary>Reported by /api/v1/version; the embedding binary's version when it sets it.</summary>
     public string? Version { get; set; }
 

@@ -78,6 +78,12 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<ScheduleFireResult> TriggerScheduleAsync(string ns, string name);
     Task<IReadOnlyList<ScheduleFireResult>> BackfillScheduleAsync(string ns, string name, double from, double to);
 
+    // API keys (hashes only)
+    Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label);
+    Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync();
+    Task<int> RevokeApiKeyAsync(string prefix);
+    Task<bool> CheckApiKeyAsync(string keyHash);
+
     // Leases for cluster-wide singletons (scheduler, retention): a row with owner and expiry.
     Task<bool> TryAcquireLeaseAsync(string name, string owner, double ttlSecs);
     Task ReleaseLeaseAsync(string name, string owner);

@@ -1,0 +1,33 @@
+using Assay.Engine.Auth;
+using Assay.Engine.Core;
+
+namespace Assay.Engine.Store;
+
+// API keys: only hashes are stored; revoked keys stay listed (with revoked_at) and never authenticate.
+internal abstract partial class SqlWorkflowStore
+{
+    public Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label) => WriteAsync(async tx =>
+    {
+        await tx.ExecAsync("INSERT INTO api_keys (key_hash, prefix, label, created_at) VALUES (@h, @p, @l, @now)",
+            ("@h", keyHash), ("@p", prefix), ("@l", label), ("@now", tx.Now));
+        return new ApiKeyRecord { Prefix = prefix, Label = label, CreatedAt = tx.Now };
+    });
+
+    public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync() => InReadAsync<IReadOnlyList<ApiKeyRecord>>(async tx =>
+        await tx.QueryAsync("SELECT prefix, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, prefix",
+            x => new ApiKeyRecord { Prefix = x.Str(0), Label = x.StrN(1), CreatedAt = x.Dbl(2), RevokedAt = x.DblN(3) }));
+
+    public Task<int> RevokeApiKeyAsync(string prefix) => WriteAsync(async tx =>
+    {
+        var n = await tx.ExecAsync("UPDATE api_keys SET revoked_at = @now WHERE prefix = @p AND revoked_at IS NULL",
+            ("@p", ApiKeys.NormalizePrefix(prefix)), ("@now", tx.Now));
+        if (n == 0) throw EngineException.NotFound($"api key {prefix}");
+        return n;
+    });
+
+    public Task<bool> CheckApiKeyAsync(string keyHash) => InReadAsync(async tx =>
+    {
+        var stored = await tx.ScalarAsync("SELECT key_hash FROM api_keys WHERE key_hash = @h AND revoked_at IS NULL", ("@h", keyHash)) as string;
+        return stored is not null && ApiKeys.SameHash(stored, keyHash);
+    });
+}
