@@ -22,8 +22,13 @@ ASSAY_TEST_POSTGRES_URL="$(scripts/postgres-up.sh | tail -1)"
 export ASSAY_TEST_POSTGRES_URL
 echo "using $ASSAY_TEST_POSTGRES_URL"
 
+# Every stage runs even when an earlier one failed, so one run shows every failure.
+status=0
 echo "== xunit"
-dotnet test Assay.slnx -nologo -v quiet --logger "console;verbosity=minimal"
+dotnet test Assay.slnx -nologo -v quiet --logger "console;verbosity=minimal" || status=1
 
 echo "== Lua tests (dist/assay test)"
-./dist/assay test tests/lua
+./dist/assay test tests/lua || status=1
+
+[ $status -eq 0 ] && echo "== all tests passed" || echo "== some tests FAILED"
+exit $status
