@@ -160,3 +160,9 @@ for _ = 1, 100 do if gone_error then break end sleep(0.02) end
 assert.contains(gone_error, "SSE stream closed")
 
 http.stop()
+
+-- errors of waiting calls point at the caller's line, not at the prelude
+local okp, perr = pcall(function() local r = http.get("http://127.0.0.1:1/") return r end)
+assert.matches(perr, "^[^%[]*http_client_test%.lua:%d+: http%.get: ")
+okp, perr = pcall(function() local c = ws.connect("ws://127.0.0.1:1/") end)
+assert.matches(perr, "^[^%[]*http_client_test%.lua:%d+: ws%.connect: ")

@@ -103,14 +103,10 @@ local function prepare(d, fname, method, url, body, opts, has_body_arg)
 end
 
 -- SSE: the stream is read event by event; on_event may wait (sleep, http, …); "close" stops it.
-local function strip_position(msg)
-  if type(msg) == "string" then return (msg:gsub("^%[assay http%]:%d+: ", "")) end
-  return msg
-end
-
 local function stream_events(native, on_event, ...)
   local ok, resp, id = pcall(native, ...)
-  if not ok then error(strip_position(resp), 3) end
+  -- a native's error (no position: pcall called it): mark it so the public function re-positions it
+  if not ok then error(type(resp) == "string" and ("[assay http]:0: " .. resp) or resp, 0) end
   if id == nil then return resp end
   local guard <close> = setmetatable({}, { __close = function() sse_close(id) end })
   while true do
@@ -119,6 +115,16 @@ local function stream_events(native, on_event, ...)
     if on_event(ev) == "close" then break end
   end
   return resp
+end
+
+-- Natives raise with the position of the prelude line that called them (Lua 5.4 keeps the
+-- caller's frame when tail-calling a C function): re-raise such errors at the user's call site.
+local function fail(e, level)
+  if type(e) == "string" then
+    local stripped, n = e:gsub("^%[assay %a+%]:%d+: ", "", 1)
+    if n > 0 then error(stripped, level + 1) end
+  end
+  error(e, 0)
 end
 
 local function call_native(native, method, url, headers, body, timeout, ct, follow, client, stream, on_event)
@@ -132,13 +138,17 @@ local function verbs(target, d)
   for _, m in ipairs({ "get", "delete" }) do
     local native, name, upper = N[m], "http." .. m, m:upper()
     target[m] = function(a, b)
-      return call_native(native, prepare(d, name, upper, a, nil, b, false))
+      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, nil, b, false))
+      if not ok then fail(r, 2) end
+      return r
     end
   end
   for _, m in ipairs({ "post", "put", "patch" }) do
     local native, name, upper = N[m], "http." .. m, m:upper()
     target[m] = function(a, b, c)
-      return call_native(native, prepare(d, name, upper, a, b, c, true))
+      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, b, c, true))
+      if not ok then fail(r, 2) end
+      return r
     end
   end
   local native = N.request
@@ -146,7 +156,9 @@ local function verbs(target, d)
     if type(spec) ~= "table" then error("http.request: expected a table {method, url, …}", 2) end
     local method = spec.method or "GET"
     if type(method) ~= "string" then error("http.request: 'method' must be a string", 2) end
-    return call_native(native, prepare(d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    local ok, r = pcall(call_native, native, prepare(d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    if not ok then fail(r, 2) end
+    return r
   end
 end
 
@@ -183,11 +195,15 @@ do
     local native, name, upper = N[fn_name], "http." .. fn_name, fn_name:upper()
     if has_body then
       return function(self, url, body, opts)
-        return call_native(native, prepare(self._d, name, upper, url, body, opts, true))
+        local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, body, opts, true))
+        if not ok then fail(r, 2) end
+        return r
       end
     end
     return function(self, url, opts)
-      return call_native(native, prepare(self._d, name, upper, url, nil, opts, false))
+      local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, nil, opts, false))
+      if not ok then fail(r, 2) end
+      return r
     end
   end
   Client.get, Client.delete = method_of("get", false), method_of("delete", false)
@@ -195,7 +211,9 @@ do
   function Client:request(spec)
     if type(spec) ~= "table" then error("http.request: expected a table {method, url, …}", 2) end
     local method = spec.method or "GET"
-    return call_native(N.request, prepare(self._d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    local ok, r = pcall(call_native, N.request, prepare(self._d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    if not ok then fail(r, 2) end
+    return r
   end
 end
 
@@ -205,7 +223,9 @@ function http.serve(port, routes, opts)
   local id, actual = N.serve_start(port, routes, opts)
   if not id then error(actual, 2) end
   _SERVER_PORT = actual
-  return N.serve_wait(id)
+  local ok, r = pcall(N.serve_wait, id)
+  if not ok then fail(r, 2) end
+  return r
 end
 
 function http.stop(port)
@@ -226,6 +246,9 @@ local sse_send = N.sse_send
 -- hooks the server calls (registry "assay.http.hooks")
 return {
   run_sse = function(fn, id)
-    return fn(function(ev) return sse_send(id, ev) end)
+    return fn(function(ev)
+      local ok, e = pcall(sse_send, id, ev)
+      if not ok then fail(e, 2) end
+    end)
   end,
 }
