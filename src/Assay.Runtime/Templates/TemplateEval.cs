@@ -313,7 +313,13 @@ public sealed partial class Renderer
                 }
                 break;
             case "%":
-                if (Py.IsString(a)) return TemplateFilters.PercentFormat(Py.AsString(a)!, b is PyTuple t ? [.. t.Items] : [b], b as OrderedDictionary<string, object?>);
+                if (Py.IsString(a))
+                {
+                    var fmt = Py.AsString(a)!;
+                    var named = fmt.Contains("%(") ? b as OrderedDictionary<string, object?> : null;
+                    var formatted = TemplateFilters.PercentFormat(fmt, b is PyTuple t ? [.. t.Items] : [b], named);
+                    return a is Markup ? new Markup(formatted) : formatted;
+                }
                 if (Py.IsNumber(a) && Py.IsNumber(b))
                 {
                     if (a is double || b is double)

@@ -13,7 +13,7 @@ public static partial class TemplateFilters
         "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items",
         "join", "last", "length", "list", "lower", "map", "max", "min", "random", "reject", "rejectattr",
         "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags",
-        "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount", "xmlattr",
+        "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount", "wordwrap", "xmlattr",
     ];
 
     public static readonly string[] TestNames =
@@ -264,6 +264,15 @@ public static partial class TemplateFilters
             }
             case "urlencode":
                 return UrlEncode(r, value);
+            case "wordwrap":
+            {
+                long width = Int(a.Get(0, "width", 79L), "width");
+                bool breakLong = Py.Truthy(a.Get(1, "break_long_words", true));
+                var wrap = a.Get(2, "wrapstring");
+                bool hyphens = Py.Truthy(a.Get(3, "break_on_hyphens", true));
+                string sep = Py.IsNone(wrap) ? "\n" : S(wrap);
+                return string.Join(sep, SplitLines(S(value)).Select(line => string.Join(sep, Wrap(line, (int)width, breakLong, hyphens))));
+            }
             case "wordcount":
                 return (long)WordRe().Matches(S(value)).Count;
             case "xmlattr":
@@ -550,6 +559,62 @@ public static partial class TemplateFilters
             }
         }
         if (start < s.Length) lines.Add(s[start..]);
+        return lines;
+    }
+
+    /// <summary>Python's textwrap.wrap(expand_tabs=False, replace_whitespace=False).</summary>
+    static List<string> Wrap(string text, int width, bool breakLong, bool hyphens)
+    {
+        if (width <= 0) throw new TemplateException($"invalid width {width} (must be > 0)");
+        var chunks = new List<string>();
+        int i = 0;
+        while (i < text.Length)
+        {
+            int start = i;
+            bool ws = char.IsWhiteSpace(text[i]);
+            while (i < text.Length && char.IsWhiteSpace(text[i]) == ws)
+            {
+                i++;
+                // break after a hyphen between letters ("well-known" → "well-", "known")
+                if (!ws && hyphens && text[i - 1] == '-' && i - 1 >= 2 && char.IsLetter(text[i - 2]) && char.IsLetter(text[i - 3])
+                    && i < text.Length && char.IsLetter(text[i])) break;
+            }
+            chunks.Add(text[start..i]);
+        }
+        chunks.Reverse();
+        var lines = new List<string>();
+        while (chunks.Count > 0)
+        {
+            var cur = new List<string>();
+            int len = 0;
+            if (chunks[^1].Trim().Length == 0 && lines.Count > 0) chunks.RemoveAt(chunks.Count - 1);
+            while (chunks.Count > 0)
+            {
+                int l = chunks[^1].Length;
+                if (len + l <= width) { cur.Add(chunks[^1]); chunks.RemoveAt(chunks.Count - 1); len += l; }
+                else break;
+            }
+            if (chunks.Count > 0 && chunks[^1].Length > width)
+            {
+                int spaceLeft = width < 1 ? 1 : width - len;
+                if (breakLong)
+                {
+                    var chunk = chunks[^1];
+                    int end = spaceLeft;
+                    if (hyphens && chunk.Length > spaceLeft)
+                    {
+                        int h = chunk.LastIndexOf('-', spaceLeft - 1, spaceLeft);
+                        if (h > 0 && chunk[..h].Any(c => c != '-')) end = h + 1;
+                    }
+                    cur.Add(chunk[..end]);
+                    len += end;
+                    chunks[^1] = chunk[end..];
+                }
+                else if (cur.Count == 0) { cur.Add(chunks[^1]); chunks.RemoveAt(chunks.Count - 1); }
+            }
+            if (cur.Count > 0 && cur[^1].Trim().Length == 0) { len -= cur[^1].Length; cur.RemoveAt(cur.Count - 1); }
+            if (cur.Count > 0) lines.Add(string.Concat(cur));
+        }
         return lines;
     }
 
