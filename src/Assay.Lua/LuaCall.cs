@@ -42,19 +42,7 @@ public readonly struct LuaCall(LuaState state, LuaVm vm, string name)
 
     string Expected(int arg, string type) => $"{type} expected, got {TypeName(arg)}";
 
-    public string TypeName(int arg) => L.TypeOf(arg) switch
-    {
-        LuaType.None => "no value",
-        LuaType.Nil => "nil",
-        LuaType.Boolean => "boolean",
-        LuaType.LightUserData or LuaType.UserData => "userdata",
-        LuaType.Number => "number",
-        LuaType.String => "string",
-        LuaType.Table => "table",
-        LuaType.Function => "function",
-        LuaType.Thread => "thread",
-        _ => "unknown",
-    };
+    public string TypeName(int arg) => L.TypeOf(arg) == LuaType.None ? "no value" : Values.LuaTables.TypeName(L.TypeOf(arg));
 
     public string CheckString(int arg) =>
         L.ToStringValue(arg) ?? throw ArgError(arg, Expected(arg, "string"));

@@ -5,25 +5,11 @@ namespace Assay.Runtime.Tests;
 /// <summary>db on SQLite (in memory and on disk): queries, types, parameters, transactions, errors.</summary>
 public class DbTests
 {
-    static void Ok(LuaHarness h, string code)
-    {
-        var task = h.Run(code);
-        Assert.True(task.Succeeded, task.ErrorReport);
-    }
-
-    static string Fails(string code)
-    {
-        using var h = new LuaHarness();
-        var task = h.Run(code);
-        Assert.False(task.Succeeded, "expected an error");
-        return task.ErrorReport ?? "";
-    }
-
     [Fact]
     public void QueryExecuteAndTypedResults()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local c = db.connect("sqlite::memory:")
             driver = c.driver
             db.execute(c, [[create table t (id integer primary key, name text, score real,
@@ -75,7 +61,7 @@ public class DbTests
         var file = Path.Combine(Path.GetTempPath(), $"assay-db-{Guid.NewGuid():N}.db");
         try
         {
-            Ok(h, $$"""
+            h.Ok($$"""
                 local c = db.connect("sqlite://{{file}}")
                 c:execute("create table t (v integer)")
                 got = db.transaction(c, function(tx)
@@ -131,7 +117,7 @@ public class DbTests
     {
         using var h = new LuaHarness();
         var sw = Stopwatch.StartNew();
-        Ok(h, """
+        h.Ok("""
             local c = db.connect("sqlite::memory:")
             local slow = [[with recursive r(i) as (select 1 union all select i + 1 from r)
                            select count(*) as n from r]]
@@ -179,13 +165,13 @@ public class DbTests
     [InlineData("local c = db.connect('sqlite::memory:'); c:close(); c:query('select 1')", "db.query: connection is closed")]
     [InlineData("local c = db.connect('sqlite::memory:'); db.transaction(c, 5)", "bad argument #2 to 'db.transaction' (function expected, got number)")]
     public void MalformedInputRaisesNamedErrors(string code, string expected) =>
-        Assert.Contains(expected, Fails(code));
+        Assert.Contains(expected, LuaHarness.Fails(code));
 
     [Fact]
     public void ParametersCountTrailingNilsWithN()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local c = db.connect("sqlite::memory:")
             local r = c:query_one("select ? as a, ? as b, ? is null as c", table.pack(1, "two", nil))
             a, b, cnull = r.a, r.b, r.c

@@ -6,6 +6,7 @@ namespace Assay.Runtime.Tests;
 /// The no-longjmp-across-managed-frames rule under stress: builtins failing by the hundred
 /// thousand, inside pcall, coroutines and metamethods, without a crash or a leak.
 /// </summary>
+[Collection(nameof(MemoryMeasurements))]
 public class EmbeddingTests
 {
     [Fact]
@@ -161,3 +162,7 @@ public class EmbeddingTests
         Assert.Equal("true", h.Eval("assert(true)"));
     }
 }
+
+/// <summary>Leak checks read process-wide memory: they run alone, not beside other test classes.</summary>
+[CollectionDefinition(nameof(MemoryMeasurements), DisableParallelization = true)]
+public class MemoryMeasurements;

@@ -34,5 +34,21 @@ public sealed class LuaHarness : IDisposable
         return value;
     }
 
+    /// <summary>Runs code that must succeed (the failure message carries the Lua traceback).</summary>
+    public void Ok(string code)
+    {
+        var task = Run(code);
+        Assert.True(task.Succeeded, task.ErrorReport);
+    }
+
+    /// <summary>Runs code in a fresh runtime that must fail; returns the error report.</summary>
+    public static string Fails(string code)
+    {
+        using var h = new LuaHarness();
+        var task = h.Run(code);
+        Assert.False(task.Succeeded, "expected an error");
+        return task.ErrorReport ?? "";
+    }
+
     public void Dispose() => Runtime.Dispose();
 }

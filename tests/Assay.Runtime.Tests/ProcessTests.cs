@@ -5,20 +5,6 @@ namespace Assay.Runtime.Tests;
 /// <summary>process.list / is_running / kill / wait_idle and the disk module.</summary>
 public class ProcessTests
 {
-    static void Ok(LuaHarness h, string code)
-    {
-        var task = h.Run(code);
-        Assert.True(task.Succeeded, task.ErrorReport);
-    }
-
-    static string Fails(string code)
-    {
-        using var h = new LuaHarness();
-        var task = h.Run(code);
-        Assert.False(task.Succeeded, "expected an error");
-        return task.ErrorReport ?? "";
-    }
-
     /// <summary>Starts `sleep` under a program name longer than the kernel's 15-byte comm.</summary>
     static (Process Proc, string Name, string Dir) StartLongNamed(string seconds)
     {
@@ -37,7 +23,7 @@ public class ProcessTests
         try
         {
             using var h = new LuaHarness();
-            Ok(h, $$"""
+            h.Ok($$"""
                 local found
                 for _, e in ipairs(process.list()) do if e.pid == {{p.Id}} then found = e end end
                 name, comm, cmd = found.name, found.comm, found.cmdline
@@ -66,7 +52,7 @@ public class ProcessTests
         try
         {
             using var h = new LuaHarness();
-            Ok(h, $$"""
+            h.Ok($$"""
                 probe = process.kill({{p.Id}}, 0)
                 before = process.wait_idle("{{name}}", 0.2, 0.05)
                 sent = process.kill({{p.Id}}, "SIGTERM")
@@ -83,7 +69,7 @@ public class ProcessTests
             Assert.Equal(137, q.ExitCode);
             Assert.Equal("true", h.Eval("after"));
             // a process that is gone: false, no error
-            Ok(h, $"gone = process.kill({p.Id}, 15)");
+            h.Ok($"gone = process.kill({p.Id}, 15)");
             Assert.Equal("false", h.Eval("gone"));
         }
         finally
@@ -114,13 +100,13 @@ public class ProcessTests
     [InlineData("disk.sweep('/no/such/dir', 1)", "disk.sweep: no such directory: /no/such/dir")]
     [InlineData("disk.dir_size('/no/such/dir')", "disk.dir_size: no such directory: /no/such/dir")]
     public void MalformedInputRaisesNamedErrors(string code, string expected) =>
-        Assert.Contains(expected, Fails(code));
+        Assert.Contains(expected, LuaHarness.Fails(code));
 
     [Fact]
     public void DiskUsageMatchesStatfs()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local u = disk.usage("/")
             ok = u.total > 0 and u.free <= u.total and u.used == u.total - u.free
               and u.available <= u.free and u.percent >= 0 and u.percent <= 100
@@ -150,7 +136,7 @@ public class ProcessTests
             Directory.SetLastWriteTimeUtc(Path.Combine(dir, "sub"), old);
             File.SetLastWriteTimeUtc(Path.Combine(dir, "fresh.txt"), DateTime.UtcNow);
             using var h = new LuaHarness();
-            Ok(h, $$"""
+            h.Ok($$"""
                 size = disk.dir_size("{{dir}}")
                 removed = disk.sweep("{{dir}}", 3600)
                 size_after = disk.dir_size("{{dir}}")

@@ -5,25 +5,11 @@ namespace Assay.Runtime.Tests;
 /// <summary>shell.exec and process.run: results, options, timeouts, concurrency, errors.</summary>
 public class ShellTests
 {
-    static void Ok(LuaHarness h, string code)
-    {
-        var task = h.Run(code);
-        Assert.True(task.Succeeded, task.ErrorReport);
-    }
-
-    static string Fails(string code)
-    {
-        using var h = new LuaHarness();
-        var task = h.Run(code);
-        Assert.False(task.Succeeded, "expected an error");
-        return task.ErrorReport ?? "";
-    }
-
     [Fact]
     public void ExecReturnsStatusAndOutput()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             r = shell.exec("echo hello; echo oops >&2; exit 3")
             out, err, st, to = r.stdout, r.stderr, r.status, r.timed_out
             """);
@@ -40,7 +26,7 @@ public class ShellTests
         var dir = Directory.CreateTempSubdirectory("assay-shell").FullName;
         try
         {
-            Ok(h, $$$"""
+            h.Ok($$$"""
                 env.set("ASSAY_SHELL_INHERITED", "yes")
                 cwd = shell.exec("pwd", {cwd = "{{{dir}}}"}).stdout
                 envs = shell.exec('printf "%s|%s|%s" "$FOO" "$ASSAY_SHELL_INHERITED" "${HOME-unset}"',
@@ -64,7 +50,7 @@ public class ShellTests
     {
         using var h = new LuaHarness();
         var sw = Stopwatch.StartNew();
-        Ok(h, """
+        h.Ok("""
             local r = shell.exec("echo started; (sleep 5; echo late) & sleep 10", {timeout = 0.5})
             timed_out, status, out = r.timed_out, r.status, r.stdout
             """);
@@ -84,7 +70,7 @@ public class ShellTests
         var sw = Stopwatch.StartNew();
         // sh exits at once; the orphan keeps the pipes open. Without a timeout the call returns
         // shortly after sh exits; with one, the orphan is found by its tag and killed.
-        Ok(h, """
+        h.Ok("""
             local r = shell.exec("sleep 7.25 & echo bye")
             quick = r.stdout
             local r2 = shell.exec("sleep 7.5 & echo bye", {timeout = 0.3})
@@ -108,7 +94,7 @@ public class ShellTests
     public void LargeStdinAndStdoutDoNotDeadlock()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local big = string.rep("0123456789abcdef", 1024 * 1024) -- 16 MiB through cat
             local r = shell.exec("cat; cat /dev/null >&2", {stdin = big, timeout = 60})
             same = r.stdout == big
@@ -122,7 +108,7 @@ public class ShellTests
     public void OtherCoroutinesKeepRunningDuringAnExec()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             ticks = 0
             local ticker = async.spawn(function()
               for i = 1, 100 do sleep(0.1); ticks = ticks + 1; if done then return end end
@@ -141,7 +127,7 @@ public class ShellTests
     public void ProcessRunPassesArgvVerbatim()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local r = process.run({"printf", "%s", "a; echo x"})
             out, st = r.stdout, r.status
             local r2 = process.run({"sh", "-c", 'printf "[%s]" "$@"', "sh", "$HOME", "two words", "", "*"})
@@ -174,13 +160,13 @@ public class ShellTests
     [InlineData("process.run({'ls', {}})", "process.run: argv[2] must be a string, got table")]
     [InlineData("process.run({'/no/such/program-xyz'})", "process.run: failed to start '/no/such/program-xyz'")]
     public void MalformedInputRaisesNamedErrors(string code, string expected) =>
-        Assert.Contains(expected, Fails(code));
+        Assert.Contains(expected, LuaHarness.Fails(code));
 
     [Fact]
     public void ErrorsCanBeCaughtWithPcall()
     {
         using var h = new LuaHarness();
-        Ok(h, """
+        h.Ok("""
             local ok, err = pcall(process.run, {"/no/such/program-xyz"})
             caught = (not ok) and err:find("failed to start", 1, true) ~= nil
             """);
