@@ -153,7 +153,7 @@ public static partial class TemplateFilters
             case "lower":
                 return Keep(value, S(value).ToLowerInvariant());
             case "upper":
-                return Keep(value, S(value).ToUpperInvariant());
+                return Keep(value, Py.Upper(S(value)));
             case "map":
                 return Map(r, value, a);
             case "max":
@@ -972,7 +972,7 @@ public static partial class TemplateFilters
         var s = S(str);
         Func<Renderer, CallArgs, object?>? f = name switch
         {
-            "upper" => (_, _) => Keep(str, s.ToUpperInvariant()),
+            "upper" => (_, _) => Keep(str, Py.Upper(s)),
             "lower" => (_, _) => Keep(str, s.ToLowerInvariant()),
             "title" => (_, _) => Keep(str, Title(s)),
             "capitalize" => (rr, _) => Filter(rr, "capitalize", str, new CallArgs()),

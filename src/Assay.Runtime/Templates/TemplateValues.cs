@@ -260,6 +260,15 @@ public static class Py
         _ => "object",
     };
 
+    /// <summary>Python's str.upper(): also the one-to-many mappings (ß → SS, ligatures).</summary>
+    public static string Upper(string s)
+    {
+        var u = s.ToUpperInvariant();
+        if (u.AsSpan().IndexOfAny("ß\uFB00\uFB01\uFB02\uFB03\uFB04\uFB05\uFB06") < 0) return u;
+        return u.Replace("ß", "SS").Replace("\uFB00", "FF").Replace("\uFB01", "FI").Replace("\uFB02", "FL")
+            .Replace("\uFB03", "FFI").Replace("\uFB04", "FFL").Replace("\uFB05", "ST").Replace("\uFB06", "ST");
+    }
+
     public static string Escape(string s)
     {
         int i = s.AsSpan().IndexOfAny("&<>\"'");
