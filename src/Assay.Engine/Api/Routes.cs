@@ -60,6 +60,7 @@ internal static class Routes
         TaskEndpoints.Map(api, engine, lifetime);
         RegistryEndpoints.Map(api, engine);
         ApiKeyEndpoints.Map(api, engine);
+        EventStreamEndpoints.Map(api, engine, options.SseKeepAlive, lifetime);
 
         app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
     }

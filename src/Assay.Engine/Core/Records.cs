@@ -183,3 +183,21 @@ public sealed record ApiKeyRecord
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Key { get; init; }
 }
+
+/// <summary>A workflow status change, announced on the event stream.</summary>
+public sealed record StatusChange(string WorkflowId, string Namespace, string WorkflowType, string Status, double Timestamp);
+
+/// <summary>An event as the live stream carries it.</summary>
+public sealed record StreamEvent
+{
+    public long Id { get; init; }
+    public required string WorkflowId { get; init; }
+    public required string Namespace { get; init; }
+    public required string WorkflowType { get; init; }
+    public long Seq { get; init; }
+    public required string EventType { get; init; }
+    public string? Payload { get; init; }
+    public double Timestamp { get; init; }
+    /// <summary>The workflow's status when the event was read.</summary>
+    public required string Status { get; init; }
+}

@@ -52,6 +52,9 @@ public sealed class EngineOptions
     /// <summary>Least time between two JWKS fetches caused by tokens with an unknown <c>kid</c>.</summary>
     public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Idle time after which the event stream sends a keep-alive comment.</summary>
+    public TimeSpan SseKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>True when any authentication is configured.</summary>
     public bool AuthEnabled => Authenticator is not null || AuthApiKey || !string.IsNullOrEmpty(AuthIssuer);
 

@@ -18,6 +18,16 @@ public interface IWorkflowStore : IAsyncDisposable
 
     Task MigrateAsync(CancellationToken ct = default);
 
+    /// <summary>Fired after every commit that appended events (the event stream re-reads).</summary>
+    Pulse EventsAppended { get; }
+
+    /// <summary>Raised after commit for every workflow status change (including creation as PENDING).</summary>
+    event Action<StatusChange>? StatusChanged;
+
+    /// <summary>Events with a global id after <paramref name="afterId"/>, oldest first, with their workflow's namespace and status.</summary>
+    Task<IReadOnlyList<StreamEvent>> ReadEventStreamAsync(long afterId, string? ns, string? workflowId, int limit);
+    Task<long> MaxEventIdAsync();
+
     /// <summary>Runs until cancelled, relaying work created by other engine instances to <see cref="Listener"/>.</summary>
     Task ListenForRemoteWorkAsync(CancellationToken ct);
     Task<int> SchemaVersionAsync();

@@ -16,6 +16,8 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
 
     public abstract string BackendName { get; }
     public IWorkListener? Listener { get; set; }
+    public Pulse EventsAppended { get; } = new();
+    public event Action<StatusChange>? StatusChanged;
 
     /// <summary>Runs <paramref name="body"/> in one write transaction and commits it; retries on transient conflicts.</summary>
     protected abstract Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body);
@@ -37,15 +39,23 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     protected async Task<T> WriteAsync<T>(Func<Tx, Task<T>> body)
     {
         HashSet<Wake>? wakes = null;
+        Tx? done = null;
         var result = await InWriteTransactionAsync(async tx =>
         {
             var r = await body(tx);
             await FlushRowsAsync(tx);
             await BeforeCommitAsync(tx);
             wakes = tx.Wakes;
+            done = tx;
             return r;
         });
         if (wakes is { Count: > 0 }) Publish(wakes);
+        if (done is not null)
+        {
+            if (done.Appended) EventsAppended.Fire();
+            if (done.StatusChanges.Count > 0 && StatusChanged is { } handler)
+                foreach (var c in done.StatusChanges) handler(c);
+        }
         return result;
     }
 
@@ -110,6 +120,11 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     {
         foreach (var row in tx.Rows.Values)
         {
+            if (row.Status != row.SavedStatus)
+            {
+                tx.StatusChanges.Add(new StatusChange(row.Id, row.Namespace, row.WorkflowType, row.Status, tx.Now));
+                row.SavedStatus = row.Status;
+            }
             if (!row.Dirty) continue;
             await tx.ExecAsync(
                 """
@@ -132,6 +147,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     {
         var seq = row.NextEventSeq++;
         row.Dirty = true;
+        tx.Appended = true;
         await tx.ExecAsync(
             "INSERT INTO workflow_events (workflow_id, seq, event_type, payload, timestamp) VALUES (@wf, @seq, @type, @payload, @now)",
             ("@wf", row.Id), ("@seq", seq), ("@type", eventType), ("@payload", payload), ("@now", tx.Now));
@@ -186,6 +202,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
             "INSERT INTO workflow_events (workflow_id, seq, event_type, payload, timestamp) VALUES (@wf, 1, @type, @payload, @now)",
             ("@wf", id), ("@type", EventType.WorkflowStarted), ("@payload", input), ("@now", tx.Now));
         tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, queue));
+        tx.Appended = true;
         return row;
     }
 
@@ -276,6 +293,23 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
         CreatedAt = r.Dbl(14), UpdatedAt = r.Dbl(15), CompletedAt = r.DblN(16), ContinuedFrom = r.StrN(17),
         ContinuedTo = r.StrN(18),
     };
+
+    public Task<long> MaxEventIdAsync() => InReadAsync(async tx =>
+        Convert.ToInt64(await tx.ScalarAsync("SELECT COALESCE(MAX(id), 0) FROM workflow_events") ?? 0L));
+
+    public Task<IReadOnlyList<StreamEvent>> ReadEventStreamAsync(long afterId, string? ns, string? workflowId, int limit) =>
+        InReadAsync<IReadOnlyList<StreamEvent>>(async tx => await tx.QueryAsync(
+            $"""
+            SELECT e.id, e.workflow_id, w.namespace, w.workflow_type, e.seq, e.event_type, e.payload, e.timestamp, w.status
+            FROM workflow_events e JOIN workflows w ON w.id = e.workflow_id
+            WHERE e.id > @after{(ns is null ? "" : " AND w.namespace = @ns")}{(workflowId is null ? "" : " AND e.workflow_id = @wf")}
+            ORDER BY e.id LIMIT @limit
+            """,
+            x => new StreamEvent
+            {
+                Id = x.Long(0), WorkflowId = x.Str(1), Namespace = x.Str(2), WorkflowType = x.Str(3), Seq = x.Long(4),
+                EventType = x.Str(5), Payload = x.StrN(6), Timestamp = x.Dbl(7), Status = x.Str(8),
+            }, ("@after", afterId), ("@ns", ns), ("@wf", workflowId), ("@limit", (long)limit)));
 
     protected const string EventColumns = "id, workflow_id, seq, event_type, payload, timestamp";
 

@@ -23,6 +23,12 @@ internal sealed class Tx(DbConnection connection, DbTransaction? transaction, Sq
     public Dictionary<string, WfRow> Rows { get; } = new(StringComparer.Ordinal);
     public HashSet<Wake> Wakes { get; } = [];
 
+    /// <summary>Events were appended (the event stream is told after commit).</summary>
+    public bool Appended { get; set; }
+
+    /// <summary>Workflow status changes to announce after commit.</summary>
+    public List<Core.StatusChange> StatusChanges { get; } = [];
+
     public DbCommand Command(string sql, params (string Name, object? Value)[] ps)
     {
         DbCommand cmd;

@@ -21,6 +21,8 @@ internal sealed class WfRow
     public required string WorkflowType;
     public required string TaskQueue;
     public required string Status;
+    /// <summary>Status as last written (null for a row created in this transaction): a difference is a status change.</summary>
+    public string? SavedStatus;
     public string? ParentId;
     public string? OriginId;        // first run of a continue-as-new chain: the id a parent knows
     public string? SearchAttributes;
@@ -43,7 +45,7 @@ internal sealed class WfRow
     public static WfRow Read(DbDataReader r) => new()
     {
         Id = r.Str(0), Namespace = r.Str(1), RunId = r.Str(2), WorkflowType = r.Str(3), TaskQueue = r.Str(4),
-        Status = r.Str(5), ParentId = r.StrN(6), OriginId = r.StrN(7), SearchAttributes = r.StrN(8),
+        Status = r.Str(5), SavedStatus = r.Str(5), ParentId = r.StrN(6), OriginId = r.StrN(7), SearchAttributes = r.StrN(8),
         NextEventSeq = r.Long(9), NeedsDispatch = r.Bool(10), DispatchReadyAt = r.DblN(11),
         LeaseOwner = r.StrN(12), LeaseToken = r.StrN(13), LeaseExpiresAt = r.DblN(14),
         CancelRequested = r.Bool(15), Result = r.StrN(16), Error = r.StrN(17), CompletedAt = r.DblN(18),
