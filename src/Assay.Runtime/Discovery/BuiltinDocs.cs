@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.RegularExpressions;
 
 namespace Assay.Runtime.Discovery;
@@ -6,13 +5,15 @@ namespace Assay.Runtime.Discovery;
 /// <summary>
 /// Builtin modules are described by their reference pages (docs/modules/*.md, embedded in the
 /// binary), so `assay context` says exactly what the docs say — and a test keeps the docs in step
-/// with what the runtime registers. Each heading whose section has a function table (rows whose
-/// first cell is `name(...)`) becomes one module entry; `&lt;!-- keywords: … --&gt;` lines add keywords.
+/// with what the runtime registers. A page is one module (core.md holds several, one per `##`
+/// section). Functions are the `name.fn(...)` signatures written in code spans in the first cell
+/// of a table row or in a heading; the description is a `&lt;!-- description: … --&gt;` line or the
+/// first sentence of prose; `&lt;!-- keywords: … --&gt;` adds keywords.
 /// </summary>
 public static partial class BuiltinDocs
 {
-    [GeneratedRegex(@"^\|\s*`([A-Za-z_][\w.:]*\s*\([^`]*\))`")]
-    private static partial Regex FunctionRow();
+    [GeneratedRegex(@"`([A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*\s*(?:\([^`]*\)|\{[^`]*\}))`")]
+    private static partial Regex Signature();
 
     [GeneratedRegex(@"<!--\s*keywords:\s*(.*?)\s*-->")]
     private static partial Regex KeywordsComment();
@@ -28,14 +29,15 @@ public static partial class BuiltinDocs
         {
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream);
-            result.AddRange(Parse(reader.ReadToEnd()));
+            result.AddRange(Parse(reader.ReadToEnd(), splitSections: resource.EndsWith("/core.md", StringComparison.Ordinal)));
         }
         return result;
     }
 
-    public static IEnumerable<ModuleInfo> Parse(string markdown)
+    /// <param name="splitSections">True for pages that document several modules, one per `##` section.</param>
+    public static IEnumerable<ModuleInfo> Parse(string markdown, bool splitSections = false)
     {
-        string? heading = null;
+        string? name = null;
         string description = "";
         var functions = new List<string>();
         var keywords = new List<string>();
@@ -45,39 +47,47 @@ public static partial class BuiltinDocs
             var line = raw.TrimEnd();
             if (line.StartsWith("```", StringComparison.Ordinal)) { inCode = !inCode; continue; }
             if (inCode) continue;
-            if (line.StartsWith('#'))
+            int level = line.TakeWhile(c => c == '#').Count();
+            if (level > 0 && (level == 1 || (splitSections && level == 2)))
             {
                 if (Flush() is { } done) yield return done;
-                heading = line.TrimStart('#').Trim().Trim('`');
+                name = line.TrimStart('#').Trim().Trim('`');
                 description = "";
                 functions = [];
                 keywords = [];
                 continue;
             }
-            if (DescriptionComment().Match(line) is { Success: true } d)
-            {
-                description = d.Groups[1].Value;
-                continue;
-            }
+            if (DescriptionComment().Match(line) is { Success: true } d) { description = d.Groups[1].Value; continue; }
             if (KeywordsComment().Match(line) is { Success: true } k)
             {
                 keywords.AddRange(k.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                 continue;
             }
-            if (FunctionRow().Match(line) is { Success: true } f)
+            if (level > 0 || line.StartsWith('|'))
             {
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
-                var what = cells.Length > 2 ? cells[2] : "";
-                functions.Add(f.Groups[1].Value + (what.Length > 0 ? " — " + what : ""));
+                var signatureCell = level > 0 ? line : cells.Length > 1 ? cells[1] : "";
+                var what = level == 0 && cells.Length > 2 ? cells[2] : "";
+                foreach (Match m in Signature().Matches(signatureCell))
+                {
+                    var entry = m.Groups[1].Value + (what.Length > 0 ? " — " + what : "");
+                    if (!functions.Any(f => f.StartsWith(m.Groups[1].Value, StringComparison.Ordinal))) functions.Add(entry);
+                }
                 continue;
             }
-            if (description.Length == 0 && functions.Count == 0 && line.Length > 0 && !line.StartsWith('|') && !line.StartsWith('-') && !line.StartsWith('<'))
-                description = line;
+            if (description.Length == 0 && functions.Count == 0 && line.Length > 0 && !line.StartsWith('-') && !line.StartsWith('<'))
+                description = FirstSentence(line);
         }
         if (Flush() is { } last) yield return last;
 
-        ModuleInfo? Flush() => heading != null && functions.Count > 0
-            ? new ModuleInfo(heading, ModuleSource.Builtin, description, keywords, [], functions, [])
+        ModuleInfo? Flush() => name != null && functions.Count > 0
+            ? new ModuleInfo(name, ModuleSource.Builtin, description, keywords, [], functions, [])
             : null;
+    }
+
+    static string FirstSentence(string line)
+    {
+        int end = line.IndexOf(". ", StringComparison.Ordinal);
+        return end > 0 ? line[..(end + 1)] : line;
     }
 }
