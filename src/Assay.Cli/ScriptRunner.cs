@@ -46,9 +46,13 @@ public static class ScriptRunner
         BlankShebang(source);
         using var runtime = new AssayRuntime(settings.CreateRuntimeOptions());
         SetArgTable(runtime.Vm, scriptName, args);
+        int interrupts = 0;
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             e.Cancel = true;
+            // A running server stops gracefully on the first Ctrl-C (http.serve handles it);
+            // a second one, or any Ctrl-C in a plain script, interrupts the Lua code at once.
+            if (Interlocked.Increment(ref interrupts) == 1 && runtime.Vm.Loop.IsKeptAlive) return;
             runtime.Vm.Interrupt("interrupted");
         };
         Console.CancelKeyPress += onCancel;

@@ -41,6 +41,9 @@ public sealed class EventLoop
         return new Releaser(() => { Interlocked.Decrement(ref _keepAlive); Post(static () => { }); });
     }
 
+    /// <summary>True while a server (or anything else outside Lua) keeps the loop alive.</summary>
+    public bool IsKeptAlive => Volatile.Read(ref _keepAlive) > 0;
+
     sealed class Releaser(Action release) : IDisposable
     {
         int _done;

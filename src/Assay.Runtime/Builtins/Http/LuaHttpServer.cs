@@ -41,6 +41,7 @@ internal sealed class LuaHttpServer
     public int Port { get; private set; }
     public long Id { get; private set; }
     public Task<bool> Stopped => _stopped.Task;
+    IDisposable? _keepAlive;
     internal WebState State => _st;
     internal ServerOptions Options => _o;
 
@@ -73,6 +74,7 @@ internal sealed class LuaHttpServer
             return Fail($"bind failed on {o.Host}:{port}: {e.Message}");
         }
         server.Id = st.Add(server);
+        server._keepAlive = st.Vm.Loop.KeepAlive(); // a running server keeps the script alive (and makes Ctrl-C graceful)
         st.Servers.Add(server);
         Signals.Track(st);
         L.PushInteger(server.Id);
@@ -187,6 +189,7 @@ internal sealed class LuaHttpServer
             _onInterrupt.Dispose();
             _st.Vm.Loop.Post(() =>
             {
+                _keepAlive?.Dispose();
                 _st.Servers.Remove(this);
                 _st.Remove(Id);
                 Signals.Track(_st);
@@ -354,10 +357,11 @@ internal sealed class LuaHttpServer
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    /// <summary>SIGTERM stops every server of the runtime gracefully (in-flight requests finish; http.serve returns).</summary>
+    /// <summary>SIGTERM and Ctrl-C stop every server of the runtime gracefully (in-flight requests
+    /// finish; http.serve returns). A second Ctrl-C interrupts the script (see ScriptRunner).</summary>
     static class Signals
     {
-        static readonly Dictionary<WebState, PosixSignalRegistration> Registrations = new();
+        static readonly Dictionary<WebState, PosixSignalRegistration[]> Registrations = new();
 
         public static void Track(WebState st)
         {
@@ -366,23 +370,26 @@ internal sealed class LuaHttpServer
                 bool has = Registrations.TryGetValue(st, out var reg);
                 if (st.Servers.Count > 0 && !has)
                 {
-                    Registrations[st] = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-                    {
-                        ctx.Cancel = true;
-                        st.Vm.Loop.Post(() =>
-                        {
-                            st.Log.Info("http.serve: SIGTERM received, shutting down gracefully");
-                            foreach (var s in st.Servers.ToList()) _ = s.StopAsync();
-                        });
-                    });
+                    Registrations[st] = [Register(st, PosixSignal.SIGTERM, "SIGTERM"), Register(st, PosixSignal.SIGINT, "Ctrl-C")];
                 }
                 else if (st.Servers.Count == 0 && has)
                 {
-                    reg!.Dispose();
+                    foreach (var r in reg!) r.Dispose();
                     Registrations.Remove(st);
                 }
             }
         }
+
+        static PosixSignalRegistration Register(WebState st, PosixSignal signal, string label) =>
+            PosixSignalRegistration.Create(signal, ctx =>
+            {
+                ctx.Cancel = true;
+                st.Vm.Loop.Post(() =>
+                {
+                    st.Log.Info($"http.serve: {label} received, shutting down gracefully");
+                    foreach (var s in st.Servers.ToList()) _ = s.StopAsync();
+                });
+            });
     }
 }
 
