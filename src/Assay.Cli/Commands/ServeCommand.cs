@@ -28,9 +28,13 @@ public static class ServeCommand
         var generateKey = new Option<bool>("--generate-api-key") { Description = "Create an API key, print it once and exit" };
         var keyLabel = new Option<string?>("--label") { Description = "Label for --generate-api-key" };
         var listKeys = new Option<bool>("--list-api-keys") { Description = "List API keys (prefix, label) and exit" };
+        var archiveDir = new Option<string?>("--archive-dir")
+        {
+            Description = "Directory for retention archives; namespaces with retention_secs are archived there, then purged",
+        };
         var command = new Command("serve", "Start the durable workflow engine (REST API on /api/v1)")
         {
-            port, host, backend, maxBody, noAuth, authApiKey, authIssuer, authAudience, generateKey, keyLabel, listKeys,
+            port, host, backend, maxBody, noAuth, authApiKey, authIssuer, authAudience, generateKey, keyLabel, listKeys, archiveDir,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,6 +51,7 @@ public static class ServeCommand
                 AuthApiKey = parse.GetValue(authApiKey),
                 AuthIssuer = parse.GetValue(authIssuer),
                 AuthAudience = parse.GetValue(authAudience),
+                ArchiveDirectory = parse.GetValue(archiveDir),
             };
             if (parse.GetValue(generateKey) || parse.GetValue(listKeys))
                 return await ApiKeyAdminAsync(options, parse.GetValue(generateKey), parse.GetValue(keyLabel));

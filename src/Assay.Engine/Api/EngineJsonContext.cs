@@ -13,11 +13,13 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(ScheduleRecord))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<NamespaceRecord>))]
+[JsonSerializable(typeof(NamespaceRecord))]
 [JsonSerializable(typeof(NamespaceStats))]
 [JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
 [JsonSerializable(typeof(StartResult))]
 [JsonSerializable(typeof(ScheduleFireResult))]
 [JsonSerializable(typeof(ApiKeyRecord))]
+[JsonSerializable(typeof(IReadOnlyList<ActivityRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleFireResult>))]
 internal sealed partial class EngineJsonContext : JsonSerializerContext

@@ -42,7 +42,18 @@ internal static class RegistryEndpoints
             var name = b.RequiredString("name");
             if (name.Length > 200 || name.Any(char.IsControl)) throw EngineException.Invalid("invalid namespace name");
             await store.CreateNamespaceAsync(name);
+            if (b.Has("retention_secs")) await store.SetNamespaceRetentionAsync(name, Retention(b));
             await ctx.EmptyAsync(StatusCodes.Status201Created);
+        });
+
+        // Retention: {"retention_secs": N}; null or absent = keep forever.
+        api.MapPatch("/namespaces/{name}", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var name = ctx.Route("name");
+            await store.SetNamespaceRetentionAsync(name, Retention(b));
+            var ns = (await store.ListNamespacesAsync()).First(n => n.Name == name);
+            await ctx.JsonAsync(200, ns, EngineJsonContext.Wire.NamespaceRecord);
         });
 
         api.MapGet("/namespaces", async ctx =>
@@ -169,6 +180,13 @@ internal static class RegistryEndpoints
         });
         engine.SchedulerWake.Fire();
         await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
+    }
+
+    static double? Retention(JsonBody b)
+    {
+        var v = b.Double("retention_secs");
+        if (v is { } d && (double.IsNaN(d) || d < 0)) throw EngineException.Invalid("'retention_secs' must be a non-negative number or null");
+        return v;
     }
 
     static string? NamesJson(IReadOnlyList<string>? names) =>

@@ -61,6 +61,7 @@ internal static class Routes
         RegistryEndpoints.Map(api, engine);
         ApiKeyEndpoints.Map(api, engine);
         EventStreamEndpoints.Map(api, engine, options.SseKeepAlive, lifetime);
+        MetricsEndpoints.Map(app, engine);
 
         app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
     }

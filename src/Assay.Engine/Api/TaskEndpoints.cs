@@ -90,7 +90,9 @@ internal static class TaskEndpoints
         api.MapPost("/tasks/{id}/complete", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            await store.CompleteActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("result"));
+            var id = ctx.RouteId("id");
+            await store.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"));
+            engine.Metrics.ActivityReported(id, "completed");
             await ctx.EmptyAsync();
         });
 
@@ -98,7 +100,9 @@ internal static class TaskEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var failure = new ActivityFailure(b.RequiredString("error"), b.Bool("non_retryable") ?? false, b.String("error_type"));
-            await store.FailActivityAsync(ctx.RouteId("id"), AttemptOf(b), failure);
+            var id = ctx.RouteId("id");
+            await store.FailActivityAsync(id, AttemptOf(b), failure);
+            engine.Metrics.ActivityReported(id, "failed");
             await ctx.EmptyAsync();
         });
 

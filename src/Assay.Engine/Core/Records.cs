@@ -117,6 +117,8 @@ public sealed class NamespaceRecord
 {
     public required string Name { get; init; }
     public double CreatedAt { get; init; }
+    /// <summary>Terminal workflows older than this (seconds since completion) are archived and purged; null = kept forever.</summary>
+    public double? RetentionSecs { get; init; }
 }
 
 public sealed class NamespaceStats

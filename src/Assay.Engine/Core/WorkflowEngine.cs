@@ -37,8 +37,25 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     /// <summary>True while this engine holds the scheduler lease.</summary>
     public bool IsLeader { get; private set; }
 
+    /// <summary>Where retention archives workflows before purging them; null = retention off.</summary>
+    public string? ArchiveDirectory { get; init; }
+
+    /// <summary>How often retention looks for expired workflows.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Wakes the scheduler early (a schedule was created, patched or resumed).</summary>
     public Pulse SchedulerWake { get; } = new();
+
+    /// <summary>Counters and histograms for /metrics.</summary>
+    public Operations.EngineMetrics Metrics { get; } = InitMetrics(store);
+
+    static Operations.EngineMetrics InitMetrics(IWorkflowStore store)
+    {
+        var m = new Operations.EngineMetrics();
+        store.StatusChanged += m.StatusChanged;
+        if (store is SqlWorkflowStore sql) sql.WriteObserved = secs => m.Observe("assay_store_write_seconds", secs);
+        return m;
+    }
 
     static WorkNotifier InitNotifier(IWorkflowStore store)
     {
@@ -48,13 +65,26 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     }
 
     /// <summary>Claims a workflow task, waiting up to <paramref name="wait"/> for one to appear.</summary>
-    public Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct) =>
-        LongPollAsync(Notifier.WorkflowQueue(queue),
+    public async Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var task = await LongPollAsync(Notifier.WorkflowQueue(queue),
             () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq), wait, ct);
+        Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
+            ("kind", "workflow"), ("result", task is null ? "empty" : "task"));
+        return task;
+    }
 
     /// <summary>Claims an activity task, waiting up to <paramref name="wait"/> for one to become due.</summary>
-    public Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct) =>
-        LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId), wait, ct);
+    public async Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct)
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var a = await LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId), wait, ct);
+        Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
+            ("kind", "activity"), ("result", a is null ? "empty" : "task"));
+        if (a is not null) Metrics.ActivityClaimed(a);
+        return a;
+    }
 
     async Task<T?> LongPollAsync<T>(WaitQueue queue, Func<Task<T?>> claim, TimeSpan wait, CancellationToken ct) where T : class
     {
@@ -100,7 +130,27 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         PeriodicLoopAsync("worker health", TimeSpan.FromSeconds(5),
             () => Store.RemoveDeadWorkersAsync(Clock.Now() - Timings.WorkerTimeout.TotalSeconds), ct),
         ListenLoopAsync(ct),
-        SchedulerLoopAsync(ct));
+        SchedulerLoopAsync(ct),
+        RetentionLoopAsync(ct));
+
+    async Task RetentionLoopAsync(CancellationToken ct)
+    {
+        if (ArchiveDirectory is null) return;
+        var retention = new Operations.Retention(Store, ArchiveDirectory, logger);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (await Store.TryAcquireLeaseAsync("retention", InstanceId, Math.Max(30, RetentionInterval.TotalSeconds * 3)))
+                    while (await retention.RunOnceAsync(ct) >= 100) { } // a backlog: keep going
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogError(e, "Background loop retention failed; retrying");
+            }
+            await DelayQuietly(RetentionInterval, ct);
+        }
+    }
 
     /// <summary>
     /// The cron scheduler: only the holder of the "scheduler" lease row fires schedules. It sleeps
@@ -111,13 +161,19 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     async Task SchedulerLoopAsync(CancellationToken ct)
     {
         const string lease = "scheduler";
+        var renewed = DateTime.MinValue;
         while (!ct.IsCancellationRequested)
         {
             var sleep = Timings.SchedulerTick;
             var next = SchedulerWake.Next;
             try
             {
-                IsLeader = await Store.TryAcquireLeaseAsync(lease, InstanceId, Timings.LeaderLease.TotalSeconds);
+                // Renew a held lease every third of its life (not every tick); a follower tries every second.
+                if (!IsLeader || DateTime.UtcNow - renewed > Timings.LeaderLease / 3)
+                {
+                    IsLeader = await Store.TryAcquireLeaseAsync(lease, InstanceId, Timings.LeaderLease.TotalSeconds);
+                    if (IsLeader) renewed = DateTime.UtcNow;
+                }
                 if (IsLeader)
                 {
                     var n = await Store.FireDueSchedulesAsync();
@@ -128,7 +184,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                         if (until < sleep) sleep = until;
                     }
                 }
-                else sleep = TimeSpan.FromMilliseconds(500);
+                else sleep = TimeSpan.FromSeconds(1);
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {

@@ -74,7 +74,9 @@ public static class EngineHost
         }
 
         var timings = new EngineTimings { DispatchTimeout = options.ResolveDispatchTimeout(), WorkerTimeout = options.WorkerTimeout };
-        var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core")) { InstanceId = instanceId };
+        var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core")) {
+            InstanceId = instanceId, ArchiveDirectory = options.ArchiveDirectory, RetentionInterval = options.RetentionInterval,
+        };
         var authenticator = options.Authenticator ?? BuildAuthenticator(options, store, loggerFactory.CreateLogger("Assay.Engine.Auth"));
         Routes.Map(app, engine, options, authenticator);
 

@@ -52,6 +52,12 @@ public sealed class EngineOptions
     /// <summary>Least time between two JWKS fetches caused by tokens with an unknown <c>kid</c>.</summary>
     public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Directory for retention archives (JSON per workflow). Null: retention is off (nothing is purged).</summary>
+    public string? ArchiveDirectory { get; set; }
+
+    /// <summary>How often retention runs.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Idle time after which the event stream sends a keep-alive comment.</summary>
     public TimeSpan SseKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 

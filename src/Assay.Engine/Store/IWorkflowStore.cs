@@ -88,6 +88,12 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<ScheduleFireResult> TriggerScheduleAsync(string ns, string name);
     Task<IReadOnlyList<ScheduleFireResult>> BackfillScheduleAsync(string ns, string name, double from, double to);
 
+    // Retention
+    Task SetNamespaceRetentionAsync(string name, double? retentionSecs);
+    Task<IReadOnlyList<string>> RetentionCandidatesAsync(int limit);
+    Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId);
+    Task<bool> PurgeWorkflowAsync(string workflowId);
+
     // API keys (hashes only)
     Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label);
     Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync();

@@ -54,8 +54,37 @@ internal abstract partial class SqlWorkflowStore
     });
 
     public Task<IReadOnlyList<NamespaceRecord>> ListNamespacesAsync() => InReadAsync<IReadOnlyList<NamespaceRecord>>(async tx =>
-        await tx.QueryAsync("SELECT name, created_at FROM namespaces ORDER BY name",
-            x => new NamespaceRecord { Name = x.Str(0), CreatedAt = x.Dbl(1) }));
+        await tx.QueryAsync("SELECT name, created_at, retention_secs FROM namespaces ORDER BY name",
+            x => new NamespaceRecord { Name = x.Str(0), CreatedAt = x.Dbl(1), RetentionSecs = x.DblN(2) }));
+
+    public Task SetNamespaceRetentionAsync(string name, double? retentionSecs) => WriteAsync(async tx =>
+    {
+        if (await tx.ExecAsync("UPDATE namespaces SET retention_secs = @r WHERE name = @ns", ("@r", retentionSecs), ("@ns", name)) == 0)
+            throw EngineException.NotFound($"namespace {name}");
+    });
+
+    public Task<IReadOnlyList<string>> RetentionCandidatesAsync(int limit) => InReadAsync<IReadOnlyList<string>>(async tx =>
+        await tx.QueryAsync(
+            """
+            SELECT w.id FROM workflows w JOIN namespaces n ON n.name = w.namespace
+            WHERE n.retention_secs IS NOT NULL AND w.completed_at IS NOT NULL AND w.completed_at < @now - n.retention_secs
+                AND w.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+            ORDER BY w.completed_at, w.id LIMIT @limit
+            """, x => x.Str(0), ("@now", tx.Now), ("@limit", (long)limit)));
+
+    public Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId) => InReadAsync<IReadOnlyList<ActivityRecord>>(async tx =>
+        await tx.QueryAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE workflow_id = @id ORDER BY seq", ReadActivity, ("@id", workflowId)));
+
+    /// <summary>Deletes a finished workflow and everything it owns, in one transaction. False when it is not (or no longer) terminal.</summary>
+    public Task<bool> PurgeWorkflowAsync(string workflowId) => WriteAsync(async tx =>
+    {
+        var status = await tx.ScalarAsync($"SELECT status FROM workflows WHERE id = @id{D.ForUpdate}", ("@id", workflowId)) as string;
+        if (status is null || !WorkflowStatus.IsTerminal(status)) return false;
+        foreach (var table in new[] { "workflow_events", "workflow_activities", "workflow_timers", "workflow_signals", "workflow_side_effects", "workflow_snapshots" })
+            await tx.ExecAsync($"DELETE FROM {table} WHERE workflow_id = @id", ("@id", workflowId));
+        await tx.ExecAsync("DELETE FROM workflows WHERE id = @id", ("@id", workflowId));
+        return true;
+    });
 
     public Task<NamespaceStats> GetNamespaceStatsAsync(string name) => InReadAsync(async tx =>
     {

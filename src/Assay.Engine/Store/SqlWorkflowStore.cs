@@ -17,6 +17,8 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     public abstract string BackendName { get; }
     public IWorkListener? Listener { get; set; }
     public Pulse EventsAppended { get; } = new();
+    /// <summary>Told the duration (seconds) of every write transaction (metrics).</summary>
+    public Action<double>? WriteObserved { get; set; }
     public event Action<StatusChange>? StatusChanged;
 
     /// <summary>Runs <paramref name="body"/> in one write transaction and commits it; retries on transient conflicts.</summary>
@@ -40,6 +42,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     {
         HashSet<Wake>? wakes = null;
         Tx? done = null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = await InWriteTransactionAsync(async tx =>
         {
             var r = await body(tx);
@@ -49,6 +52,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
             done = tx;
             return r;
         });
+        WriteObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (wakes is { Count: > 0 }) Publish(wakes);
         if (done is not null)
         {
