@@ -46,6 +46,7 @@ internal static class Routes
         }));
 
         var api = app.MapGroup(Prefix);
+        OpenApiEndpoints.Map(open, app, options.Version ?? EngineOptions.DefaultVersion);
         if (authenticator is { } auth)
             app.Use(async (HttpContext ctx, RequestDelegate next) =>
             {

@@ -83,3 +83,31 @@ public sealed class MetricsAndRetentionTests
         (await c.PatchAsync("/namespaces/nope", O(("retention_secs", 5)))).Expect(404);
     }
 }
+
+public sealed class OpenApiTests
+{
+    [Fact]
+    public async Task The_OpenAPI_document_lists_every_route_and_the_docs_page_loads_nothing_from_elsewhere()
+    {
+        var o = EngineFixture.Options(TestDatabases.NewSqliteFile());
+        o.AuthApiKey = true;
+        await using var engine = await EngineHost.StartAsync(o);
+        using var http = new HttpClient();
+        var res = await http.GetAsync(engine.BaseUrl + "/api/v1/openapi.json"); // anonymous even with auth on
+        Assert.Equal(200, (int)res.StatusCode);
+        var doc = JsonNode.Parse(await res.Content.ReadAsStringAsync())!.AsObject();
+        Assert.Equal("3.1.0", doc["openapi"].Str());
+        var paths = doc["paths"]!.AsObject();
+        foreach (var (path, method) in new[] { ("/api/v1/workflows", "post"), ("/api/v1/namespaces/{name}", "patch"), ("/api/v1/queues", "get"),
+                     ("/api/v1/activities/{id}", "get"), ("/api/v1/workflow-tasks/{id}/commands", "post"), ("/api/v1/events/stream", "get"),
+                     ("/api/v1/schedules/{name}/backfill", "post"), ("/api/v1/api-keys/{prefix}", "delete"), ("/metrics", "get"), ("/api/v1/health", "get") })
+            Assert.True(paths[path]?[method] is not null, $"{method} {path} missing");
+        Assert.Empty(paths["/api/v1/health"]!["get"]!["security"]!.AsArray());
+        Assert.Single(paths["/api/v1/workflows"]!["post"]!["security"]!.AsArray());
+        Assert.Equal("id", paths["/api/v1/workflows/{id}"]!["get"]!["parameters"]![0]!["name"].Str());
+
+        var page = await http.GetStringAsync(engine.BaseUrl + "/api/v1/docs");
+        Assert.Contains("openapi.json", page);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", page);
+    }
+}
