@@ -61,6 +61,11 @@ public class DiscoveryTests
     [InlineData("workflow engine signal", "assay.workflow")]
     [InlineData("assert equality in tests", "assert")]
     [InlineData("structured logging", "log")]
+    [InlineData("run a shell command with a timeout", "shell")]
+    [InlineData("serve http requests", "http")]
+    [InlineData("query a postgres database", "db")]
+    [InlineData("render an html template", "template")]
+    [InlineData("verify a jwt token", "crypto")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

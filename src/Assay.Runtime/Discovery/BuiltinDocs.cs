@@ -7,12 +7,12 @@ namespace Assay.Runtime.Discovery;
 /// binary), so `assay context` says exactly what the docs say — and a test keeps the docs in step
 /// with what the runtime registers. A page is one module (core.md holds several, one per `##`
 /// section). Functions are the `name.fn(...)` signatures written in code spans in the first cell
-/// of a table row or in a heading; the description is a `&lt;!-- description: … --&gt;` line or the
+/// of a table row, in a heading, or opening a paragraph; the description is a `&lt;!-- description: … --&gt;` line or the
 /// first sentence of prose; `&lt;!-- keywords: … --&gt;` adds keywords.
 /// </summary>
 public static partial class BuiltinDocs
 {
-    [GeneratedRegex(@"`([A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*\s*(?:\([^`]*\)|\{[^`]*\}))`")]
+    [GeneratedRegex(@"`([a-z_]\w*(?:[.:][A-Za-z_]\w*)*\s*(?:\([^`]*\)|\{[^`]*\}))`")]
     private static partial Regex Signature();
 
     [GeneratedRegex(@"<!--\s*keywords:\s*(.*?)\s*-->")]
@@ -63,11 +63,13 @@ public static partial class BuiltinDocs
                 keywords.AddRange(k.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                 continue;
             }
-            if (level > 0 || line.StartsWith('|'))
+            // a paragraph that opens with a signature defines that function (`f(x)` → …)
+            bool definition = line.StartsWith('`') && Signature().Match(line) is { Success: true, Index: 0 };
+            if (level > 0 || line.StartsWith('|') || definition)
             {
                 var cells = line.Split('|', StringSplitOptions.TrimEntries);
-                var signatureCell = level > 0 ? line : cells.Length > 1 ? cells[1] : "";
-                var what = level == 0 && cells.Length > 2 ? cells[2] : "";
+                var signatureCell = level > 0 ? line : definition ? Signature().Match(line).Value : cells.Length > 1 ? cells[1] : "";
+                var what = level == 0 && !definition && cells.Length > 2 ? cells[2] : "";
                 foreach (Match m in Signature().Matches(signatureCell))
                 {
                     var entry = m.Groups[1].Value + (what.Length > 0 ? " — " + what : "");
