@@ -63,6 +63,7 @@ internal static class Routes
         ApiKeyEndpoints.Map(api, engine);
         EventStreamEndpoints.Map(api, engine, options.SseKeepAlive, lifetime);
         MetricsEndpoints.Map(app, engine);
+        Dashboard.DashboardEndpoints.Map(app);
 
         app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
     }

@@ -111,3 +111,38 @@ public sealed class OpenApiTests
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", page);
     }
 }
+
+/// <summary>Dashboard smoke over HTTP (engine.md §12.7). Browser tests (Playwright) are still to come.</summary>
+public sealed class DashboardTests
+{
+    [Fact]
+    public async Task Dashboard_assets_are_embedded_anonymous_uncached_and_load_nothing_from_elsewhere()
+    {
+        var o = EngineFixture.Options(TestDatabases.NewSqliteFile());
+        o.AuthApiKey = true;
+        await using var engine = await EngineHost.StartAsync(o);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        foreach (var p in new[] { "/", "/workflow" })
+        {
+            var r = await http.GetAsync(engine.BaseUrl + p);
+            Assert.Equal(308, (int)r.StatusCode);
+            Assert.Equal("/workflow/", r.Headers.Location!.ToString());
+        }
+        foreach (var (path, type) in new[] { ("/workflow/", "text/html"), ("/workflow/app.js", "text/javascript"), ("/workflow/style.css", "text/css"),
+                     ("/workflow/favicon.svg", "image/svg+xml"), ("/favicon.ico", "image/svg+xml"), ("/workflow/schedules", "text/html") })
+        {
+            var r = await http.GetAsync(engine.BaseUrl + path);
+            Assert.Equal(200, (int)r.StatusCode);
+            Assert.Equal(type, r.Content.Headers.ContentType!.MediaType);
+            var cc = r.Headers.CacheControl!;
+            Assert.True(cc.NoCache && cc.NoStore && cc.MustRevalidate, cc.ToString());
+            var body = await r.Content.ReadAsStringAsync();
+            Assert.DoesNotMatch("(src|href)=\"(https?:)?//", body);
+            Assert.DoesNotContain("unpkg", body);
+        }
+        var js = await http.GetStringAsync(engine.BaseUrl + "/workflow/app.js");
+        Assert.Contains("/api/v1/events/stream", js);
+        Assert.Contains("Authorization", js);
+        Assert.Equal(401, (int)(await http.GetAsync(engine.BaseUrl + "/api/v1/workflows")).StatusCode);
+    }
+}
