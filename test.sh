@@ -9,6 +9,8 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
 [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
 command -v gcc >/dev/null || need+=(gcc)
+command -v python3 >/dev/null || need+=(python3)
+command -v prometheus >/dev/null || need+=(prometheus)   # a real server for the prometheus checks
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

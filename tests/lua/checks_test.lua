@@ -18,16 +18,52 @@ local function run(args)
   return out, code
 end
 
--- a tiny HTTP server: python's, so this test does not depend on the runtime's own http module
+-- a local http.serve in its own process (this test's own loop is busy in io.popen)
 math.randomseed(os.time() + #dir)
-local port = math.random(20000, 45000)
-os.execute("mkdir -p " .. dir .. "/www")
-write("www/health.json", '{"status": "ok", "items": [{"count": 3}, {"count": 7}]}')
-os.execute(string.format("cd %s/www && python3 -m http.server %d --bind 127.0.0.1 >/dev/null 2>&1 &", dir, port))
-for _ = 1, 50 do
-  local ok = os.execute(string.format("python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", %d), 0.2)' 2>/dev/null", port))
-  if ok then break end
-  sleep(0.1)
+local port = math.random(20000, 40000)
+write("server.lua", string.format([[
+http.serve(%d, { GET = {
+  ["/health.json"] = function() return { json = { status = "ok", items = { { count = 3 }, { count = 7 } } } } end,
+} }, { host = "127.0.0.1" })
+]], port))
+os.execute(string.format("%s %s/server.lua >%s/server.log 2>&1 &", bin, dir, dir))
+
+-- a real Prometheus scraping itself (Debian's `prometheus`, installed by test.sh)
+local prom_port = port + 1
+local prometheus = io.popen("command -v prometheus"):read("l")
+assert(prometheus or os.getenv("ASSAY_SKIP_PROMETHEUS"), "prometheus is not installed (test.sh installs it; ASSAY_SKIP_PROMETHEUS=1 skips)")
+if prometheus then
+  write("prometheus.yml", string.format([[
+global:
+  scrape_interval: 200ms
+scrape_configs:
+  - job_name: self
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+]], prom_port))
+  os.execute(string.format("%s --config.file=%s/prometheus.yml --web.listen-address=127.0.0.1:%d --storage.tsdb.path=%s/tsdb >%s/prom.log 2>&1 &",
+    prometheus, dir, prom_port, dir, dir))
+end
+
+local function stop_servers()
+  os.execute(string.format("pkill -f '%s/server.lua'; pkill -f 'web.listen-address=127.0.0.1:%d'", dir, prom_port))
+end
+
+local function wait_for(url)
+  for _ = 1, 150 do
+    local ok, resp = pcall(http.get, url, { timeout = 1 })
+    if ok and resp.status == 200 then return resp end
+    sleep(0.1)
+  end
+  error("not ready: " .. url)
+end
+wait_for("http://127.0.0.1:" .. port .. "/health.json")
+if prometheus then
+  for _ = 1, 150 do
+    local r = wait_for("http://127.0.0.1:" .. prom_port .. "/api/v1/query?query=up")
+    if #(r:json().data.result) > 0 then break end
+    sleep(0.1)
+  end
 end
 local base = "http://127.0.0.1:" .. port
 
@@ -66,9 +102,25 @@ checks:
     type: dns
     host: localhost
 ]], base, base, port))
+if prometheus then
+  local f = io.open(cfg, "a")
+  f:write(string.format([[
+  - name: prometheus up
+    type: prometheus
+    url: http://127.0.0.1:%d
+    query: up
+    expect: { min: 1 }
+  - name: prometheus above max
+    type: prometheus
+    url: http://127.0.0.1:%d
+    query: up
+    expect: { max: 0.5 }
+]], prom_port, prom_port))
+  f:close()
+end
 
 local out, code = run("check " .. cfg .. " --output json --junit " .. dir .. "/junit.xml")
-os.execute(string.format("pkill -f 'http.server %d'", port))
+stop_servers()
 assert.eq(code, 1, out)
 local report = json.parse(out)
 assert.eq(report.passed, false)
@@ -83,10 +135,15 @@ assert.is_false(by["busy script times out"].passed)
 assert.contains(by["busy script times out"].message, "timed out")
 assert.is_true(by["tcp open"].passed, by["tcp open"].message)
 assert.is_true(by["dns localhost"].passed, by["dns localhost"].message)
+if prometheus then
+  assert.is_true(by["prometheus up"].passed, by["prometheus up"].message)
+  assert.is_false(by["prometheus above max"].passed)
+  assert.contains(by["prometheus above max"].message, "expected max 0.5, got 1")
+end
 
 -- JUnit is well-formed XML with one failure per failed check
 local xml = io.open(dir .. "/junit.xml"):read("a")
-assert.contains(xml, '<testsuite name="checks" tests="6" failures="2"')
+assert.contains(xml, prometheus and '<testsuite name="checks" tests="8" failures="3"' or '<testsuite name="checks" tests="6" failures="2"')
 local valid = os.execute(string.format("python3 -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' %s/junit.xml", dir))
 assert.is_true(valid == true, "JUnit XML must parse")
 
