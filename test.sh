@@ -9,6 +9,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
 [ -f /usr/lib/x86_64-linux-gnu/liblua5.4.a ] || need+=(liblua5.4-dev)
 command -v gcc >/dev/null || need+=(gcc)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # dashboard browser tests (Playwright drives Debian's chromium)
 command -v python3 >/dev/null || need+=(python3)
 command -v prometheus >/dev/null || need+=(prometheus)   # a real server for the prometheus checks
 if [ ${#need[@]} -gt 0 ]; then
