@@ -18,6 +18,7 @@ fi
 
 dotnet publish src/Assay.Cli/Assay.Cli.csproj -c Release -r linux-x64 -o dist/.publish -nologo -v quiet "$@"
 mkdir -p dist
-cp dist/.publish/assay dist/assay
+# rename over the old binary: works even while a previous build is still running
+cp dist/.publish/assay dist/assay.new && mv -f dist/assay.new dist/assay
 rm -rf dist/.publish
 echo "built dist/assay ($(du -h dist/assay | cut -f1))"
