@@ -19,10 +19,7 @@ public static class CheckReport
         return sb.ToString();
     }
 
-    public static string Json(IReadOnlyList<CheckResult> results, long durationMs)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    public static string Json(IReadOnlyList<CheckResult> results, long durationMs) => CliJson.Write(w =>
         {
             w.WriteStartObject();
             w.WriteBoolean("passed", results.All(r => r.Passed));
@@ -41,9 +38,7 @@ public static class CheckReport
             w.WriteEndArray();
             w.WriteNumber("duration_ms", durationMs);
             w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+        }, indented: true);
 
     public static void JUnit(string path, string suiteName, IReadOnlyList<CheckResult> results, long durationMs)
     {

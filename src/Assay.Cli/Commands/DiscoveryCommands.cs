@@ -70,10 +70,7 @@ public static class DiscoveryCommands
         return sb.ToString();
     }
 
-    static string ToJson(IReadOnlyList<ModuleInfo> modules, IReadOnlyList<double>? scores = null)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+    static string ToJson(IReadOnlyList<ModuleInfo> modules, IReadOnlyList<double>? scores = null) => CliJson.Write(w =>
         {
             w.WriteStartArray();
             for (int i = 0; i < modules.Count; i++)
@@ -91,9 +88,7 @@ public static class DiscoveryCommands
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+        }, indented: true);
 
     static void Strings(Utf8JsonWriter w, string name, IReadOnlyList<string> values)
     {

@@ -11,12 +11,6 @@ namespace Assay.Cli.EngineClient;
 public sealed class OutputWriter(OutputFormat format, TextWriter? output = null)
 {
     readonly TextWriter _out = output ?? Console.Out;
-    static readonly JsonWriterOptions Pretty = new()
-    {
-        Indented = true,
-        // People read this output: keep quotes and non-ASCII text as they are.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
 
     public void List(JsonNode? node, params string[] columns)
     {
@@ -49,15 +43,10 @@ public sealed class OutputWriter(OutputFormat format, TextWriter? output = null)
         else Record(new JsonObject { ["ok"] = true, ["message"] = message });
     }
 
-    static string ToPrettyJson(JsonNode? node)
+    static string ToPrettyJson(JsonNode? node) => CliJson.Write(w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, Pretty))
-        {
-            if (node == null) w.WriteNullValue(); else node.WriteTo(w);
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+        if (node == null) w.WriteNullValue(); else node.WriteTo(w);
+    }, indented: true);
 
     void Table(JsonArray items, string[] columns)
     {
@@ -152,10 +141,7 @@ public sealed class OutputWriter(OutputFormat format, TextWriter? output = null)
         {
             bool plain = s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or '/')
                          && !char.IsDigit(s[0]) && s is not ("true" or "false" or "null" or "yes" or "no" or "~");
-            if (plain) return s;
-            using var ms = new MemoryStream();
-            using (var w = new Utf8JsonWriter(ms, Pretty)) w.WriteStringValue(s);
-            return Encoding.UTF8.GetString(ms.ToArray());
+            return plain ? s : CliJson.Write(w => w.WriteStringValue(s));
         }
     }
 }

@@ -69,15 +69,10 @@ public static class Envelope
         w.WriteEndObject();
     });
 
-    static string Build(Action<Utf8JsonWriter> body)
+    static string Build(Action<Utf8JsonWriter> body) => CliJson.Write(w =>
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+        w.WriteStartObject();
+        body(w);
+        w.WriteEndObject();
+    });
 }
