@@ -12,8 +12,6 @@ public sealed class LuaVmOptions
 {
     /// <summary>Memory cap of the Lua heap; exceeding it raises "not enough memory" in Lua.</summary>
     public long MemoryLimitBytes { get; set; } = 1L << 30;
-    /// <summary>How often (in VM instructions) the interrupt hook looks for a deadline.</summary>
-    public int HookInstructionCount { get; set; } = 10_000;
 }
 
 /// <summary>
@@ -40,7 +38,7 @@ public sealed unsafe class LuaVm : IDisposable
     public LuaVm(LuaVmOptions? options = null)
     {
         Options = options ?? new LuaVmOptions();
-        MainState = assay_newstate((nuint)Math.Max(0, Options.MemoryLimitBytes), Options.HookInstructionCount);
+        MainState = assay_newstate((nuint)Math.Max(0, Options.MemoryLimitBytes));
         if (MainState == IntPtr.Zero) throw new OutOfMemoryException("could not create a Lua state");
         _self = GCHandle.Alloc(this);
         assay_configure(MainState, GCHandle.ToIntPtr(_self), &Dispatch, &WaitSynchronously);
@@ -239,6 +237,9 @@ public sealed unsafe class LuaVm : IDisposable
             // wait(id): re-issues a pending op upward from inside a user coroutine (raw: never raises)
             PushFunction(L, "wait", static call => { call.L.PushValue(1); return LuaCall.StatusPending; }, raw: true);
             L.RawSetField(-2, "wait");
+            // the standard resume, tracked in C so an interrupt reaches code inside user coroutines
+            assay_push_tracked_resume(L.Handle);
+            L.RawSetField(-2, "resume");
             return 1;
         }, nresults: 1);
         L.RawGetField(-1, "task_main");

@@ -113,9 +113,15 @@ public class EmbeddingTests
     [Fact]
     public void InterruptStopsTightLoopsEvenInsidePcallAndNonYieldableContexts()
     {
+        // The hook is armed only on request, on whichever Lua thread is running: the main task, a
+        // spawned task, or a user coroutine nested in others (see assay_native.c).
         foreach (var body in new[]
                  {
                      "while true do end",
+                     "coroutine.wrap(function() while true do end end)()",
+                     "local c = coroutine.create(function() coroutine.wrap(function() pcall(function() while true do end end) end)() end) coroutine.resume(c) while true do end",
+                     "local c = coroutine.wrap(function() coroutine.yield() while true do end end) c() sleep(0.01) c()",
+                     "async.spawn(function() while true do end end) sleep(10)",
                      "while true do pcall(function() while true do end end) end",
                      "table.sort({3, 2, 1, 4}, function(a, b) while true do end end)",
                      "require_like = string.gsub('aaa', 'a', function() while true do end end)",

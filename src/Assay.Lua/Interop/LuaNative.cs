@@ -22,7 +22,7 @@ internal static unsafe partial class LuaNative
 
     // ---- the C helper (src/Assay.Lua/native/assay_native.c) ----
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
-    public static partial IntPtr assay_newstate(nuint limit, int hookCount);
+    public static partial IntPtr assay_newstate(nuint limit);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_close(IntPtr L);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
@@ -45,6 +45,8 @@ internal static unsafe partial class LuaNative
     public static partial int assay_pcall(IntPtr L, int nargs, int nresults, int msgh);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_push_builtin(IntPtr L, int builtin, int raw);
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void assay_push_tracked_resume(IntPtr L);
 
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_flush();

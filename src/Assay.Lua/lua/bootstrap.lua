@@ -8,7 +8,7 @@
 local native = ...
 local MARK = native.mark
 local wait = native.wait -- raw builtin: wait(id) -> flag, results... (never raises)
-local raw_resume, raw_status = coroutine.resume, coroutine.status
+local raw_resume, raw_status = native.resume, coroutine.status -- resume: tracked for interrupts
 local raw_create, raw_close = coroutine.create, coroutine.close
 local traceback = debug.traceback
 local type, error, select, tostring, setmetatable, rawget = type, error, select, tostring, setmetatable, rawget

@@ -8,7 +8,11 @@
  *  - a counting allocator that enforces the per-state memory cap while Lua code runs, and lets
  *    C# code (which must never see a memory error) overshoot it.
  *  - a count hook that turns an interrupt request (deadline, Ctrl-C) into a Lua error raised from
- *    C, even inside non-yieldable contexts and tight loops.
+ *    C, even inside non-yieldable contexts and tight loops. It is installed only when an interrupt
+ *    is requested: while any hook is set, Lua calls into the debug machinery before every
+ *    instruction, which costs pure-Lua code about 10%. So the C side tracks which Lua thread is
+ *    running (every way into Lua goes through assay_resume, assay_pcall or the tracked
+ *    coroutine.resume) and arms that one, the way lua.c arms its state from a signal handler.
  *
  * Linked statically into the NativeAOT binary; built as a shared library for JIT test runs.
  */
@@ -32,6 +36,8 @@ typedef struct assay_vm {
   size_t limit;           /* cap enforced while Lua code runs (0 = none) */
   int enforce;            /* 1 while Lua code runs; 0 while C# is in control */
   volatile int interrupt; /* set from any thread: the next hook raises `reason` */
+  lua_State *running;     /* the thread executing Lua now (NULL when none); guarded by `lock` */
+  char lock;              /* spin lock: loop thread switching `running` vs. an interrupter arming it */
   intptr_t managed;       /* GCHandle of the owning C# LuaVm */
   assay_dispatch_fn dispatch;
   assay_wait_fn wait_sync;
@@ -67,20 +73,40 @@ static void *assay_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 static void assay_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   assay_vm *vm = vm_of(L);
-  if (vm->interrupt) {
-    /* Fire again on the very next instruction so a pcall cannot swallow the interrupt. */
-    lua_sethook(L, assay_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "%s", vm->reason);
+  if (!__atomic_load_n(&vm->interrupt, __ATOMIC_ACQUIRE)) {
+    lua_sethook(L, NULL, 0, 0); /* left over from an interrupt that was cleared */
+    return;
   }
+  /* The hook stays armed with count 1, so it fires again on the very next instruction and a
+   * pcall cannot swallow the interrupt. */
+  luaL_error(L, "%s", vm->reason);
 }
 
-lua_State *assay_newstate(size_t limit, int hook_count) {
+static void arm_hook(lua_State *L) { lua_sethook(L, assay_hook, LUA_MASKCOUNT, 1); }
+
+static void lock_vm(assay_vm *vm) {
+  while (__atomic_test_and_set(&vm->lock, __ATOMIC_ACQUIRE)) { /* held for a few instructions */ }
+}
+static void unlock_vm(assay_vm *vm) { __atomic_clear(&vm->lock, __ATOMIC_RELEASE); }
+
+/* Makes `L` the running thread and returns the previous one. A thread entered while an interrupt
+ * is pending is armed at once. The lock guarantees an interrupter only ever arms a thread that is
+ * running (so alive), and that no switch slips between its flag and its arming. */
+static lua_State *switch_running(assay_vm *vm, lua_State *L) {
+  lock_vm(vm);
+  lua_State *prev = vm->running;
+  vm->running = L;
+  if (L && vm->interrupt) arm_hook(L);
+  unlock_vm(vm);
+  return prev;
+}
+
+lua_State *assay_newstate(size_t limit) {
   assay_vm *vm = (assay_vm *)calloc(1, sizeof(assay_vm));
   if (!vm) return NULL;
   vm->limit = limit;
   lua_State *L = lua_newstate(assay_alloc, vm);
   if (!L) { free(vm); return NULL; }
-  if (hook_count > 0) lua_sethook(L, assay_hook, LUA_MASKCOUNT, hook_count);
   return L;
 }
 
@@ -101,21 +127,27 @@ void assay_set_limit(lua_State *L, size_t limit) { vm_of(L)->limit = limit; }
 size_t assay_memory_used(lua_State *L) { return vm_of(L)->used; }
 void *assay_mark(void) { return ASSAY_MARK; }
 
-/* Safe from any thread: only flags are written; the hook on the loop thread does the raising. */
+/* Safe from any thread: sets the flag and arms the running Lua thread, which raises at its next
+ * instruction (lua_sethook is made to be called asynchronously, as lua.c does from SIGINT). */
 void assay_interrupt(lua_State *L, const char *reason) {
   assay_vm *vm = vm_of(L);
   strncpy(vm->reason, reason ? reason : "interrupted", sizeof(vm->reason) - 1);
-  vm->interrupt = 1;
+  __atomic_store_n(&vm->interrupt, 1, __ATOMIC_RELEASE);
+  lock_vm(vm);
+  if (vm->running) arm_hook(vm->running);
+  unlock_vm(vm);
 }
 
-void assay_clear_interrupt(lua_State *L) { vm_of(L)->interrupt = 0; }
+void assay_clear_interrupt(lua_State *L) { __atomic_store_n(&vm_of(L)->interrupt, 0, __ATOMIC_RELEASE); }
 
-/* Entry points C# uses to run Lua: they switch the memory cap on for the duration. */
+/* Entry points C# uses to run Lua: they switch the memory cap on and track the running thread. */
 int assay_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
   assay_vm *vm = vm_of(co);
   int saved = vm->enforce;
   vm->enforce = 1;
+  lua_State *prev = switch_running(vm, co);
   int status = lua_resume(co, from, nargs, nresults);
+  switch_running(vm, prev);
   vm->enforce = saved;
   return status;
 }
@@ -124,9 +156,33 @@ int assay_pcall(lua_State *L, int nargs, int nresults, int msgh) {
   assay_vm *vm = vm_of(L);
   int saved = vm->enforce;
   vm->enforce = 1;
+  lua_State *prev = switch_running(vm, L);
   int status = lua_pcall(L, nargs, nresults, msgh);
+  switch_running(vm, prev);
   vm->enforce = saved;
   return status;
+}
+
+/* The standard coroutine.resume (upvalue 1), tracking the coroutine as the running thread while it
+ * runs. The standard function reports every failure as (false, message) and never raises once its
+ * argument is a thread, so the switch back always happens. */
+static int tracked_resume(lua_State *L) {
+  lua_CFunction standard = lua_tocfunction(L, lua_upvalueindex(1));
+  lua_State *co = lua_tothread(L, 1);
+  if (!co) return standard(L); /* raises the usual argument error */
+  assay_vm *vm = vm_of(L);
+  lua_State *prev = switch_running(vm, co);
+  int n = standard(L);
+  switch_running(vm, prev);
+  return n;
+}
+
+/* Pushes coroutine.resume wrapped by tracked_resume; the bootstrap uses it as its raw resume. */
+void assay_push_tracked_resume(lua_State *L) {
+  lua_getglobal(L, "coroutine");
+  lua_getfield(L, -1, "resume");
+  lua_remove(L, -2);
+  lua_pushcclosure(L, tracked_resume, 1);
 }
 
 /* ---- the builtin trampoline ---------------------------------------------------------------- */
