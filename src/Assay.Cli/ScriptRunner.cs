@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Assay.Lua;
 using Assay.Runtime;
@@ -47,15 +48,16 @@ public static class ScriptRunner
         using var runtime = new AssayRuntime(settings.CreateRuntimeOptions());
         SetArgTable(runtime.Vm, scriptName, args);
         int interrupts = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        // A plain SIGINT registration, not Console.CancelKeyPress: that one sets up the terminal
+        // first, which costs every cold start for nothing.
+        using var onCancel = PosixSignalRegistration.Create(PosixSignal.SIGINT, e =>
         {
             e.Cancel = true;
             // A running server stops gracefully on the first Ctrl-C (http.serve handles it);
             // a second one, or any Ctrl-C in a plain script, interrupts the Lua code at once.
             if (Interlocked.Increment(ref interrupts) == 1 && runtime.Vm.Loop.IsKeptAlive) return;
             runtime.Vm.Interrupt("interrupted");
-        };
-        Console.CancelKeyPress += onCancel;
+        });
         try
         {
             var main = runtime.Vm.RunMain(source, chunkName, args);
@@ -76,10 +78,6 @@ public static class ScriptRunner
         {
             Console.Error.WriteLine("error: " + e.Message); // syntax errors carry file:line
             return ExitError;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

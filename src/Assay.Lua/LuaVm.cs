@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -229,7 +228,7 @@ public sealed unsafe class LuaVm : IDisposable
     void LoadBootstrap()
     {
         var L = Main;
-        Execute(ReadResource(typeof(LuaVm).Assembly, "assay/bootstrap.lua"), "=[assay loop]", L =>
+        Execute(EmbeddedFiles.Get("assay/bootstrap.lua"), "=[assay loop]", L =>
         {
             L.NewTable();
             L.PushLightUserData(Mark);
@@ -245,15 +244,6 @@ public sealed unsafe class LuaVm : IDisposable
         L.RawGetField(-1, "task_main");
         TaskMainRef = luaL_ref(L.Handle, LUA_REGISTRYINDEX);
         L.Pop(1);
-    }
-
-    public static byte[] ReadResource(Assembly assembly, string name)
-    {
-        using var stream = assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded resource {name} is missing");
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
     }
 
     public void Dispose()

@@ -63,9 +63,9 @@ public sealed class AssayRuntime : IDisposable
     public LuaVm Vm { get; }
     public Logger Logger => Options.Logger;
 
-    /// <summary>Runs a prelude written in Lua (prelude/NAME.lua, embedded) with optional natives.</summary>
-    public void RunPrelude(string name, Func<LuaState, int>? pushArgs = null) =>
-        Vm.Execute(LuaVm.ReadResource(typeof(AssayRuntime).Assembly, $"prelude/{name}.lua"), $"=[assay {name}]", pushArgs);
+    /// <summary>Runs a prelude written in Lua (prelude/NAME.lua, compiled in) with optional natives.</summary>
+    public void RunPrelude(string name, Func<LuaState, int>? pushArgs = null, int nresults = 0) =>
+        Vm.Execute(EmbeddedFiles.Get($"prelude/{name}.lua"), $"=[assay {name}]", pushArgs, nresults);
 
     public void Dispose() => Vm.Dispose();
 }

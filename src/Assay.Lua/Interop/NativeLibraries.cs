@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
@@ -7,13 +8,19 @@ namespace Assay.Lua.Interop;
 /// JIT runs (tests, <c>dotnet run</c>) load Lua dynamically. KeraLua ships its own liblua54.so,
 /// but our C helper links Debian's liblua5.4 — two copies of Lua in one process must never meet,
 /// so "lua54" is mapped to the system library for every assembly. NativeAOT links Lua statically
-/// (DirectPInvoke) and never consults this resolver. (Registering it unconditionally matters: a
-/// project with PublishAot reports no dynamic code support even when it runs on the JIT.)
+/// (DirectPInvoke) and never consults this resolver, so the NativeAOT build skips registering it:
+/// the reflection behind SetDllImportResolver cost ~1 ms of every cold start. The build tells us
+/// through an ILC feature switch (see Assay.Cli.csproj), because a project with PublishAot reports
+/// no dynamic code support even when it runs on the JIT.
 /// </summary>
 public static class NativeLibraries
 {
     const string SystemLua = "liblua5.4.so.0";
+    const string StaticallyLinkedSwitch = "Assay.NativeLibrariesLinkedStatically";
     static int _installed;
+
+    [FeatureSwitchDefinition(StaticallyLinkedSwitch)]
+    static bool LinkedStatically => AppContext.TryGetSwitch(StaticallyLinkedSwitch, out var on) && on;
 
     /// <summary>Runs before any other code of this assembly, so no P/Invoke resolves without us.</summary>
 #pragma warning disable CA2255 // deliberate: the resolver must exist before the first P/Invoke
@@ -23,7 +30,7 @@ public static class NativeLibraries
 
     public static void EnsureResolver()
     {
-        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        if (LinkedStatically || Interlocked.Exchange(ref _installed, 1) == 1) return;
         Register(typeof(NativeLibraries).Assembly);
         Register(typeof(KeraLua.Lua).Assembly);
     }

@@ -23,7 +23,7 @@ public static class HttpModule
         L.Pop(1);
         WebState.PushRegistryTable(L, WebState.HandlersKey);
         L.Pop(1);
-        vm.Execute(LuaVm.ReadResource(typeof(AssayRuntime).Assembly, "prelude/http.lua"), "=[assay http]", L =>
+        rt.RunPrelude("http", L =>
         {
             L.NewTable();
             foreach (var verb in new[] { "get", "post", "put", "patch", "delete", "request" })

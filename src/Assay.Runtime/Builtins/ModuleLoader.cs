@@ -1,4 +1,3 @@
-using System.Reflection;
 using Assay.Lua;
 
 namespace Assay.Runtime.Builtins;
@@ -10,8 +9,6 @@ namespace Assay.Runtime.Builtins;
 /// </summary>
 public static class ModuleLoader
 {
-    static readonly Assembly Stdlib = typeof(ModuleLoader).Assembly;
-
     public static void Register(AssayRuntime rt)
     {
         rt.RunPrelude("modules", L =>
@@ -30,19 +27,12 @@ public static class ModuleLoader
     }
 
     /// <summary>The embedded stdlib file at <paramref name="relativePath"/> (e.g. "workflow.lua"), or null.</summary>
-    public static byte[]? ReadEmbedded(string relativePath)
-    {
-        if (relativePath.Contains("..")) return null;
-        using var stream = Stdlib.GetManifestResourceStream("stdlib/" + relativePath);
-        if (stream == null) return null;
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
-    }
+    public static byte[]? ReadEmbedded(string relativePath) =>
+        EmbeddedFiles.TryGet("stdlib/" + relativePath, out var source) ? source.ToArray() : null;
 
     /// <summary>Names of the embedded stdlib modules ("assay.workflow", …).</summary>
     public static IEnumerable<string> EmbeddedModules() =>
-        Stdlib.GetManifestResourceNames()
+        EmbeddedFiles.Names
             .Where(n => n.StartsWith("stdlib/", StringComparison.Ordinal) && n.EndsWith(".lua", StringComparison.Ordinal))
             .Select(n => "assay." + n["stdlib/".Length..^".lua".Length].Replace("/init", "").Replace('/', '.'))
             .Order(StringComparer.Ordinal);

@@ -16,7 +16,7 @@ public static class WsModule
     {
         var st = WebState.Of(rt);
         var vm = rt.Vm;
-        vm.Execute(LuaVm.ReadResource(typeof(AssayRuntime).Assembly, "prelude/ws.lua"), "=[assay ws]", L =>
+        rt.RunPrelude("ws", L =>
         {
             L.NewTable();
             vm.SetFunction(L, -1, "ws.connect", "connect", call => Connect(call, st));
