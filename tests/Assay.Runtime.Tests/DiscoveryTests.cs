@@ -31,6 +31,15 @@ public class DiscoveryTests
     }
 
     [Fact]
+    public void ProseSectionsOfTheCorePageAreNotModules()
+    {
+        var names = BuiltinDocs.Load().Select(m => m.Name).ToList();
+        Assert.Contains("async", names);
+        Assert.DoesNotContain("Modules", names);
+        Assert.DoesNotContain("Scripts", names);
+    }
+
+    [Fact]
     public void LuaHeadersAndFunctionsAreRead()
     {
         var info = LuaModuleHeader.Parse("assay.vault", ModuleSource.Project, """

@@ -82,7 +82,9 @@ public static partial class BuiltinDocs
         }
         if (Flush() is { } last) yield return last;
 
-        ModuleInfo? Flush() => name != null && functions.Count > 0
+        // In a page of several modules, a capitalised section ("Modules", "Scripts") is prose about
+        // them, not a module of its own.
+        ModuleInfo? Flush() => name != null && functions.Count > 0 && (!splitSections || !char.IsUpper(name[0]))
             ? new ModuleInfo(name, ModuleSource.Builtin, description, keywords, [], functions, [])
             : null;
     }
