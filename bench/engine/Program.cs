@@ -15,9 +15,10 @@ var workers = Arg("--workers", 8);
 var dir = ArgS("--dir", Path.Combine(Path.GetTempPath(), "assay-engine-bench-" + Environment.ProcessId));
 var synchronous = ArgS("--synchronous", "NORMAL");
 var externalUrl = ArgS("--engine-url", ""); // benchmark an already running engine (e.g. the AOT `assay serve`)
+var eager = !args.Contains("--no-eager"); // --no-eager: the classic protocol (every activity claimed by a poll)
 Directory.CreateDirectory(dir);
 
-Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}");
+Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}, eager activity dispatch {(eager ? "on" : "off")}");
 
 var rawCommits = RawSqliteCommitRate(Path.Combine(dir, "raw.db"), synchronous, TimeSpan.FromSeconds(3));
 Console.WriteLine($"sqlite raw commits/s          {rawCommits,10:F0}");
@@ -29,7 +30,7 @@ await using var engine = externalUrl != "" ? null : await EngineHost.StartAsync(
     LogLevel = LogLevel.Warning,
     SqliteSynchronous = synchronous,
 });
-var bench = new WorkflowBench(engine?.BaseUrl ?? externalUrl.TrimEnd('/'), workers);
+var bench = new WorkflowBench(engine?.BaseUrl ?? externalUrl.TrimEnd('/'), workers, eager);
 await bench.StartWorkersAsync();
 
 await bench.RunBatchAsync(200, "warmup");
@@ -37,7 +38,7 @@ var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var (elapsed, done) = await bench.RunBatchAsync(workflows, "tput");
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 var throughput = done / elapsed.TotalSeconds;
-var txPerWorkflow = WorkflowBench.TransactionsPerWorkflow;
+var txPerWorkflow = bench.TransactionsPerWorkflow;
 Console.WriteLine($"workflows completed           {done,10}");
 Console.WriteLine($"throughput workflows/s        {throughput,10:F0}   (target >= 500)");
 Console.WriteLine(engine is null

@@ -1,23 +1,29 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Assay.Engine.Bench;
 
 /// <summary>
 /// REST workers for the benchmark workflow "TwoSteps": step1(n) = n*2, step2(x) = x+10, result {sum}.
 /// Replays from history like any worker (counts ActivityCompleted events to know where it is).
+/// With <paramref name="eager"/> the workflow-task loop asks for eager dispatch: the activity its command batch
+/// schedules comes back in the answer and is run and completed right there, without an activity poll.
 /// </summary>
-internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposable
+internal sealed class WorkflowBench(string baseUrl, int workers, bool eager) : IAsyncDisposable
 {
-    // start, then per step: workflow-task claim, commands, activity claim, complete; then claim + complete-workflow.
-    public const int TransactionsPerWorkflow = 11;
+    // start, then per step: workflow-task claim, commands, activity claim (folded into the commands with eager
+    // dispatch), complete; then claim + complete-workflow.
+    public int TransactionsPerWorkflow => eager ? 9 : 11;
     const string Queue = "bench";
 
-    readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+    readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 512,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        ActivityHeadersPropagator = null, // no tracing headers to compute per request: nobody collects traces here
+    })
     {
         BaseAddress = new Uri(baseUrl + "/api/v1/"),
     };
@@ -25,12 +31,14 @@ internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposa
     readonly List<Task> _loops = [];
     readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new();
     int _completed;
+    volatile Exception? _failure;
+    readonly SemaphoreSlim _eagerSlots = new(workers); // activity slots for eager dispatch
     string _workerId = "";
 
     public async Task StartWorkersAsync()
     {
         var reg = await PostAsync("workers/register", """{"identity":"bench","queue":"bench","workflows":["TwoSteps"],"activities":["step1","step2"]}""");
-        _workerId = reg.RootElement.GetProperty("worker_id").GetString()!;
+        _workerId = reg!.RootElement.GetProperty("worker_id").GetString()!;
         for (var i = 0; i < workers; i++)
         {
             _loops.Add(Task.Run(WorkflowLoopAsync));
@@ -52,6 +60,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposa
         }));
         while (Volatile.Read(ref _completed) - before < count)
         {
+            if (_failure is { } failure) throw new InvalidOperationException("a benchmark worker failed", failure);
             if (sw.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException("benchmark workflows did not complete");
             await Task.Delay(2);
         }
@@ -89,7 +98,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposa
             try
             {
                 using var task = await PostAsync("workflow-tasks/poll", poll);
-                if (task.RootElement.ValueKind != JsonValueKind.Object) continue;
+                if (task!.RootElement.ValueKind != JsonValueKind.Object) continue;
                 var id = task.RootElement.GetProperty("workflow_id").GetString()!;
                 var token = task.RootElement.GetProperty("lease_token").GetString()!;
                 var n = task.RootElement.GetProperty("input").GetProperty("n").GetInt64();
@@ -103,15 +112,27 @@ internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposa
                     1 => $"{{\"type\":\"ScheduleActivity\",\"seq\":2,\"name\":\"step2\",\"task_queue\":\"{Queue}\",\"input\":{results[0]}}}",
                     _ => $"{{\"type\":\"CompleteWorkflow\",\"result\":{{\"sum\":{results[1]}}}}}",
                 };
-                using var r = await _http.PostAsync($"workflow-tasks/{id}/commands",
-                    Json($"{{\"worker_id\":\"{_workerId}\",\"lease_token\":\"{token}\",\"commands\":[{command}]}}"));
-                if (results.Count >= 2 && r.IsSuccessStatusCode)
+                // Ask for the activity only with a free activity slot, as an SDK would (slots bound the work in flight).
+                var slot = eager && results.Count < 2 && _eagerSlots.Wait(0);
+                var eagerField = slot ? ",\"eager_activities\":1" : "";
+                using var answer = await PostAsync($"workflow-tasks/{id}/commands",
+                    $"{{\"worker_id\":\"{_workerId}\",\"lease_token\":\"{token}\",\"commands\":[{command}]{eagerField}}}");
+                if (results.Count >= 2)
                 {
                     Interlocked.Increment(ref _completed);
                     if (_waiting.TryRemove(id, out var tcs)) tcs.TrySetResult();
                 }
+                else if (slot)
+                {
+                    // Run it beside this loop, which goes straight back to polling workflow tasks.
+                    var activities = answer?.RootElement.TryGetProperty("activity_tasks", out var tasks) == true
+                        ? tasks.EnumerateArray().Select(t => t.Clone()).ToList()
+                        : [];
+                    _ = RunEagerAsync(activities);
+                }
             }
             catch (Exception) when (_stop.IsCancellationRequested) { }
+            catch (Exception e) { _failure ??= e; } // reported by RunBatchAsync instead of stalling the run
         }
     }
 
@@ -123,23 +144,47 @@ internal sealed class WorkflowBench(string baseUrl, int workers) : IAsyncDisposa
             try
             {
                 using var task = await PostAsync("tasks/poll", poll);
-                if (!task.RootElement.TryGetProperty("id", out var idElement)) continue;
-                var id = idElement.GetInt64();
-                var input = long.Parse(task.RootElement.GetProperty("input").GetString()!);
-                var result = task.RootElement.GetProperty("name").GetString() == "step1" ? input * 2 : input + 10;
-                using var r = await _http.PostAsync($"tasks/{id}/complete", Json($"{{\"result\":{result},\"worker_id\":\"{_workerId}\"}}"));
+                if (task!.RootElement.TryGetProperty("id", out _)) await RunActivityAsync(task.RootElement);
             }
             catch (Exception) when (_stop.IsCancellationRequested) { }
+            catch (Exception e) { _failure ??= e; } // reported by RunBatchAsync instead of stalling the run
         }
     }
 
-    async Task<JsonDocument> PostAsync(string path, string body)
+    async Task RunEagerAsync(List<JsonElement> activities)
     {
-        using var r = await _http.PostAsync(path, Json(body), _stop.Token);
-        return JsonDocument.Parse(await r.Content.ReadAsStreamAsync(_stop.Token));
+        try
+        {
+            foreach (var activity in activities) await RunActivityAsync(activity);
+        }
+        catch (Exception) when (_stop.IsCancellationRequested) { }
+        catch (Exception e) { _failure ??= e; }
+        finally
+        {
+            _eagerSlots.Release();
+        }
     }
 
-    static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
+    /// <summary>Runs a claimed activity (from a poll or eager dispatch) and reports its result.</summary>
+    async Task RunActivityAsync(JsonElement task)
+    {
+        var id = task.GetProperty("id").GetInt64();
+        var input = long.Parse(task.GetProperty("input").GetString()!);
+        var result = task.GetProperty("name").GetString() == "step1" ? input * 2 : input + 10;
+        using var r = await _http.PostAsync($"tasks/{id}/complete", Json($"{{\"result\":{result},\"worker_id\":\"{_workerId}\"}}"), _stop.Token);
+        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"complete failed: {(int)r.StatusCode}");
+    }
+
+    /// <summary>POSTs JSON; the parsed answer, or null for an empty one. Fails on an error status.</summary>
+    async Task<JsonDocument?> PostAsync(string path, string body)
+    {
+        using var r = await _http.PostAsync(path, Json(body), _stop.Token);
+        var bytes = await r.Content.ReadAsByteArrayAsync(_stop.Token);
+        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"{path} failed: {(int)r.StatusCode} {Encoding.UTF8.GetString(bytes)}");
+        return bytes.Length == 0 ? null : JsonDocument.Parse(bytes);
+    }
+
+    static ByteArrayContent Json(string s) => new(Encoding.UTF8.GetBytes(s)) { Headers = { ContentType = new("application/json") } };
 
     public async ValueTask DisposeAsync()
     {

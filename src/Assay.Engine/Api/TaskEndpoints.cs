@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Assay.Engine.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -52,6 +53,9 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var worker = b.RequiredString("worker_id");
             var token = b.String("lease_token");
+            var eager = b.Long("eager_activities") ?? 0;
+            if (eager is < 0 or > MaxEagerActivities)
+                throw EngineException.Invalid($"'eager_activities' must be between 0 and {MaxEagerActivities}");
             IReadOnlyList<WorkflowCommand> commands;
             try
             {
@@ -63,8 +67,21 @@ internal static class TaskEndpoints
                 await store.RejectWorkflowTaskAsync(id, worker, token, e.Message);
                 throw;
             }
-            await store.SubmitCommandsAsync(id, worker, token, commands);
-            await ctx.EmptyAsync();
+            var claimed = await store.SubmitCommandsAsync(id, worker, token, commands, (int)eager);
+            if (eager == 0)
+            {
+                await ctx.EmptyAsync(); // the reference's answer; clients that did not ask for tasks get nothing new
+                return;
+            }
+            foreach (var a in claimed) engine.Metrics.ActivityClaimed(a);
+            await ctx.WriteAsync(200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("activity_tasks");
+                foreach (var a in claimed) JsonSerializer.Serialize(w, a, EngineJsonContext.Wire.ActivityRecord);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
         });
 
         api.MapPost("/workflow-tasks/{id}/heartbeat", async ctx =>
@@ -113,6 +130,9 @@ internal static class TaskEndpoints
             await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteBoolean("cancel_requested", cancel); w.WriteEndObject(); });
         });
     }
+
+    /// <summary>Most activities one command batch may hand back by eager dispatch.</summary>
+    const int MaxEagerActivities = 64;
 
     static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b)
     {

@@ -138,6 +138,10 @@ public static class EngineHost
         logging.SetMinimumLevel(options.LogLevel);
         // Kestrel and hosting chatter stays out unless debugging.
         logging.AddFilter("Microsoft", options.LogLevel <= LogLevel.Debug ? options.LogLevel : LogLevel.Warning);
+        // Hosting opens a logging scope for every request whenever its logger is enabled at all; it only ever logs
+        // request start/end (debug chatter; our error middleware logs faults), so outside debugging it is switched
+        // off and requests skip the scope (an AsyncLocal push and allocations per request).
+        if (options.LogLevel > LogLevel.Debug) logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         if (options.LogFormat == "json")
             logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
         else

@@ -46,7 +46,9 @@ public interface IWorkflowStore : IAsyncDisposable
 
     // Workflow tasks
     Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq);
-    Task SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken, IReadOnlyList<WorkflowCommand> commands);
+    /// <summary>Returns the activities claimed for the worker by eager dispatch (empty unless <paramref name="eagerActivities"/> &gt; 0).</summary>
+    Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
+        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0);
     Task RejectWorkflowTaskAsync(string workflowId, string workerId, string? leaseToken, string error);
     Task<double> ExtendLeaseAsync(string workflowId, string workerId, string? leaseToken, double leaseSecs);
     Task<int> RecoverExpiredLeasesAsync();

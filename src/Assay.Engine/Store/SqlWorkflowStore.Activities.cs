@@ -11,12 +11,13 @@ internal abstract partial class SqlWorkflowStore
         var row = await LoadRequiredAsync(tx, workflowId);
         if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
         if (row.CancelRequested) throw EngineException.Conflict($"workflow {workflowId} is being cancelled");
-        var id = await ScheduleActivityCoreAsync(tx, row, spec);
+        var (id, _) = await ScheduleActivityCoreAsync(tx, row, spec);
         return (await tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)))!;
     });
 
-    /// <summary>Idempotent on (workflow, seq): a second schedule returns the first row untouched.</summary>
-    async Task<long> ScheduleActivityCoreAsync(Tx tx, WfRow row, ActivitySpec s)
+    /// <summary>Idempotent on (workflow, seq): a second schedule returns the first row untouched (Inserted false).
+    /// <paramref name="wake"/> false: the caller claims the new activity itself (eager dispatch), so no poller is woken.</summary>
+    async Task<(long Id, bool Inserted)> ScheduleActivityCoreAsync(Tx tx, WfRow row, ActivitySpec s, bool wake = true)
     {
         var nonRetryable = s.NonRetryableErrorTypes is { Count: > 0 } list
             ? JsonText.Build(w => { w.WriteStartArray(); foreach (var t in list) w.WriteStringValue(t); w.WriteEndArray(); })
@@ -35,8 +36,8 @@ internal abstract partial class SqlWorkflowStore
             ("@maxint", s.MaxIntervalSecs), ("@stc", s.StartToCloseSecs), ("@hb", s.HeartbeatTimeoutSecs),
             ("@nonretry", nonRetryable), ("@now", tx.Now));
         if (inserted is null)
-            return Convert.ToInt64(await tx.ScalarAsync("SELECT id FROM workflow_activities WHERE workflow_id = @wf AND seq = @seq",
-                ("@wf", row.Id), ("@seq", s.Seq)));
+            return (Convert.ToInt64(await tx.ScalarAsync("SELECT id FROM workflow_activities WHERE workflow_id = @wf AND seq = @seq",
+                ("@wf", row.Id), ("@seq", s.Seq))), false);
 
         var id = Convert.ToInt64(inserted);
         await AppendEventAsync(tx, row, EventType.ActivityScheduled, JsonText.Build(w =>
@@ -51,34 +52,45 @@ internal abstract partial class SqlWorkflowStore
             w.WriteEndObject();
         }));
         if (row.Status == WorkflowStatus.Pending) SetStatus(row, WorkflowStatus.Running);
-        tx.Wakes.Add(new Wake(WakeKind.Activity, s.TaskQueue, tx.Now));
-        return id;
+        if (wake) tx.Wakes.Add(new Wake(WakeKind.Activity, s.TaskQueue, tx.Now));
+        return (id, true);
     }
 
     public Task<ActivityRecord?> GetActivityAsync(long id) => InReadAsync(tx =>
         tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)));
 
-    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId) => WriteAsync(async tx =>
-    {
-        // Due-time filter: a retry waits out its backoff. The deadline is the earlier of start-to-close
-        // and the first heartbeat deadline, so one indexed column drives every timeout.
-        var claimed = await tx.QueryAsync(
+    /// <summary>Starts an attempt: RUNNING for <c>@worker</c> from <c>@now</c>. The deadline is the earlier of start-to-close
+    /// and the first heartbeat deadline, so one indexed column drives every timeout.</summary>
+    const string ClaimActivitySet =
+        """
+        SET status = 'RUNNING', claimed_by = @worker, started_at = @now, last_heartbeat = NULL,
+            timeout_at = @now + (CASE WHEN heartbeat_timeout_secs IS NOT NULL AND heartbeat_timeout_secs < start_to_close_secs
+                                      THEN heartbeat_timeout_secs ELSE start_to_close_secs END)
+        """;
+
+    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId) => WriteAsync(tx =>
+        // Due-time filter: a retry waits out its backoff.
+        ClaimActivityWhereAsync(tx, workerId,
             $"""
-            UPDATE workflow_activities SET status = 'RUNNING', claimed_by = @worker, started_at = @now, last_heartbeat = NULL,
-                timeout_at = @now + (CASE WHEN heartbeat_timeout_secs IS NOT NULL AND heartbeat_timeout_secs < start_to_close_secs
-                                          THEN heartbeat_timeout_secs ELSE start_to_close_secs END)
-            WHERE id = (SELECT id FROM workflow_activities
-                        WHERE task_queue = @queue AND status = 'PENDING' AND scheduled_at <= @now
-                        ORDER BY scheduled_at, id LIMIT 1{D.SkipLocked})
-              AND status = 'PENDING'
-            RETURNING {ActivityColumns}, timeout_at
-            """,
+            id = (SELECT id FROM workflow_activities
+                  WHERE task_queue = @queue AND status = 'PENDING' AND scheduled_at <= @now
+                  ORDER BY scheduled_at, id LIMIT 1{D.SkipLocked})
+            """, ("@queue", queue)));
+
+    /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it.</summary>
+    Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string workerId) =>
+        ClaimActivityWhereAsync(tx, workerId, "id = @id", ("@id", id));
+
+    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, string where, (string, object?) param)
+    {
+        var claimed = await tx.QueryAsync(
+            $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {ActivityColumns}, timeout_at",
             x => (Record: ReadActivity(x), TimeoutAt: x.Dbl(21)),
-            ("@worker", workerId), ("@now", tx.Now), ("@queue", queue));
+            ("@worker", workerId), ("@now", tx.Now), param);
         if (claimed.Count == 0) return null;
         tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
         return claimed[0].Record;
-    });
+    }
 
     /// <summary>The activity row fields the outcome paths need, read inside the transaction.</summary>
     sealed record ActivityState(long Id, string WorkflowId, long Seq, string Name, string TaskQueue, string Status,

@@ -41,21 +41,26 @@ internal abstract partial class SqlWorkflowStore
             throw EngineException.Conflict($"workflow task lease for {row.Id} is not held by {workerId} (expired, released or taken over)");
     }
 
-    public Task SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken, IReadOnlyList<WorkflowCommand> commands) => WriteAsync(async tx =>
+    /// <summary>Applies a command batch. With <paramref name="eagerActivities"/> &gt; 0 (eager dispatch), up to that many of
+    /// the activities the batch schedules on the workflow's own task queue are claimed at once for the submitting worker
+    /// and returned, saving it an activity poll each; the rest wait for pollers as usual.</summary>
+    public Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
+        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0) => WriteAsync<IReadOnlyList<ActivityRecord>>(async tx =>
     {
         var row = await LoadRequiredAsync(tx, workflowId);
         if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
         RequireLease(row, workerId, leaseToken);
 
-        var batch = new BatchState();
+        var batch = new BatchState { WorkerId = workerId, EagerSlots = eagerActivities };
         foreach (var command in commands)
             await ApplyCommandAsync(tx, row, command, batch);
 
-        if (row.IsTerminal) return; // finishing released the lease already
+        if (row.IsTerminal) return []; // finishing released the lease and cancelled anything claimed eagerly
         row.ClearLease();
         // An upsert-only batch (an SDK that does not wait on anything after it) replays at once.
         if (batch.Redispatch || (batch.SearchAttributesChanged && batch.OnlyBookkeeping)) MarkDispatchable(tx, row);
         else if (row.NeedsDispatch) tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, row.TaskQueue)); // events arrived during the lease
+        return batch.Eager;
     });
 
     sealed class BatchState
@@ -63,6 +68,19 @@ internal abstract partial class SqlWorkflowStore
         public bool Redispatch;
         public bool SearchAttributesChanged;
         public bool OnlyBookkeeping = true; // only snapshot / upsert commands so far
+        public required string WorkerId;
+        public int EagerSlots;
+        public List<ActivityRecord> Eager { get; } = [];
+    }
+
+    /// <summary>Schedules an activity, claiming it for the submitting worker while eager slots remain. Only activities on the
+    /// workflow's own queue qualify (the worker polls that queue), and only new ones (a replayed schedule may be running).</summary>
+    async Task ScheduleFromCommandAsync(Tx tx, WfRow row, ActivitySpec spec, BatchState batch)
+    {
+        var eager = batch.Eager.Count < batch.EagerSlots && spec.TaskQueue == row.TaskQueue;
+        var (id, inserted) = await ScheduleActivityCoreAsync(tx, row, spec, wake: !eager);
+        if (!eager || !inserted) return;
+        if (await ClaimScheduledActivityAsync(tx, id, batch.WorkerId) is { } claimed) batch.Eager.Add(claimed);
     }
 
     async Task ApplyCommandAsync(Tx tx, WfRow row, WorkflowCommand command, BatchState batch)
@@ -72,7 +90,7 @@ internal abstract partial class SqlWorkflowStore
         {
             case ScheduleActivityCommand c:
                 // After a cancel request nothing new may start (the replay that produced this raced the request).
-                if (!row.CancelRequested) await ScheduleActivityCoreAsync(tx, row, c.Spec);
+                if (!row.CancelRequested) await ScheduleFromCommandAsync(tx, row, c.Spec, batch);
                 break;
 
             case ScheduleTimerCommand c:

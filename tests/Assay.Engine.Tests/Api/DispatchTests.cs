@@ -208,6 +208,64 @@ public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
         Assert.Null((await DescribeAsync(taken))["parent_id"]);
     }
 
+    Task<Reply> SubmitEagerAsync(string id, JsonNode? eager, params JsonObject[] commands) =>
+        C.PostAsync($"/workflow-tasks/{id}/commands",
+            O(("worker_id", "w-test"), ("eager_activities", eager), ("commands", new JsonArray(commands.Cast<JsonNode>().ToArray()))));
+
+    [SkippableFact]
+    public async Task Eager_dispatch_hands_new_activities_on_the_workflow_queue_to_the_submitter()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        var other = Uid("aq");
+        var answer = (await SubmitEagerAsync(id, 1,
+            ScheduleActivity(1, "a", queue, O(("n", 1))), ScheduleActivity(2, "b", queue), ScheduleActivity(3, "c", other))).Expect(200).Obj;
+        // One slot: the first activity on the workflow's queue is claimed for w-test, exactly as a poll would have.
+        var task = Assert.Single(answer["activity_tasks"]!.AsArray())!;
+        Assert.Equal("a", task["name"].Str());
+        Assert.Equal("RUNNING", task["status"].Str());
+        Assert.Equal("w-test", task["claimed_by"].Str());
+        Assert.Equal(1, task["attempt"].Long());
+        Assert.Equal("{\"n\":1}", task["input"].Str());
+        Assert.NotNull(task["started_at"]);
+        // The others are left to pollers, and the claimed one is not handed out twice.
+        Assert.Equal("b", (await PollActivityAsync(queue, "w2")).Expect(200).Obj["name"].Str());
+        Assert.Equal("c", (await PollActivityAsync(other, "w2")).Expect(200).Obj["name"].Str());
+        Assert.Equal("{\"task\":null}", (await PollActivityAsync(queue, "w2")).Body);
+
+        // Completing it is the ordinary path (attempt and worker checked), and it wakes the workflow.
+        (await C.PostAsync($"/tasks/{task["id"].Long()}/complete", O(("result", 7), ("worker_id", "w-test"), ("attempt", 1)))).Expect(200);
+        var next = (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200).Obj;
+        Assert.Contains(next["history"]!.AsArray(), e => e!["event_type"].Str() == "ActivityCompleted");
+
+        // A replay that schedules the same seq again gets nothing: that activity already ran.
+        var replay = (await SubmitEagerAsync(id, 4, ScheduleActivity(1, "a", queue))).Expect(200).Obj;
+        Assert.Empty(replay["activity_tasks"]!.AsArray());
+    }
+
+    [SkippableFact]
+    public async Task Eager_dispatch_is_opt_in_and_validated()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        (await SubmitEagerAsync(id, -1, ScheduleActivity(1, "a", queue))).Expect(400);
+        (await SubmitEagerAsync(id, 65, ScheduleActivity(1, "a", queue))).Expect(400);
+        (await SubmitEagerAsync(id, "1", ScheduleActivity(1, "a", queue))).Expect(400);
+        // Without the field (and with 0) the answer stays the reference's empty 200, and the activity goes to pollers.
+        var plain = (await SubmitEagerAsync(id, 0, ScheduleActivity(1, "a", queue))).Expect(200);
+        Assert.Equal("", plain.Body);
+        Assert.Equal("a", (await PollActivityAsync(queue, "w2")).Expect(200).Obj["name"].Str());
+    }
+
+    [SkippableFact]
+    public async Task Eager_dispatch_hands_out_nothing_when_the_batch_ends_the_workflow()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        var answer = (await SubmitEagerAsync(id, 4, ScheduleActivity(1, "a", queue), O(("type", "CompleteWorkflow")))).Expect(200).Obj;
+        Assert.Empty(answer["activity_tasks"]!.AsArray());
+        Assert.Equal("COMPLETED", (await DescribeAsync(id))["status"].Str());
+        var activity = (await EventsAsync(id)).Single(e => e["event_type"].Str() == "ActivityScheduled")["payload"].Decode()!;
+        Assert.Equal("CANCELLED", (await C.GetAsync($"/activities/{activity["activity_id"].Long()}")).Obj["status"].Str());
+    }
+
     [SkippableFact]
     public async Task Concurrent_claims_hand_each_workflow_to_exactly_one_worker()
     {
