@@ -26,11 +26,13 @@ public sealed class AssayRuntime : IDisposable
         Vm = new LuaVm(new LuaVmOptions { MemoryLimitBytes = Options.MemoryLimitBytes });
         Vm.Loop.UnhandledTaskError += task =>
             Logger.Error($"unhandled error in task '{task.Name}': {LuaErrors.CleanTraceback(task.ErrorReport ?? "")}");
-        foreach (var register in Modules) register(this);
+        foreach (var register in CoreModules) register(this);
+        InstallLazyGlobals();
     }
 
-    /// <summary>Registration order matters only where a prelude uses another module.</summary>
-    static readonly Action<AssayRuntime>[] Modules =
+    /// <summary>Installed at start: what the loop, the preludes and nearly every script use.
+    /// Registration order matters only where a prelude uses another module.</summary>
+    static readonly Action<AssayRuntime>[] CoreModules =
     [
         CoreModule.Register,
         LogModule.Register,
@@ -39,25 +41,62 @@ public sealed class AssayRuntime : IDisposable
         JsonModule.Register,
         AssertModule.Register,
         AsyncModule.Register,
-        YamlModule.Register,
-        TomlModule.Register,
-        Base64Module.Register,
-        HexModule.Register,
-        UrlModule.Register,
-        CryptoModule.Register,
-        RegexModule.Register,
-        MarkdownModule.Register,
-        FsModule.Register,
-        ShellModule.Register,
-        ProcessModule.Register,
-        DiskModule.Register,
-        DbModule.Register,
-        TemplateModule.Register,
-        HttpModule.Register,
-        WsModule.Register,
-        ToolModule.Register,
         ModuleLoader.Register,
     ];
+
+    /// <summary>
+    /// Installed on first use of their global (see prelude/lazy.lua). A script touches few of them,
+    /// and registering all of them at start cost ~3 ms of every cold start: their code pages,
+    /// statics and preludes, for modules the script never calls.
+    /// </summary>
+    static readonly Dictionary<string, Action<AssayRuntime>> LazyModules = new(StringComparer.Ordinal)
+    {
+        ["yaml"] = YamlModule.Register,
+        ["toml"] = TomlModule.Register,
+        ["base64"] = Base64Module.Register,
+        ["hex"] = HexModule.Register,
+        ["url"] = UrlModule.Register,
+        ["crypto"] = CryptoModule.Register,
+        ["regex"] = RegexModule.Register,
+        ["markdown"] = MarkdownModule.Register,
+        ["fs"] = FsModule.Register,
+        ["shell"] = ShellModule.Register,
+        ["process"] = ProcessModule.Register,
+        ["disk"] = DiskModule.Register,
+        ["db"] = DbModule.Register,
+        ["template"] = TemplateModule.Register,
+        ["http"] = HttpModule.Register,
+        ["ws"] = WsModule.Register,
+        ["tool"] = ToolModule.Register,
+    };
+
+    readonly HashSet<string> _installed = new(StringComparer.Ordinal);
+
+    /// <summary>Installs the lazy module behind global <paramref name="name"/> now (no-op when it is
+    /// installed or unknown). Marked first, so a prelude touching its own global does not recurse.</summary>
+    public void Install(string name)
+    {
+        if (LazyModules.TryGetValue(name, out var register) && _installed.Add(name)) register(this);
+    }
+
+    void InstallLazyGlobals() => RunPrelude("lazy", L =>
+    {
+        L.NewTable();
+        Vm.SetFunction(L, -1, "install", "install", call =>
+        {
+            Install(call.CheckString(1));
+            return 0;
+        });
+        L.NewTable(LazyModules.Count, 0);
+        int i = 0;
+        foreach (var name in LazyModules.Keys)
+        {
+            L.PushString(name);
+            L.RawSetIndex(-2, ++i);
+        }
+        L.RawSetField(-2, "names");
+        return 1;
+    });
 
     public RuntimeOptions Options { get; }
     public LuaVm Vm { get; }

@@ -46,5 +46,7 @@ public static class HttpModule
         }, nresults: 1);
         // The prelude returns its hooks (run_sse, …) for the server to call.
         L.RawSetField(LuaState.RegistryIndex, WebState.HooksKey);
+        // WebSocket routes of http.serve run through the ws prelude's hooks.
+        rt.Install("ws");
     }
 }
