@@ -72,6 +72,8 @@ public sealed class AssayRuntime : IDisposable
 
     readonly HashSet<string> _installed = new(StringComparer.Ordinal);
 
+    public bool IsInstalled(string name) => _installed.Contains(name);
+
     /// <summary>Installs the lazy module behind global <paramref name="name"/> now (no-op when it is
     /// installed or unknown). Marked first, so a prelude touching its own global does not recurse.</summary>
     public void Install(string name)
