@@ -13,4 +13,5 @@ workflow.listen({
   max_concurrent_workflows = tonumber(os.getenv("MAX_WF")) or 64,
   max_concurrent_activities = tonumber(os.getenv("MAX_ACT")) or 64,
   pollers = tonumber(os.getenv("POLLERS")) or 4,
+  eager_activities = os.getenv("EAGER") ~= "0",
 })

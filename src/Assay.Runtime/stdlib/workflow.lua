@@ -598,6 +598,8 @@ local function deliver(w, path, body, give_up_at)
   end
 end
 
+local run_task -- (w, kind, task): runs a claimed task as its own coroutine; defined below
+
 local function handle_workflow_task(w, task)
   local handler = workflows[task.workflow_type]
   local lease_ttl = math.max(2, (task.lease_expires_at or (time() + 30)) - time())
@@ -631,8 +633,27 @@ local function handle_workflow_task(w, task)
     if not ok then error(res, 0) end
     commands = res
   end
-  local resp = deliver(w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands",
-    { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }, expires)
+  -- Eager dispatch: free activity slots are reserved before the batch goes out, and the engine
+  -- hands back (up to that many) activities the batch schedules on this queue, sparing a poll each.
+  local eager = (w.eager and not w.stopping and next(activities) ~= nil) and math.min(64, w.max_act - w.running.activity) or 0
+  if eager > 0 then w.running.activity = w.running.activity + eager else eager = 0 end
+  local body = { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }
+  if eager > 0 then body.eager_activities = eager end
+  local ok, resp = pcall(deliver, w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands", body, expires)
+  local started = 0
+  if ok and resp and resp.status == 200 and eager > 0 then
+    local pok, b = pcall(json.parse, resp.body)
+    if pok and type(b) == "table" and type(b.activity_tasks) == "table" then
+      for _, a in ipairs(b.activity_tasks) do
+        if started < eager and type(a) == "table" and a.id then
+          started = started + 1
+          run_task(w, "activity", a) -- takes over one reserved slot
+        end
+      end
+    end
+  end
+  w.running.activity = w.running.activity - (eager - started)
+  if not ok then error(resp, 0) end
   if resp and resp.status ~= 200 then
     log.warn("assay.workflow: commands refused", { workflow_id = task.workflow_id, status = resp.status, body = resp.body })
   end
@@ -705,6 +726,17 @@ local function handle_activity_task(w, task)
   end
 end
 
+-- The task holds one of its kind's slots (taken by the caller) until it has finished.
+run_task = function(w, kind, task)
+  w.active[kind] = w.active[kind] + 1
+  async.spawn(function()
+    local ok, err = pcall(kind == "workflow" and handle_workflow_task or handle_activity_task, w, task)
+    w.running[kind] = w.running[kind] - 1
+    w.active[kind] = w.active[kind] - 1
+    if not ok then log.error("assay.workflow: " .. kind .. " task failed in the worker", { error = tostring(err) }) end
+  end)
+end
+
 -- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
 local function poll_loop(w, kind)
   local path = kind == "workflow" and "/workflow-tasks/poll" or "/tasks/poll"
@@ -733,13 +765,7 @@ local function poll_loop(w, kind)
         backoff(w, attempt)
       end
       if task then
-        w.active[kind] = w.active[kind] + 1
-        async.spawn(function()
-          local ok, err = pcall(kind == "workflow" and handle_workflow_task or handle_activity_task, w, task)
-          w.running[kind] = w.running[kind] - 1
-          w.active[kind] = w.active[kind] - 1
-          if not ok then log.error("assay.workflow: " .. kind .. " task failed in the worker", { error = tostring(err) }) end
-        end)
+        run_task(w, kind, task)
       else
         w.running[kind] = w.running[kind] - 1
       end
@@ -772,7 +798,8 @@ end
 --- Runs a worker: registers, long-polls workflow and activity tasks and runs them until stopped
 --- (SIGTERM or workflow.stop()). Returns once every running task has finished.
 --- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
----   poll_wait_secs?, pollers?, max_backoff_secs? }
+---   poll_wait_secs?, pollers?, max_backoff_secs?, eager_activities? (default true: command batches
+---   take the activities they schedule on this queue straight back, see docs/engine.md) }
 function M.listen(opts)
   if not engine_url then error("workflow.listen: call workflow.connect() first", 2) end
   if worker then error("workflow.listen: this process already runs a worker", 2) end
@@ -786,6 +813,7 @@ function M.listen(opts)
     poll_wait = math.max(0, math.min(30, opts.poll_wait_secs or 5)),
     max_backoff = opts.max_backoff_secs or 5,
     heartbeat_secs = opts.heartbeat_secs or 15,
+    eager = opts.eager_activities ~= false,
     running = { workflow = 0, activity = 0 }, -- slots taken (polls in flight and tasks)
     active = { workflow = 0, activity = 0 },  -- tasks being run
     workflow_names = {}, activity_names = {},
