@@ -6,7 +6,7 @@ local env = S.new_env("embedded")
 local ok, err = pcall(function()
   S.start_engine(env)
   local wf = S.client(env)
-  local pid = S.start_worker(env)
+  local pid = S.start_worker(env, "w1", nil, "-v") -- -v: the log shows eagerly taken activities
   local d = env.dir
 
   -- started first so they run while the common scenarios are checked
@@ -78,6 +78,9 @@ local ok, err = pcall(function()
   local n = 0
   for _, e in ipairs(S.events(wf, "slow-replay")) do if e == "SideEffectRecorded" then n = n + 1 end end
   assert.eq(n, 1)
+
+  -- the worker asks for eager dispatch by default: activities come back with the command batches
+  assert.contains(S.read(env.dir .. "/w1.log"), "activity taken eagerly")
 
   S.crash_recovery(env, wf, pid)
 end)

@@ -43,10 +43,14 @@ local ok, err = pcall(function()
   assert.contains(log, "worker stopped")
   -- the activity completed on its first attempt; a new worker finishes the workflow
   S.wait_for(function() return S.has_event(wf, "graceful", "ActivityCompleted") end, 3, "ActivityCompleted")
-  S.start_worker(env, "third")
+  -- (this worker runs without eager dispatch, -v: its log shows none taken eagerly)
+  S.start_worker(env, "third", "WF_EAGER=0", "-v")
   S.wait_status(wf, "graceful", "COMPLETED", 10)
   local acts = wf.get_events("graceful")
   for _, e in ipairs(acts) do assert.ne(e.event_type, "ActivityFailed") end
+  wf.start({ workflow_type = "Graceful", workflow_id = "classic", input = { started_file = d .. "/classic-started" } })
+  S.wait_status(wf, "classic", "COMPLETED", 10)
+  assert.eq(S.read(d .. "/third.log"):find("taken eagerly", 1, true), nil)
 end)
 S.stop_all(env)
 if not ok then error(err, 0) end

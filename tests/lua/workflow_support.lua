@@ -48,11 +48,12 @@ function S.start_engine(env)
   error("engine did not start: " .. tostring(S.read(env.dir .. "/serve.log")))
 end
 
-function S.start_worker(env, name)
+-- extra_env: more variables ("WF_EAGER=0"); flags: options of assay itself ("-v")
+function S.start_worker(env, name, extra_env, flags)
   name = name or ("w" .. (#env.pids + 1))
   local pid = tonumber(sh(string.format(
-    "sh -c 'cd %s && exec env ENGINE_URL=%s WF_MODE=%s %s worker.lua' > %s/%s.log 2>&1 & echo $!",
-    env.dir, env.url, env.mode, S.bin, env.dir, name)))
+    "sh -c 'cd %s && exec env ENGINE_URL=%s WF_MODE=%s %s %s %s worker.lua' > %s/%s.log 2>&1 & echo $!",
+    env.dir, env.url, env.mode, extra_env or "", S.bin, flags or "", env.dir, name)))
   env.pids[#env.pids + 1] = pid
   return pid
 end

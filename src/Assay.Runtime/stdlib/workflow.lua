@@ -647,6 +647,7 @@ local function handle_workflow_task(w, task)
       for _, a in ipairs(b.activity_tasks) do
         if started < eager and type(a) == "table" and a.id then
           started = started + 1
+          log.debug("assay.workflow: activity taken eagerly", { activity_id = a.id, name = a.name })
           run_task(w, "activity", a) -- takes over one reserved slot
         end
       end

@@ -209,4 +209,4 @@ if MODE == "embedded" then
   end)
 end
 
-workflow.listen({ queue = "default", poll_wait_secs = 1 })
+workflow.listen({ queue = "default", poll_wait_secs = 1, eager_activities = os.getenv("WF_EAGER") ~= "0" })
