@@ -249,9 +249,15 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         }
     }
 
+    readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once work other engine instances start on a shared store wakes this one's
+    /// pollers (at once for a single-instance store).</summary>
+    public Task RemoteWorkListening => _listening.Task;
+
     async Task ListenLoopAsync(CancellationToken ct)
     {
-        try { await Store.ListenForRemoteWorkAsync(ct); }
+        try { await Store.ListenForRemoteWorkAsync(() => _listening.TrySetResult(), ct); }
         catch (OperationCanceledException) { }
     }
 

@@ -102,7 +102,12 @@ public static class EngineHost
             log.LogWarning("{Warning}", warning);
             (options.ErrorOutput ?? Console.Error).WriteLine(warning);
         }
-        return new RunningEngine(app, engine, baseUrl.TrimEnd('/'), instanceId, log);
+        var running = new RunningEngine(app, engine, baseUrl.TrimEnd('/'), instanceId, log);
+        // Report started once other instances' work reaches our long-polls; until then they would
+        // only see it at their periodic re-check.
+        try { await engine.RemoteWorkListening.WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (TimeoutException) { log.LogWarning("Not yet notified of other instances' work; polls re-check every second meanwhile"); }
+        return running;
     }
 
     static IRequestAuthenticator? BuildAuthenticator(EngineOptions options, IWorkflowStore store, ILogger log)

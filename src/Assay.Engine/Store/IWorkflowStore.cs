@@ -29,7 +29,7 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<long> MaxEventIdAsync();
 
     /// <summary>Runs until cancelled, relaying work created by other engine instances to <see cref="Listener"/>.</summary>
-    Task ListenForRemoteWorkAsync(CancellationToken ct);
+    Task ListenForRemoteWorkAsync(Action listening, CancellationToken ct);
     Task<int> SchemaVersionAsync();
 
     // Workflows

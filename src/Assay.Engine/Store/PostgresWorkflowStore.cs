@@ -77,7 +77,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
         await tx.ExecAsync(sql.ToString(), ps);
     }
 
-    public override async Task ListenForRemoteWorkAsync(CancellationToken ct)
+    public override async Task ListenForRemoteWorkAsync(Action listening, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -88,6 +88,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
                 conn.Notification += (_, e) => Relay(e.Payload);
                 await using (var cmd = new NpgsqlCommand($"LISTEN {Channel}", conn))
                     await cmd.ExecuteNonQueryAsync(ct);
+                listening();
                 while (!ct.IsCancellationRequested)
                     await conn.WaitAsync(ct);
             }

@@ -34,7 +34,11 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
 
     /// <summary>Relays wake-ups published by other engine instances on the same database (Postgres); returns
     /// at once where there can be no other instance.</summary>
-    public virtual Task ListenForRemoteWorkAsync(CancellationToken ct) => Task.CompletedTask;
+    public virtual Task ListenForRemoteWorkAsync(Action listening, CancellationToken ct)
+    {
+        listening(); // a single-instance store has nobody else to hear
+        return Task.CompletedTask;
+    }
 
     // ── transaction plumbing ────────────────────────────────────────────────────────────────
 

@@ -170,15 +170,21 @@ function startForm() {
     h('input', { name: 'queue', placeholder: 'queue (default)' }), h('input', { name: 'input', placeholder: 'input JSON' }), h('button', { type: 'submit' }, 'Start'));
 }
 
+// Renders are numbered: a view fetched by an older call (a live refresh started before the user
+// navigated, say) must not replace a newer one.
+let renderCount = 0;
+const typing = () => document.querySelector('form:not([hidden]) input:focus, dialog[open]');
 async function route(live = false) {
+  const render = ++renderCount;
   const [name, ...rest] = (location.hash.replace(/^#\//, '') || 'workflows').split('/');
   const [page, args] = name.includes('?') ? [name.split('?')[0], name.split('?')[1]] : [name, rest.join('/')];
   document.querySelectorAll('[data-nav]').forEach(a => a.classList.toggle('on', a.dataset.nav === page || (page === 'workflow' && a.dataset.nav === 'workflows')));
-  if (live && document.querySelector('form:not([hidden]) input:focus, dialog[open]')) return; // don't disturb typing
-  try {
-    const content = await (pages[page] || pages.workflows)(args, live);
-    view.replaceChildren(...[content].flat().filter(Boolean));
-  } catch (e) { view.replaceChildren(h('p', { class: 'err' }, String(e.message || e))); }
+  if (live && typing()) return; // don't disturb typing
+  let content;
+  try { content = [await (pages[page] || pages.workflows)(args, live)].flat().filter(Boolean); }
+  catch (e) { content = [h('p', { class: 'err' }, String(e.message || e))]; }
+  if (render !== renderCount || (live && typing())) return; // superseded, or the user began typing meanwhile
+  view.replaceChildren(...content);
 }
 
 async function loadNamespaces() {
