@@ -16,8 +16,7 @@ public static class ModuleLoader
             L.NewTable();
             rt.Vm.SetFunction(L, -1, "require", "embedded", static call =>
             {
-                var source = ReadEmbedded(call.CheckString(1));
-                if (source == null) call.L.PushNil(); else call.L.PushBytes(source);
+                if (TryGetEmbedded(call.CheckString(1), out var source)) call.L.PushBytes(source); else call.L.PushNil();
                 return 1;
             });
             L.PushString(GlobalModulesDir(rt.Options));
@@ -26,9 +25,9 @@ public static class ModuleLoader
         });
     }
 
-    /// <summary>The embedded stdlib file at <paramref name="relativePath"/> (e.g. "workflow.lua"), or null.</summary>
-    public static byte[]? ReadEmbedded(string relativePath) =>
-        EmbeddedFiles.TryGet("stdlib/" + relativePath, out var source) ? source.ToArray() : null;
+    /// <summary>The embedded stdlib file at <paramref name="relativePath"/> (e.g. "workflow.lua"), compiled into the binary.</summary>
+    public static bool TryGetEmbedded(string relativePath, out ReadOnlySpan<byte> source) =>
+        EmbeddedFiles.TryGet("stdlib/" + relativePath, out source);
 
     /// <summary>Names of the embedded stdlib modules ("assay.workflow", …).</summary>
     public static IEnumerable<string> EmbeddedModules() =>

@@ -16,8 +16,8 @@ public static class ModuleCatalog
         foreach (var name in ModuleLoader.EmbeddedModules())
         {
             var rel = name["assay.".Length..].Replace('.', '/');
-            var bytes = ModuleLoader.ReadEmbedded(rel + ".lua") ?? ModuleLoader.ReadEmbedded(rel + "/init.lua");
-            if (bytes != null) all.Add(LuaModuleHeader.Parse(name, ModuleSource.Embedded, System.Text.Encoding.UTF8.GetString(bytes)));
+            if (ModuleLoader.TryGetEmbedded(rel + ".lua", out var source) || ModuleLoader.TryGetEmbedded(rel + "/init.lua", out source))
+                all.Add(LuaModuleHeader.Parse(name, ModuleSource.Embedded, System.Text.Encoding.UTF8.GetString(source)));
         }
         all.AddRange(BuiltinDocs.Load());
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -600,6 +600,31 @@ end
 
 local run_task -- (w, kind, task): runs a claimed task as its own coroutine; defined below
 
+-- Eager dispatch: free activity slots are reserved before a command batch goes out, and the engine
+-- hands back (up to that many) activities the batch schedules on this queue, sparing a poll each.
+local function reserve_eager_slots(w)
+  if not w.eager or w.stopping or next(activities) == nil then return 0 end
+  local n = math.max(0, math.min(64, w.max_act - w.running.activity))
+  w.running.activity = w.running.activity + n
+  return n
+end
+
+-- Runs the activities the batch's answer hands over, each on one reserved slot; frees the rest.
+local function run_eager_activities(w, reserved, resp)
+  local started = 0
+  if reserved > 0 and resp and resp.status == 200 then
+    local ok, b = pcall(json.parse, resp.body)
+    for _, a in ipairs(ok and type(b) == "table" and type(b.activity_tasks) == "table" and b.activity_tasks or {}) do
+      if started < reserved and type(a) == "table" and a.id then
+        started = started + 1
+        log.debug("assay.workflow: activity taken eagerly", { activity_id = a.id, name = a.name })
+        run_task(w, "activity", a)
+      end
+    end
+  end
+  w.running.activity = w.running.activity - (reserved - started)
+end
+
 local function handle_workflow_task(w, task)
   local handler = workflows[task.workflow_type]
   local lease_ttl = math.max(2, (task.lease_expires_at or (time() + 30)) - time())
@@ -633,27 +658,11 @@ local function handle_workflow_task(w, task)
     if not ok then error(res, 0) end
     commands = res
   end
-  -- Eager dispatch: free activity slots are reserved before the batch goes out, and the engine
-  -- hands back (up to that many) activities the batch schedules on this queue, sparing a poll each.
-  local eager = (w.eager and not w.stopping and next(activities) ~= nil) and math.min(64, w.max_act - w.running.activity) or 0
-  if eager > 0 then w.running.activity = w.running.activity + eager else eager = 0 end
+  local eager = reserve_eager_slots(w)
   local body = { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }
   if eager > 0 then body.eager_activities = eager end
   local ok, resp = pcall(deliver, w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands", body, expires)
-  local started = 0
-  if ok and resp and resp.status == 200 and eager > 0 then
-    local pok, b = pcall(json.parse, resp.body)
-    if pok and type(b) == "table" and type(b.activity_tasks) == "table" then
-      for _, a in ipairs(b.activity_tasks) do
-        if started < eager and type(a) == "table" and a.id then
-          started = started + 1
-          log.debug("assay.workflow: activity taken eagerly", { activity_id = a.id, name = a.name })
-          run_task(w, "activity", a) -- takes over one reserved slot
-        end
-      end
-    end
-  end
-  w.running.activity = w.running.activity - (eager - started)
+  run_eager_activities(w, eager, ok and resp)
   if not ok then error(resp, 0) end
   if resp and resp.status ~= 200 then
     log.warn("assay.workflow: commands refused", { workflow_id = task.workflow_id, status = resp.status, body = resp.body })
