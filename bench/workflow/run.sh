@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bin=${ASSAY:-$here/../../dist/assay}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 dir=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000)) # below the ephemeral port range (32768+)
 export ENGINE_URL=http://127.0.0.1:$port
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }

@@ -19,8 +19,7 @@ local function run(args)
 end
 
 -- a local http.serve in its own process (this test's own loop is busy in io.popen)
-math.randomseed(os.time() + #dir)
-local port = math.random(20000, 40000)
+local port = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/fixtures/free_port.lua")()
 write("server.lua", string.format([[
 http.serve(%d, { GET = {
   ["/health.json"] = function() return { json = { status = "ok", items = { { count = 3 }, { count = 7 } } } } end,

@@ -3,8 +3,7 @@ local bin = assert(os.getenv("ASSAY_BIN"), "run through `assay test` (sets ASSAY
 local dir = os.tmpname()
 os.remove(dir)
 os.execute("mkdir -p " .. dir)
-math.randomseed(os.time() + #dir)
-local port = math.random(20000, 45000)
+local port = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/fixtures/free_port.lua")()
 local url = "http://127.0.0.1:" .. port
 
 os.execute(string.format("cd %s && %s serve --port %d --backend %s/engine.db > %s/serve.log 2>&1 &",

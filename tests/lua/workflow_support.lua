@@ -22,8 +22,7 @@ function S.new_env(mode)
   local dir = os.tmpname()
   os.remove(dir)
   os.execute("mkdir -p " .. dir .. "/modules")
-  math.randomseed(os.time() + #dir + math.floor(time() * 1000) % 100000)
-  local env = { dir = dir, mode = mode, port = math.random(20000, 45000), pids = {} }
+  local env = { dir = dir, mode = mode, port = dofile(S.here .. "/fixtures/free_port.lua")(), pids = {} }
   env.url = "http://127.0.0.1:" .. env.port
   os.execute(string.format("cp %s/workflow_fixtures/worker.lua %s/worker.lua", S.here, dir))
   if mode == "seed" then
