@@ -20,16 +20,18 @@ public sealed class CliDefinition
         Recursive = true,
     };
 
+    /// <summary>A script option: added only to the commands that run Lua (see <see cref="RunsLua"/>).</summary>
     public readonly Option<long> MemoryLimit = new("--memory-limit")
     {
         Description = "Memory cap of the Lua heap in MiB (default 1024, or $ASSAY_MEMORY_LIMIT_MB)",
+        HelpName = "MiB",
         DefaultValueFactory = _ => GlobalSettings.DefaultMemoryLimitMiB,
-        Recursive = true,
     };
 
     public readonly Option<string?> Eval = new("--eval", "-e")
     {
         Description = "Run CODE instead of a file",
+        HelpName = "CODE",
     };
 
     public RootCommand Root { get; }
@@ -55,7 +57,10 @@ public sealed class CliDefinition
         Root.Options.Add(LogFormat);
         Root.Options.Add(MemoryLimit);
         Root.Options.Add(Eval);
-        var file = new Argument<string?>("file") { Description = "Lua script to run", Arity = ArgumentArity.ZeroOrOne };
+        ReplaceVersionOption();
+        // Hidden: a parent's arguments would otherwise appear in every subcommand's usage line
+        // ("assay [<file>] exec"); the root's description shows how to run a script instead.
+        var file = new Argument<string?>("file") { Description = "Lua script to run", Arity = ArgumentArity.ZeroOrOne, Hidden = true };
         Root.Arguments.Add(file);
         Root.SetAction(parse =>
         {
@@ -74,13 +79,13 @@ public sealed class CliDefinition
 
         foreach (var command in new[]
                  {
-                     RunFileCommand.Create(this), ExecCommand.Create(this), TestCommand.Create(this),
+                     RunsLua(RunFileCommand.Create(this)), RunsLua(ExecCommand.Create(this)), TestCommand.Create(this),
                      ServeCommand.Create(this),
                      WorkflowCommands.Create(Client), ScheduleCommands.Create(Client), ApiKeyCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
                      ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),
-                     CheckCommand.Create(this),
+                     RunsLua(CheckCommand.Create(this)),
                  })
         {
             Root.Subcommands.Add(command);
@@ -88,8 +93,44 @@ public sealed class CliDefinition
         }
     }
 
-    public GlobalSettings Settings(ParseResult parse) =>
-        new(parse.GetValue(Verbose), parse.GetValue(LogFormat), Math.Max(1, parse.GetValue(MemoryLimit)) * 1024 * 1024);
+    /// <summary>Marks a command as one that runs Lua: it takes the script options (--memory-limit).</summary>
+    public Command RunsLua(Command command)
+    {
+        command.Options.Add(MemoryLimit);
+        return command;
+    }
+
+    public GlobalSettings Settings(ParseResult parse)
+    {
+        long mib = parse.GetResult(MemoryLimit) != null ? parse.GetValue(MemoryLimit) : GlobalSettings.DefaultMemoryLimitMiB;
+        return new(parse.GetValue(Verbose), parse.GetValue(LogFormat), Math.Max(1, mib) * 1024 * 1024);
+    }
+
+    /// <summary>`assay --version` prints `assay 0.1.0 (commit)` like other tools, not the bare informational version.</summary>
+    void ReplaceVersionOption()
+    {
+        var builtIn = Root.Options.OfType<VersionOption>().FirstOrDefault();
+        if (builtIn != null) builtIn.Action = new VersionAction();
+    }
+
+    public static string VersionLine()
+    {
+        var info = System.Reflection.CustomAttributeExtensions
+            .GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(CliDefinition).Assembly)?.InformationalVersion ?? "0.0.0";
+        var plus = info.IndexOf('+');
+        if (plus < 0) return $"assay {info}";
+        var commit = info[(plus + 1)..];
+        return $"assay {info[..plus]} ({(commit.Length > 12 ? commit[..12] : commit)})";
+    }
+
+    sealed class VersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(VersionLine());
+            return 0;
+        }
+    }
 
     /// <summary>
     /// Splits `assay [opts] FILE a b --c` (and `assay run [opts] FILE …`) into what the parser sees

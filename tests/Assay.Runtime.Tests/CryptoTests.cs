@@ -135,6 +135,11 @@ public sealed class CryptoTests : BatteriesTest
         assert.eq(d.claims.name, "John Doe")
         assert.eq(d.header.alg, "HS256")
         assert.eq(d.signature, s)
+        -- decode never verifies, so it never reads the signature segment either
+        local fake = crypto.jwt_decode(h .. "." .. p .. ".fake-signature!")
+        assert.eq(fake.claims.sub, "1234567890")
+        assert.eq(fake.signature, "fake-signature!")
+        assert.eq(crypto.jwt_decode(h .. "." .. p .. ".").claims.name, "John Doe")
         """);
 
     const string RfcPayload = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
@@ -224,9 +229,14 @@ public sealed class CryptoTests : BatteriesTest
               assert.eq(crypto.jwt_decode(crypto.jwt_sign(claims, keys[1])).header.alg, alg)
             end
             assert.eq(crypto.jwt_decode(crypto.jwt_sign(claims, rsa1)).header.alg, "RS256")
-            assert.eq(crypto.jwt_decode(crypto.jwt_sign(claims, "secret")).header.alg, "HS256")
+            -- a plain string is never taken for an HMAC secret unless HS* is asked for by name
+            local okp, ep = pcall(crypto.jwt_sign, claims, "secret")
+            assert.eq(okp, false)
+            assert.contains(ep, "crypto.jwt_sign: invalid PEM key")
+            assert.contains(select(2, pcall(crypto.jwt_sign, claims, "/etc/keys/signing.pem", "RS256")), "crypto.jwt_sign: invalid PEM key")
+            assert.eq(crypto.jwt_decode(crypto.jwt_sign(claims, "secret", "HS256")).header.alg, "HS256")
             -- an empty claims table is an object
-            assert.eq(crypto.jwt_decode(crypto.jwt_sign({}, "k")).claims, json.object())
+            assert.eq(crypto.jwt_decode(crypto.jwt_sign({}, "k", "HS512")).claims, json.object())
             __rs256 = crypto.jwt_sign({sub = "x"}, rsa1, "RS256")
             """
             .Replace("@RSA1@", Pem(rsa, false)).Replace("@RSA8@", Pem(rsa, true)).Replace("@RSAPUB@", rsa.ExportSubjectPublicKeyInfoPem())
@@ -260,7 +270,7 @@ public sealed class CryptoTests : BatteriesTest
             assert.contains(e2, "unsupported algorithm 'none' (unsigned tokens are never accepted)")
             -- signing HS with a PEM key / RS with a secret
             local _, e3 = pcall(crypto.jwt_sign, {}, "secret", "RS256")
-            assert.contains(e3, "crypto.jwt_sign: algorithm RS256 needs a PEM private key")
+            assert.contains(e3, "crypto.jwt_sign: invalid PEM key")
             local _, e4 = pcall(crypto.jwt_sign, {}, pub, "RS256")
             assert.contains(e4, "crypto.jwt_sign: cannot sign with this RSA key (a private key is needed)")
             """);
@@ -269,7 +279,7 @@ public sealed class CryptoTests : BatteriesTest
     [Fact]
     public void VerifyClaims() => Ok("""
         local now = os.time()
-        local function tok(c) return crypto.jwt_sign(c, "k") end
+        local function tok(c) return crypto.jwt_sign(c, "k", "HS256") end
         local function err(t, opts) return select(2, pcall(crypto.jwt_verify, t, "k", opts)) end
         assert.contains(err(tok({exp = now - 10})), "token expired")
         assert.eq(crypto.jwt_verify(tok({exp = now - 10}), "k", {leeway = 60}).exp, now - 10)
@@ -293,7 +303,7 @@ public sealed class CryptoTests : BatteriesTest
         """);
 
     [Theory]
-    [InlineData("crypto.jwt_decode('a.b')", "crypto.jwt_decode: token must have three dot-separated parts, found 2")]
+    [InlineData("crypto.jwt_decode('a.b')", "crypto.jwt_decode: malformed token: expected three '.'-separated segments (header.payload.signature), found 2")]
     [InlineData("crypto.jwt_decode('a!.b.c')", "crypto.jwt_decode: header: invalid base64url")]
     [InlineData("crypto.jwt_decode(base64.url_encode('{x') .. '.e30.')", "crypto.jwt_decode: header: invalid JSON")]
     [InlineData("crypto.jwt_decode('e30.' .. base64.url_encode('[1]') .. '.')", "crypto.jwt_decode: claims: not a JSON object")]
@@ -301,8 +311,9 @@ public sealed class CryptoTests : BatteriesTest
     [InlineData("crypto.jwt_sign('x', 'k')", "crypto.jwt_sign: first argument must be a claims table, got string")]
     [InlineData("crypto.jwt_sign({}, 'k', 'XS256')", "crypto.jwt_sign: unsupported algorithm 'XS256'")]
     [InlineData("crypto.jwt_sign({}, '-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----')", "crypto.jwt_sign: invalid PEM key")]
-    [InlineData("crypto.jwt_sign({1, 2}, 'k')", "crypto.jwt_sign: claims must be a table with string keys")]
-    [InlineData("crypto.jwt_sign({f = print}, 'k')", "crypto.jwt_sign: claims: cannot encode a function value at $.f")]
+    [InlineData("crypto.jwt_sign({}, 'k')", "crypto.jwt_sign: invalid PEM key")]
+    [InlineData("crypto.jwt_sign({1, 2}, 'k', 'HS256')", "crypto.jwt_sign: claims must be a table with string keys")]
+    [InlineData("crypto.jwt_sign({f = print}, 'k', 'HS256')", "crypto.jwt_sign: claims: cannot encode a function value at $.f")]
     [InlineData("crypto.jwt_verify('e30.e30.', {keys = {}})", "crypto.jwt_verify: the key set holds no usable signing key")]
     public void MalformedInput(string call, string message) => Assert.Contains(message, Error(call));
 }

@@ -66,7 +66,17 @@ public class DiscoveryTests
     [InlineData("parse json", "json")]
     [InlineData("environment variable", "env")]
     [InlineData("spawn concurrent tasks", "async")]
-    [InlineData("sleep", "sleep, time")]
+    [InlineData("sleep", "sleep")]
+    [InlineData("current time timestamp", "time")]
+    [InlineData("receive a webhook", "http")]
+    [InlineData("endpoint", "http")]
+    [InlineData("response headers", "http")]
+    [InlineData("headers", "http")]
+    [InlineData("sha1 checksum of a file", "crypto")]
+    [InlineData("remove old files to free disk space", "disk")]
+    [InlineData("list files in a folder", "fs")]
+    [InlineData("run a program with arguments", "process")]
+    [InlineData("build a query string", "url")]
     [InlineData("workflow engine signal", "assay.workflow")]
     [InlineData("assert equality in tests", "assert")]
     [InlineData("structured logging", "log")]
@@ -80,6 +90,18 @@ public class DiscoveryTests
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
         Assert.NotEmpty(hits);
         Assert.Equal(expected, hits[0].Module.Name);
+    }
+
+    [Fact]
+    public void SleepAndTimeAreRowsOfTheirOwnAndEmbeddedModulesAreBuiltin()
+    {
+        var all = ModuleCatalog.Discover(globalDir: "/nonexistent");
+        Assert.Contains(all, m => m.Name == "sleep" && m.Functions.Count > 0 && m.Functions.All(f => f.StartsWith("sleep(")));
+        Assert.Contains(all, m => m.Name == "time" && m.Functions.Count > 0 && m.Functions.All(f => f.StartsWith("time(")));
+        Assert.DoesNotContain(all, m => m.Name.Contains(','));
+        Assert.Equal("builtin", all.Single(m => m.Name == "assay.workflow").SourceName);
+        // every builtin has a one-line description for the `assay modules` table
+        Assert.DoesNotContain(all, m => string.IsNullOrWhiteSpace(m.Description));
     }
 
     [Fact]

@@ -68,9 +68,10 @@ public class ProcessTests
             Assert.True(q.WaitForExit(5000));
             Assert.Equal(137, q.ExitCode);
             Assert.Equal("true", h.Eval("after"));
-            // a process that is gone: false, no error
-            h.Ok($"gone = process.kill({p.Id}, 15)");
+            // a process that is gone raises, so pcall(process.kill, pid, 0) is a liveness probe
+            h.Ok($"gone, goneErr = pcall(process.kill, {p.Id}, 0)");
             Assert.Equal("false", h.Eval("gone"));
+            Assert.Contains($"process.kill: no such process (pid {p.Id})", h.Eval("goneErr"));
         }
         finally
         {

@@ -168,5 +168,17 @@ assert.eq(code, 1)
 assert.lt(time() - t0, 5)
 assert.contains(json.parse(out).checks[1].message, "global timeout")
 
+-- a check's file: is found beside the YAML file first, then from the working directory (as the
+-- original resolved it); a missing one names every path tried
+os.execute("mkdir -p " .. dir .. "/suite " .. dir .. "/work/scripts")
+write("work/scripts/from_cwd.lua", "assert.eq(1, 1)")
+local nested = write("suite/cwd.yaml", "checks:\n  - name: from cwd\n    type: script\n    file: scripts/from_cwd.lua\n  - name: nowhere\n    type: script\n    file: scripts/nowhere.lua\n")
+local p = io.popen(string.format("cd %s/work && %s check %s -o json 2>/dev/null", dir, bin, nested))
+local report = json.parse(p:read("a"))
+p:close()
+assert.eq(report.checks[1].passed, true, report.checks[1].message)
+assert.eq(report.checks[2].passed, false)
+assert.contains(report.checks[2].message, "script not found: '" .. dir .. "/suite/scripts/nowhere.lua', '" .. dir .. "/work/scripts/nowhere.lua'")
+
 os.execute("rm -rf " .. dir)
 print("checks ok")

@@ -88,3 +88,24 @@ assert.eq(code, 1)
 
 os.remove(script); os.remove(shebang); os.remove(args)
 print("cli ok")
+
+-- --version prints "assay <version>" like other tools (the commit may follow in parentheses)
+out, code = run("--version")
+assert.eq(code, 0)
+assert.matches(out, "^assay %d+%.%d+%.%d+")
+
+-- a subcommand's help shows its own arguments and options, not the root's script argument
+out, code = run("exec --help")
+assert.eq(code, 0)
+assert.contains(out, "assay exec [<FILE>]")
+assert.contains(out, "-e, --eval <CODE>")
+assert.eq(out:find("[<file>]", 1, true), nil)
+out = run("workflow start --help")
+assert.contains(out, "Usage:\n  assay workflow start [options]")
+assert.eq(out:find("Lua script to run", 1, true), nil)
+assert.eq(out:find("--memory-limit", 1, true), nil)
+-- script options still work where scripts run
+out, code = run("--memory-limit 64 -e 'print(3)'")
+assert.eq(out, "3\n")
+out, code = run("exec --memory-limit 64 -e 'print(4)'")
+assert.eq(out, "4\n")

@@ -26,6 +26,12 @@ assert.eq(env.get("ASSAY_TEST_VAR"), nil)
 -- os: standard functions kept, extras added
 assert.eq(type(os.time()), "number")
 assert.eq(type(os.date("%Y")), "string")
+-- the original's third argument: a fixed offset from UTC in hours (fractions allowed)
+assert.eq(os.date("%Y-%m-%d %H:%M", 0, 5.5), "1970-01-01 05:30")
+assert.eq(os.date("!%Y-%m-%d %H:%M", 0, -3), "1969-12-31 21:00")
+assert.eq(os.date("*t", 86400, 1).hour, 1)
+assert.eq(os.date("!%H:%M", 3600), "01:00")                  -- without it, Lua's own os.date
+assert.error(function() os.date("%H", 0, "x") end, "bad argument #3 to 'date'")
 assert.eq(type(os.tmpname), "function")
 assert.eq(os.platform(), "linux")
 assert.matches(os.arch(), "^[%w_]+$")

@@ -53,6 +53,20 @@ for _, m in ipairs({ "put", "patch" }) do
 end
 e = http.delete(base .. "/echo"):json()
 assert.eq(e.method, "DELETE")
+-- DELETE with a body (GitLab's file delete needs one); a table body is JSON as for POST
+e = http.delete(base .. "/echo", { body = { branch = "main" } }):json()
+assert.eq(e.body, '{"branch":"main"}')
+assert.eq(e.headers["content-type"], "application/json")
+e = http.client({ base_url = base }):delete("/echo", { body = "raw" }):json()
+assert.eq(e.body, "raw")
+-- an empty table body is an object; json.array() still forces []
+assert.eq(http.post(base .. "/echo", {}):json().body, "{}")
+assert.eq(http.request({ method = "POST", url = base .. "/echo", json = {} }):json().body, "{}")
+assert.eq(http.post(base .. "/echo", json.array()):json().body, "[]")
+assert.eq(http.post(base .. "/echo", { 1, 2 }):json().body, "[1,2]")
+-- a User-Agent is sent unless the caller sets one
+assert.matches(http.get(base .. "/echo"):json().headers["user-agent"], "^assay/%d+%.%d+")
+assert.eq(http.get(base .. "/echo", { headers = { ["user-agent"] = "mine/1" } }):json().headers["user-agent"], "mine/1")
 -- a user Content-Type with a table body is not duplicated
 e = http.post(base .. "/echo", { a = 1 }, { headers = { ["content-type"] = "application/vnd.x+json" } }):json()
 assert.eq(e.headers["content-type"], "application/vnd.x+json")
@@ -160,6 +174,32 @@ for _ = 1, 100 do if gone_error then break end sleep(0.02) end
 assert.contains(gone_error, "SSE stream closed")
 
 http.stop()
+
+-- non-ASCII bytes in a header value go out as they are (S3's x-amz-copy-source of "é.txt");
+-- CR/LF stay refused. A raw socket server shows the bytes on the wire.
+do
+  local port = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/fixtures/free_port.lua")()
+  local raw = async.spawn(function()
+    return process.run({ "python3", "-c", [[
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); print("ready", flush=True)
+c, _ = s.accept(); data = b""
+while b"\r\n\r\n" not in data: data += c.recv(4096)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(data)).encode() + b"\r\nConnection: close\r\n\r\n" + data)
+c.close()
+]], tostring(port) }, { timeout = 10 })
+  end)
+  local got
+  for _ = 1, 200 do
+    local ok, r = pcall(http.get, "http://127.0.0.1:" .. port .. "/", { headers = { ["x-amz-copy-source"] = "/bucket/\195\169.txt" } })
+    if ok then got = r.body break end
+    sleep(0.025)
+  end
+  raw:await()
+  assert.contains(got, "x-amz-copy-source: /bucket/\195\169.txt\r\n")
+  assert.error(function() http.get(base .. "/echo", { headers = { ["X-Bad"] = "a\r\nInjected: 1" } }) end, "control characters")
+end
 
 -- errors of waiting calls point at the caller's line, not at the prelude
 local okp, perr = pcall(function() local r = http.get("http://127.0.0.1:1/") return r end)

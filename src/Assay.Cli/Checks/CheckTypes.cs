@@ -86,7 +86,9 @@ public static class CheckTypes
     static Task<Attempt> ScriptAsync(CheckSpec spec, CheckConfig config, GlobalSettings settings, CancellationToken ct) =>
         Task.Factory.StartNew(() =>
         {
-            var path = Path.Combine(config.BaseDir, spec.Fields["file"]);
+            var candidates = ScriptCandidates(spec.Fields["file"], config.BaseDir);
+            var path = candidates.FirstOrDefault(File.Exists);
+            if (path == null) return Attempt.Fail($"script not found: {string.Join(", ", candidates.Select(c => $"'{c}'"))}");
             byte[] source;
             try { source = File.ReadAllBytes(path); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Attempt.Fail($"cannot read script '{path}': {e.Message}"); }
@@ -103,6 +105,19 @@ public static class CheckTypes
             }
             catch (Assay.Lua.LuaException e) { return Attempt.Fail(e.Message); }
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Where a check's `file:` may be: beside the YAML file first, then (as the original Assay
+    /// resolved it) from the working directory, so check files written for it keep working.
+    /// </summary>
+    static List<string> ScriptCandidates(string file, string baseDir)
+    {
+        if (Path.IsPathRooted(file)) return [file];
+        var candidates = new List<string> { Path.GetFullPath(Path.Combine(baseDir, file)) };
+        var fromCwd = Path.GetFullPath(file);
+        if (fromCwd != candidates[0]) candidates.Add(fromCwd);
+        return candidates;
+    }
 
     static async Task<Attempt> TcpAsync(CheckSpec spec, CancellationToken ct)
     {

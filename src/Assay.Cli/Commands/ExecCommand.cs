@@ -7,8 +7,8 @@ public static class ExecCommand
 {
     public static Command Create(CliDefinition cli)
     {
-        var code = new Option<string?>("--eval", "-e") { Description = "Lua code to run" };
-        var file = new Argument<string?>("file") { Description = "Lua file to run", Arity = ArgumentArity.ZeroOrOne };
+        var code = new Option<string?>("--eval", "-e") { Description = "Lua code to run", HelpName = "CODE" };
+        var file = new Argument<string?>("FILE") { Description = "Lua file to run (any extension)", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("exec", "Run inline Lua code (-e) or a file as Lua") { code, file };
         command.SetAction(parse =>
         {

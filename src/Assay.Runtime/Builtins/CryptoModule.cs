@@ -118,21 +118,22 @@ public static class CryptoModule
         if (L.TypeOf(1) != LuaType.Table) return call.Error($"{fn}: first argument must be a claims table, got {call.TypeName(1)}");
         if (L.TypeOf(2) != LuaType.String) return call.Error($"{fn}: second argument must be a key string (HMAC secret or PEM key), got {call.TypeName(2)}");
         if (!L.IsNoneOrNil(4) && L.TypeOf(4) != LuaType.Table) return call.Error($"{fn}: fourth argument must be an options table, got {call.TypeName(4)}");
-        var keyBytes = L.ToBytes(2).ToArray();
-        var keyText = Encoding.UTF8.GetString(keyBytes);
-        bool pem = keyText.Contains("-----BEGIN ");
-        using var key = pem ? JwtKey.FromPem(keyText, fn) : new JwtKey { Secret = keyBytes };
-        string alg;
-        if (L.IsNoneOrNil(3))
-            alg = key.Secret != null ? "HS256" : key.Rsa != null ? "RS256" : key.Ec!.KeySize switch { 384 => "ES384", 521 => "ES512", _ => "ES256" };
-        else
+        string? askedAlg = null;
+        if (!L.IsNoneOrNil(3))
         {
-            alg = call.CheckString(3).ToUpperInvariant();
-            if (Array.IndexOf(Jwt.Algorithms, alg) < 0)
+            askedAlg = call.CheckString(3).ToUpperInvariant();
+            if (Array.IndexOf(Jwt.Algorithms, askedAlg) < 0)
                 return call.Error($"{fn}: unsupported algorithm '{call.CheckString(3)}' (supported: {string.Join(", ", Jwt.Algorithms)})");
         }
-        if (key.Secret != null && !alg.StartsWith("HS"))
-            return call.Error($"{fn}: algorithm {alg} needs a PEM private key, got a plain string");
+        var keyBytes = L.ToBytes(2).ToArray();
+        var keyText = Encoding.UTF8.GetString(keyBytes);
+        // An HMAC secret is used only when HS* is asked for by name: a file path or a typo passed
+        // as the key must not silently become a shared secret.
+        bool hmac = askedAlg != null && askedAlg.StartsWith("HS");
+        if (!hmac && !keyText.Contains("-----BEGIN "))
+            return call.Error($"{fn}: invalid PEM key (pass a PEM private key, or alg = \"HS256\"/\"HS384\"/\"HS512\" to sign with a shared secret)");
+        using var key = hmac ? new JwtKey { Secret = keyBytes } : JwtKey.FromPem(keyText, fn);
+        string alg = askedAlg ?? (key.Rsa != null ? "RS256" : key.Ec!.KeySize switch { 384 => "ES384", 521 => "ES512", _ => "ES256" });
 
         byte[] claimsJson;
         try { claimsJson = JsonEncoder.Encode(L, 1); }
@@ -208,7 +209,8 @@ public static class CryptoModule
         const string fn = "crypto.jwt_decode";
         var L = call.L;
         var token = call.CheckString(1);
-        var (header, payload, signature, _) = Jwt.Split(token, fn);
+        // decode never verifies, so the signature segment is returned as it is, undecoded
+        var (header, payload, signature) = Jwt.SplitUnverified(token, fn);
         Jwt.ParseJson(header, "header", fn).Dispose();
         Jwt.ParseJson(payload, "claims", fn).Dispose();
         L.CheckStack(6);
@@ -217,7 +219,7 @@ public static class CryptoModule
         L.RawSetField(-2, "header");
         JsonDecoder.Push(L, payload);
         L.RawSetField(-2, "claims");
-        L.PushString(Base64Codec.EncodeUrlString(signature));
+        L.PushString(signature);
         L.RawSetField(-2, "signature");
         L.PushBoolean(false);
         L.RawSetField(-2, "verified");

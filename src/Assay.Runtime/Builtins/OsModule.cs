@@ -17,6 +17,7 @@ public static class OsModule
             ("platform", static call => { call.L.PushString(Platform()); return 1; }),
             ("exit", call => Exit(rt, call)),
             ("on_signal", call => OnSignal(rt, call)));
+        rt.RunPrelude("os");
     }
 
     // os.on_signal(name, fn|nil): "TERM"/"INT"/"HUP"/"QUIT" (with or without "SIG"). While a

@@ -155,7 +155,9 @@ public static class ProcessModule
                 throw call.ArgError(2, $"signal name or number expected, got {call.TypeName(2)}");
         }
         int errno = Native.Kill((int)pid, signal);
-        if (errno == Native.ESRCH) { L.PushBoolean(false); return 1; }
+        // raising (not returning false) for a missing process is what the original does, and what
+        // makes the usual liveness probe `pcall(process.kill, pid, 0)` work
+        if (errno == Native.ESRCH) throw new LuaException($"process.kill: no such process (pid {pid})");
         if (errno != 0) throw new LuaException($"process.kill: failed to send signal {signal} to pid {pid}: {Native.ErrorText(errno)}");
         L.PushBoolean(true);
         return 1;

@@ -50,7 +50,7 @@ public static partial class BuiltinDocs
             int level = line.TakeWhile(c => c == '#').Count();
             if (level > 0 && (level == 1 || (splitSections && level == 2)))
             {
-                if (Flush() is { } done) yield return done;
+                foreach (var done in Flush()) yield return done;
                 name = line.TrimStart('#').Trim().Trim('`');
                 description = "";
                 functions = [];
@@ -80,13 +80,19 @@ public static partial class BuiltinDocs
             if (description.Length == 0 && functions.Count == 0 && line.Length > 0 && !line.StartsWith('-') && !line.StartsWith('<'))
                 description = FirstSentence(line);
         }
-        if (Flush() is { } last) yield return last;
+        foreach (var last in Flush()) yield return last;
 
         // In a page of several modules, a capitalised section ("Modules", "Scripts") is prose about
-        // them, not a module of its own.
-        ModuleInfo? Flush() => name != null && functions.Count > 0 && (!splitSections || !char.IsUpper(name[0]))
-            ? new ModuleInfo(name, ModuleSource.Builtin, description, keywords, [], functions, [])
-            : null;
+        // them, not a module of its own. A section that names several globals ("sleep, time") is
+        // one row per global, each with its own functions.
+        IEnumerable<ModuleInfo> Flush()
+        {
+            if (name == null || functions.Count == 0 || (splitSections && char.IsUpper(name[0]))) return [];
+            var names = name.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length == 1) return [new ModuleInfo(name, ModuleSource.Builtin, description, keywords, [], functions, [])];
+            return names.Select(n => new ModuleInfo(n, ModuleSource.Builtin, description, keywords, [],
+                functions.Where(f => f.StartsWith(n + "(", StringComparison.Ordinal) || f.StartsWith(n + ".", StringComparison.Ordinal)).ToList(), []));
+        }
     }
 
     static string FirstSentence(string line)

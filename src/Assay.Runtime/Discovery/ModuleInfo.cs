@@ -17,7 +17,7 @@ public sealed record ModuleInfo(
     {
         ModuleSource.Project => "project",
         ModuleSource.Global => "global",
-        ModuleSource.Embedded => "embedded",
+        // compiled into the binary, like the builtins: the original labels both "builtin"
         _ => "builtin",
     };
 }

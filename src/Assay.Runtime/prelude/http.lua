@@ -59,6 +59,13 @@ local function copy_headers(into, from)
   for k, v in pairs(from) do into[k] = v end
 end
 
+-- A request body is an object far more often than an array: an empty table without a
+-- json.array() marker goes out as {} (json.encode alone keeps [] for it).
+local function encode_body(t)
+  if next(t) == nil and getmetatable(t) == nil then return "{}" end
+  return json.encode(t)
+end
+
 -- Normalises a request into the native's arguments:
 -- method, url, headers, body, timeout, connect_timeout, follow_redirects, client_id, stream
 local function prepare(d, fname, method, url, body, opts, has_body_arg)
@@ -77,14 +84,16 @@ local function prepare(d, fname, method, url, body, opts, has_body_arg)
     local q = encode_pairs(opts.query, "query", 3)
     if q ~= "" then url = url .. (url:find("?", 1, true) and "&" or "?") .. q end
   end
+  -- http.delete(url, {body = ...}): APIs such as GitLab's file delete take a body with DELETE
+  if body == nil and not has_body_arg then body = opts.body end
   if opts.json ~= nil then
-    body = json.encode(opts.json)
+    body = encode_body(opts.json)
     if not has_header(headers, "content-type") then headers["Content-Type"] = "application/json" end
   elseif opts.form ~= nil then
     body = encode_pairs(opts.form, "form", 3)
     if not has_header(headers, "content-type") then headers["Content-Type"] = "application/x-www-form-urlencoded" end
   elseif type(body) == "table" then
-    body = json.encode(body)
+    body = encode_body(body)
     if not has_header(headers, "content-type") then headers["Content-Type"] = "application/json" end
   elseif body ~= nil and type(body) ~= "string" then
     if type(body) == "number" then body = tostring(body)

@@ -183,13 +183,26 @@ public static class Jwt
     /// <summary>Splits a compact token into its three parts and decodes them.</summary>
     public static (byte[] Header, byte[] Payload, byte[] Signature, byte[] SigningInput) Split(string token, string fn)
     {
-        var parts = token.Trim().Split('.');
-        if (parts.Length != 3)
-            throw new LuaException($"{fn}: token must have three dot-separated parts, found {parts.Length}");
+        var parts = ThreeParts(token, fn);
         var header = DecodeSegment(parts[0], "header", fn);
         var payload = DecodeSegment(parts[1], "payload", fn);
         var signature = DecodeSegment(parts[2], "signature", fn);
         return (header, payload, signature, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]));
+    }
+
+    /// <summary>Header and payload decoded; the signature segment left as text (decode never verifies).</summary>
+    public static (byte[] Header, byte[] Payload, string Signature) SplitUnverified(string token, string fn)
+    {
+        var parts = ThreeParts(token, fn);
+        return (DecodeSegment(parts[0], "header", fn), DecodeSegment(parts[1], "payload", fn), parts[2]);
+    }
+
+    static string[] ThreeParts(string token, string fn)
+    {
+        var parts = token.Trim().Split('.');
+        if (parts.Length != 3)
+            throw new LuaException($"{fn}: malformed token: expected three '.'-separated segments (header.payload.signature), found {parts.Length}");
+        return parts;
     }
 
     public static JsonDocument ParseJson(byte[] bytes, string what, string fn)

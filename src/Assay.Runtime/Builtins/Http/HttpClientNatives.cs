@@ -43,6 +43,7 @@ internal static class HttpClientNatives
                 return call.Error($"{call.Name}: {problem}");
             }
         }
+        if (!msg.Headers.Contains("User-Agent")) msg.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         var total = ReadSeconds(L, 5, DefaultTimeoutSeconds);
         var connect = ReadSeconds(L, 6, HttpClients.DefaultConnectTimeout.TotalSeconds);
         if (total == null || connect == null)
@@ -96,7 +97,7 @@ internal static class HttpClientNatives
                 int arr = L.AbsIndex(-1);
                 for (long i = 1; L.RawGetIndex(arr, i) != LuaType.Nil; i++)
                 {
-                    var v = L.ToStringValue(-1);
+                    var v = HeaderValue(L, -1);
                     L.Pop(1);
                     var problem = AddHeader(msg, name, v);
                     if (problem != null) { L.Pop(3); return problem; }
@@ -105,13 +106,25 @@ internal static class HttpClientNatives
             }
             else
             {
-                var problem = AddHeader(msg, name, L.ToStringValue(-1));
+                var problem = AddHeader(msg, name, HeaderValue(L, -1));
                 if (problem != null) { L.Pop(2); return problem; }
             }
             L.Pop(1);
         }
         return null;
     }
+
+    /// <summary>
+    /// A header value as the bytes the script gave, one char per byte: the handlers encode header
+    /// values as Latin-1, so non-ASCII bytes (a UTF-8 key in S3's x-amz-copy-source) go out as they are.
+    /// </summary>
+    static string? HeaderValue(LuaState L, int idx) =>
+        L.TypeOf(idx) == LuaType.String ? System.Text.Encoding.Latin1.GetString(L.ToBytes(idx)) : L.ToStringValue(idx);
+
+    /// <summary>Sent unless the script sets its own: servers such as GitHub's API refuse requests without one.</summary>
+    public static readonly string UserAgent = "assay/" + (System.Reflection.CustomAttributeExtensions
+        .GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(HeaderRules).Assembly)?
+        .InformationalVersion.Split('+')[0] ?? "0.0.0");
 
     static string? AddHeader(HttpRequestMessage msg, string name, string? value)
     {

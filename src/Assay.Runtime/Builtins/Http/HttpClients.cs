@@ -36,6 +36,8 @@ internal static class HttpClients
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             UseCookies = false,
             ConnectCallback = ConnectAsync,
+            // header values are byte strings from Lua, one char per byte (HttpClientNatives.HeaderValue)
+            RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
         };
         if (tls != null && (tls.Insecure || tls.CaCertPem != null))
         {
