@@ -44,8 +44,11 @@ scrape_configs:
     prometheus, dir, prom_port, dir, dir))
 end
 
+-- One pkill per os.execute: the `sh -c` running them has both patterns in its own command line,
+-- so a first pkill would kill that shell before the second ran (Prometheus was left running).
 local function stop_servers()
-  os.execute(string.format("pkill -f '%s/server.lua'; pkill -f 'web.listen-address=127.0.0.1:%d'", dir, prom_port))
+  os.execute(string.format("pkill -f '%s/server.lua'", dir))
+  os.execute(string.format("pkill -f '[w]eb.listen-address=127.0.0.1:%d'", prom_port))
 end
 
 local function wait_for(url)
@@ -172,7 +175,7 @@ assert.contains(json.parse(out).checks[1].message, "global timeout")
 -- original resolved it); a missing one names every path tried
 os.execute("mkdir -p " .. dir .. "/suite " .. dir .. "/work/scripts")
 write("work/scripts/from_cwd.lua", "assert.eq(1, 1)")
-local nested = write("suite/cwd.yaml", "checks:\n  - name: from cwd\n    type: script\n    file: scripts/from_cwd.lua\n  - name: nowhere\n    type: script\n    file: scripts/nowhere.lua\n")
+local nested = write("suite/cwd.yaml", "retries: 0\nchecks:\n  - name: from cwd\n    type: script\n    file: scripts/from_cwd.lua\n  - name: nowhere\n    type: script\n    file: scripts/nowhere.lua\n")
 local p = io.popen(string.format("cd %s/work && %s check %s -o json 2>/dev/null", dir, bin, nested))
 local report = json.parse(p:read("a"))
 p:close()
