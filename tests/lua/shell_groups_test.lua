@@ -8,12 +8,15 @@ local function marker()
   return string.format("%d.%03d", 400 + math.random(0, 500), math.random(0, 999))
 end
 
-local function alive(secs)
+local function pids_of(secs)
+  local found = {}
   for _, p in ipairs(process.list()) do
-    if p.cmdline == "sleep " .. secs then return true end
+    if p.cmdline == "sleep " .. secs then found[#found + 1] = p.pid end
   end
-  return false
+  return found
 end
+local function alive(secs) return #pids_of(secs) > 0 end
+local function kill_all(secs) for _, pid in ipairs(pids_of(secs)) do process.kill(pid, "KILL") end end
 
 -- Runs a script in a child assay, optionally signals it after 0.8 s, and returns its exit status.
 local function run_child(code, signal)
@@ -41,7 +44,7 @@ local function check_no_orphans(how, code, signal, expected_exit)
   if expected_exit then assert.eq(exit, expected_exit, how .. ": exit code") else assert.ne(exit, 0, how .. ": exit code") end
   sleep(0.2)
   local left = alive(a) or alive(b)
-  if left then shell.exec("pkill -f 'sleep " .. a .. "'; pkill -f 'sleep " .. b .. "'") end
+  if left then kill_all(a) kill_all(b) end
   assert.eq(left, false, how .. ": a sleep of the command outlived the script")
 end
 
@@ -64,13 +67,14 @@ check_no_orphans("SIGTERM", [[shell.exec("sleep A_SECS & sleep B_SECS")]], "TERM
 
 -- a timeout kills the background job too, also when its parent already exited
 local a = marker()
-local r = shell.exec("(sleep " .. a .. ") & echo started", { timeout = 0.5 })
+local r = shell.exec("(sleep " .. a .. ") & echo started", { timeout = 5 })
 sleep(0.1)
--- the parent exited at once: the call returned after the 0.5 s drain, and the job kept running
+-- the parent exited at once: the call returned after the 0.5 s drain, and the job keeps running
 -- (documented: background jobs of a finished command are left alone)
 assert.eq(r.timed_out, false)
 assert.eq(r.stdout, "started\n")
-shell.exec("pkill -f 'sleep " .. a .. "'")
+assert.eq(alive(a), true)
+kill_all(a)
 a = marker()
 r = shell.exec("(sleep " .. a .. "; echo late) & sleep " .. marker(), { timeout = 0.5 })
 assert.eq(r.timed_out, true)

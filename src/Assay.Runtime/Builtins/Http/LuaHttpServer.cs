@@ -211,9 +211,13 @@ internal sealed class LuaHttpServer
             if (_app != null)
             {
                 using var cts = new CancellationTokenSource(timeout);
-                try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
-                // Graceful time is over: stop what is left before the host is disposed (their
-                // Kestrel side waits on them).
+                // At the deadline the handlers still running are stopped at once (Kestrel's own
+                // abort would otherwise wait on them), so the process can end within shutdown_timeout.
+                using (cts.Token.Register(() => _st.Vm.Loop.Post(CutOffRunning)))
+                {
+                    try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                }
+                // Whatever is left (nothing, normally) is stopped before the host is disposed.
                 var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 _st.Vm.Loop.Post(() => { CutOffRunning(); cut.TrySetResult(); });
                 await Task.WhenAny(cut.Task, Task.Delay(1000)).ConfigureAwait(false);

@@ -88,7 +88,13 @@ internal sealed class WsConnection
     }
 
     /// <summary>The next message (null when the peer closed). Loop thread.</summary>
-    public Task<WsMessage?> Receive(CancellationToken ct) => _pendingRecv ??= ReceiveMessageAsync(ct);
+    public Task<WsMessage?> Receive(CancellationToken ct)
+    {
+        // A receive that failed (message too big, connection reset) has been reported once; the
+        // next one starts afresh and finds the connection closed.
+        if (_pendingRecv is { IsCompleted: true, IsCompletedSuccessfully: false }) _pendingRecv = null;
+        return _pendingRecv ??= ReceiveMessageAsync(ct);
+    }
 
     /// <summary>The result of the pending receive was delivered: the next call starts a new one.</summary>
     public void ReceiveTaken() => _pendingRecv = null;
