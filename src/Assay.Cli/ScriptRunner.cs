@@ -58,6 +58,14 @@ public static class ScriptRunner
             if (Interlocked.Increment(ref interrupts) == 1 && runtime.Vm.Loop.IsKeptAlive) return;
             runtime.Vm.Interrupt("interrupted");
         });
+        // SIGTERM/SIGHUP end a plain script by the default action, which runs no managed code after
+        // this handler: kill the commands' process groups first. A running server stops gracefully
+        // on SIGTERM instead (its handlers finish; what is left is killed when the runtime ends).
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
+        {
+            if (!runtime.Vm.Loop.IsKeptAlive) runtime.KillChildProcesses();
+        });
+        using var onHangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, _ => runtime.KillChildProcesses());
         try
         {
             var main = runtime.Vm.RunMain(source, chunkName, args);

@@ -108,5 +108,14 @@ public sealed class AssayRuntime : IDisposable
     public void RunPrelude(string name, Func<LuaState, int>? pushArgs = null, int nresults = 0) =>
         Vm.Execute(EmbeddedFiles.Get($"prelude/{name}.lua"), $"=[assay {name}]", pushArgs, nresults);
 
-    public void Dispose() => Vm.Dispose();
+    /// <summary>Kills the process groups of this runtime's running shell.exec/process.run commands.</summary>
+    public void KillChildProcesses() => Builtins.Exec.ChildProcess.KillGroups(Vm);
+
+    public void Dispose()
+    {
+        // Commands still running belong to this runtime (an uncaught error ended the script while
+        // another task waited on shell.exec): kill their process groups, leave no orphans.
+        KillChildProcesses();
+        Vm.Dispose();
+    }
 }

@@ -39,8 +39,8 @@ public static class ProcessModule
         }
         if (argv[0].Length == 0) throw new LuaException("process.run: argv[1] (the program) is empty");
         var options = ExecOptions.Read(call, 2);
-        var psi = ChildProcess.StartInfo(argv[0], argv.Skip(1), options);
-        var task = Task.Run(() => ChildProcess.RunAsync($"'{argv[0]}'", psi, options, call.Vm.Cancellation));
+        var vm = call.Vm;
+        var task = Task.Run(() => ChildProcess.RunAsync($"'{argv[0]}'", argv, options, vm, vm.Cancellation));
         return call.Vm.Loop.Await(call, task, static (L, r) => r.Push(L));
     }
 

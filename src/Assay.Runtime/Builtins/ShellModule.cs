@@ -20,8 +20,8 @@ public static class ShellModule
             : throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
         if (cmd.Contains('\0')) throw call.ArgError(1, "command contains a NUL byte");
         var options = ExecOptions.Read(call, 2);
-        var psi = ChildProcess.StartInfo("/bin/sh", ["-c", cmd], options);
-        var task = Task.Run(() => ChildProcess.RunAsync("/bin/sh", psi, options, call.Vm.Cancellation));
+        var vm = call.Vm;
+        var task = Task.Run(() => ChildProcess.RunAsync("/bin/sh", ["/bin/sh", "-c", cmd], options, vm, vm.Cancellation));
         return call.Vm.Loop.Await(call, task, static (L, r) => r.Push(L));
     }
 }

@@ -29,7 +29,7 @@ public static class WsModule
         vm.Main.RawSetField(LuaState.RegistryIndex, WebState.WsHooksKey);
     }
 
-    /// <summary>connect(url, headers, timeout, protocols) → connection id.</summary>
+    /// <summary>connect(url, headers, timeout, protocols, max_message) → connection id.</summary>
     static int Connect(LuaCall call, WebState st)
     {
         var L = call.L;
@@ -67,11 +67,24 @@ public static class WsModule
             L.Pop(1);
         }
         double timeout = L.TypeOf(3) == LuaType.Number ? L.ToNumber(3) : 30;
-        var task = ConnectAsync(socket, uri, timeout, call.Vm.Cancellation);
+        int maxMessage = WsConnection.DefaultClientMaxMessage;
+        if (!L.IsNoneOrNil(5))
+        {
+            if (!L.TryGetInteger(5, out long m) || m < 1 || m > MaxMessageLimit)
+            {
+                socket.Dispose();
+                return call.Error($"ws.connect: option 'max_message' must be a number of bytes from 1 to {MaxMessageLimit}");
+            }
+            maxMessage = (int)m;
+        }
+        var task = ConnectAsync(socket, uri, timeout, maxMessage, call.Vm.Cancellation);
         return call.Vm.Loop.Await(call, task, (L, r) => PushConnected(L, st, r));
     }
 
-    static async Task<(WsConnection Conn, string? Protocol)> ConnectCore(ClientWebSocket socket, Uri uri, double timeout, CancellationToken vm)
+    /// <summary>The largest max_message accepted (server option and client option alike).</summary>
+    internal const long MaxMessageLimit = 1L << 30;
+
+    static async Task<(WsConnection Conn, string? Protocol)> ConnectCore(ClientWebSocket socket, Uri uri, double timeout, int maxMessage, CancellationToken vm)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(vm);
         if (timeout > 0 && !double.IsInfinity(timeout)) cts.CancelAfter(TimeSpan.FromSeconds(timeout));
@@ -89,12 +102,12 @@ public static class WsModule
             socket.Dispose();
             throw new IOException(e.InnerException?.Message is { } inner ? $"{e.Message} ({inner})" : e.Message);
         }
-        return (new WsConnection(socket), socket.SubProtocol);
+        return (new WsConnection(socket, maxMessage), socket.SubProtocol);
     }
 
-    static async Task<ConnectResult> ConnectAsync(ClientWebSocket socket, Uri uri, double timeout, CancellationToken vm)
+    static async Task<ConnectResult> ConnectAsync(ClientWebSocket socket, Uri uri, double timeout, int maxMessage, CancellationToken vm)
     {
-        var (conn, protocol) = await ConnectCore(socket, uri, timeout, vm).ConfigureAwait(false);
+        var (conn, protocol) = await ConnectCore(socket, uri, timeout, maxMessage, vm).ConfigureAwait(false);
         return new ConnectResult(conn, protocol);
     }
 
@@ -148,7 +161,14 @@ public static class WsModule
                 L.PushString("closed");
                 return 2;
             }
-            L.PushBytes(m.Data);
+            try
+            {
+                L.PushBytes(m.Data);
+            }
+            finally
+            {
+                m.Release(); // the bytes live in Lua now; the buffer goes back to the pool
+            }
             L.PushString(m.Binary ? "binary" : "text");
             return 2;
         });

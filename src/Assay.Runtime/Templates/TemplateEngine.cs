@@ -2,11 +2,13 @@ namespace Assay.Runtime.Templates;
 
 /// <summary>
 /// Loads templates by name from one folder (Jinja's FileSystemLoader): names use '/', and any
-/// name that leaves the folder ("..", absolute paths, symlinks pointing outside) is not found.
+/// name that leaves the folder ("..", absolute paths, symlinks — of the file or of any directory
+/// on the way — pointing outside) is not found. Resolution is <see cref="ConfinedPath"/>'s.
 /// </summary>
 public sealed class TemplateLoader(string? root)
 {
-    readonly string? _root = root == null ? null : Path.GetFullPath(root);
+    readonly string? _root = root == null ? null : ConfinedPath.RealPath(Path.GetFullPath(root));
+    readonly bool _hasRoot = root != null;
     readonly Dictionary<string, Template> _cache = new(StringComparer.Ordinal);
 
     /// <summary>Jinja's select_autoescape(): on for .html, .htm and .xml templates.</summary>
@@ -19,29 +21,17 @@ public sealed class TemplateLoader(string? root)
     public Template Load(string name)
     {
         if (_cache.TryGetValue(name, out var t)) return t;
-        if (_root == null)
+        if (!_hasRoot)
             throw new TemplateNotFoundException($"template '{name}' not found: render_string has no template folder (use template.render(path) for include/extends/import)");
-        var parts = new List<string>();
-        foreach (var piece in name.Split('/'))
-        {
-            if (piece.Contains(Path.DirectorySeparatorChar) || piece.Contains('\\') || piece == "..")
-                throw new TemplateNotFoundException($"template '{name}' not found (paths may not leave the template folder)");
-            if (piece.Length > 0 && piece != ".") parts.Add(piece);
-        }
-        if (parts.Count == 0) throw new TemplateNotFoundException($"template '{name}' not found");
-        var full = Path.GetFullPath(Path.Combine([_root, .. parts]));
-        var rootPrefix = _root.EndsWith(Path.DirectorySeparatorChar) ? _root : _root + Path.DirectorySeparatorChar;
-        if (!full.StartsWith(rootPrefix, StringComparison.Ordinal) || !File.Exists(full))
+        if (name.Split('/').All(p => p is "" or ".")) throw new TemplateNotFoundException($"template '{name}' not found");
+        string? full = null;
+        var status = _root == null ? ConfinedStatus.Missing : ConfinedPath.Resolve(_root, name, allowDotfiles: true, out full);
+        if (status == ConfinedStatus.Outside)
+            throw new TemplateNotFoundException($"template '{name}' not found (it lies outside the template folder)");
+        if (status != ConfinedStatus.Found || !File.Exists(full))
             throw new TemplateNotFoundException($"template '{name}' not found");
-        var real = new FileInfo(full).ResolveLinkTarget(true)?.FullName ?? full;
-        if (!real.StartsWith(rootPrefix, StringComparison.Ordinal) && real != full)
-        {
-            var realRoot = new DirectoryInfo(_root).ResolveLinkTarget(true)?.FullName;
-            if (realRoot == null || !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                throw new TemplateNotFoundException($"template '{name}' not found (it links outside the template folder)");
-        }
         string source;
-        try { source = File.ReadAllText(full); }
+        try { source = File.ReadAllText(full!); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TemplateNotFoundException($"template '{name}' could not be read: {e.Message}");
@@ -69,9 +59,11 @@ public static class TemplateEngine
     /// <summary>Renders the file at <paramref name="path"/>; include/extends/import resolve in its folder.</summary>
     public static string RenderFile(string path, object? vars, TemplateLimits? limits = null, CancellationToken cancel = default)
     {
-        var full = Path.GetFullPath(path);
+        // The path the caller names is trusted (a link to a template elsewhere is fine); what it
+        // includes stays inside the folder the file really lives in.
+        var full = ConfinedPath.RealPath(Path.GetFullPath(path));
+        if (full == null || !File.Exists(full)) throw new TemplateNotFoundException($"template '{path}' not found");
         var dir = Path.GetDirectoryName(full)!;
-        if (!File.Exists(full)) throw new TemplateNotFoundException($"template '{path}' not found");
         return Guard(Path.GetFileName(full), () =>
         {
             var loader = new TemplateLoader(dir);

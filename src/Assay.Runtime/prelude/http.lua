@@ -241,12 +241,16 @@ function http.stop(port)
   return N.stop(port)
 end
 
-function http.static(dir)
+function http.static(dir, opts)
   if type(dir) ~= "string" then error("http.static: expected a directory path", 2) end
+  if opts ~= nil and type(opts) ~= "table" then error("http.static: second argument must be a table or nil", 2) end
+  local dotfiles = opts ~= nil and opts.dotfiles
+  if dotfiles ~= nil and type(dotfiles) ~= "boolean" then error("http.static: option 'dotfiles' must be a boolean", 2) end
   local root = N.static_root(dir)
   local serve = N.static_serve
+  dotfiles = dotfiles or false
   return function(req)
-    return serve(root, req.wildcard or req.path)
+    return serve(root, req.wildcard or req.path, dotfiles)
   end
 end
 

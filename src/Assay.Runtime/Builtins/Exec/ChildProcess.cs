@@ -1,7 +1,8 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Globalization;
+using System.Collections.Concurrent;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
 using Assay.Lua;
+using Microsoft.Win32.SafeHandles;
 
 namespace Assay.Runtime.Builtins.Exec;
 
@@ -101,81 +102,163 @@ sealed record ExecResult(int Status, byte[] Stdout, byte[] Stderr, bool TimedOut
 }
 
 /// <summary>
+/// <summary>
 /// Runs one child process to completion off the loop thread: stdin is fed while stdout and
-/// stderr are drained concurrently (no deadlock on large input and output), and a timeout or
-/// cancellation kills the whole tree — the descendants found through /proc, plus every process
-/// that still carries this run's environment tag (background jobs whose parent already exited).
-/// Partial output is kept.
+/// stderr are drained concurrently (no deadlock on large input and output). The child leads its
+/// own process group (<see cref="PosixSpawn"/>), so a timeout, a cancellation (Ctrl-C,
+/// --timeout) or the end of the runtime (os.exit, an uncaught error, SIGTERM) kills the whole
+/// group with one kill(2) — background jobs whose parent already exited included. Partial output
+/// is kept. Exits are reaped on SIGCHLD by pid (no thread blocks per child).
 /// </summary>
 static class ChildProcess
 {
-    /// <summary>Environment variable that tags every descendant of one run (see the class notes).</summary>
-    public const string TagVariable = "ASSAY_EXEC_TAG";
-
     /// <summary>How long output from background processes is still collected after the child exits.</summary>
     static readonly TimeSpan DrainAfterExit = TimeSpan.FromMilliseconds(500);
 
-    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> args, ExecOptions o)
+    /// <summary>Children not reaped yet → their exit status, set by <see cref="Reap"/>.</summary>
+    static readonly ConcurrentDictionary<int, TaskCompletionSource<int>> Exits = new();
+
+    /// <summary>Process groups of commands still running → the runtime (LuaVm) that started them.</summary>
+    static readonly ConcurrentDictionary<int, object> Groups = new();
+
+    static readonly PosixSignalRegistration OnChildExit = PosixSignalRegistration.Create(PosixSignal.SIGCHLD, _ => ReapAll());
+
+    static ChildProcess()
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = o.Cwd ?? "",
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (o.ClearEnv) psi.Environment.Clear();
-        foreach (var (name, value) in o.Env)
-            if (value == null) psi.Environment.Remove(name); else psi.Environment[name] = value;
-        return psi;
+        // os.exit (Environment.Exit), the end of Main and SIGTERM all raise ProcessExit.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillGroups(null);
     }
 
-    public static async Task<ExecResult> RunAsync(string what, ProcessStartInfo psi, ExecOptions o, CancellationToken cancel)
+    /// <summary>Kills the groups of every command still running for <paramref name="owner"/> (null: all).</summary>
+    public static void KillGroups(object? owner)
     {
-        var tag = Guid.NewGuid().ToString("N");
-        psi.Environment[TagVariable] = tag;
-        using var p = new Process { StartInfo = psi };
+        foreach (var (pgid, who) in Groups)
+            if (owner == null || ReferenceEquals(who, owner)) Native.Kill(-pgid, 9);
+    }
+
+    /// <summary>
+    /// The program to execute: a name with a '/' is used as is (relative to <c>cwd</c>, as a shell
+    /// would after cd), a bare name is looked up in PATH (never in the current directory).
+    /// </summary>
+    public static string ResolveProgram(string name)
+    {
+        if (name.Contains('/')) return name;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':'))
+        {
+            if (dir.Length == 0) continue;
+            var candidate = Path.Join(dir, name);
+            try
+            {
+                if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
+                    return candidate;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return name; // posix_spawn reports ENOENT: "No such file or directory"
+    }
+
+    static List<string> Environ(ExecOptions o)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!o.ClearEnv)
+            foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+                env[(string)e.Key] = (string?)e.Value ?? "";
+        foreach (var (name, value) in o.Env)
+            if (value == null) env.Remove(name); else env[name] = value;
+        return env.Select(kv => kv.Key + "=" + kv.Value).ToList();
+    }
+
+    /// <summary>Runs <paramref name="argv"/> (argv[0] is the program); <paramref name="owner"/> is the runtime whose end kills it.</summary>
+    public static async Task<ExecResult> RunAsync(string what, IReadOnlyList<string> argv, ExecOptions o, object owner, CancellationToken cancel)
+    {
+        var (pid, stdin, stdoutStream, stderrStream) = Start(what, argv, o);
+        var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Exits[pid] = exited;
+        Groups[pid] = owner;
+        Reap(pid); // it may have ended before it was registered
+        // Synchronous, so the kill happens even when the process is about to exit (Ctrl-C).
+        using var onCancel = cancel.Register(() => Native.Kill(-pid, 9));
         try
         {
-            if (!p.Start()) throw new InvalidOperationException("process did not start");
+            var stdout = new Collector();
+            var stderr = new Collector();
+            var outTask = stdout.PumpAsync(stdoutStream);
+            var errTask = stderr.PumpAsync(stderrStream);
+            _ = FeedAsync(stdin, o.Stdin);
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            if (o.Timeout is { } t) deadline.CancelAfter(TimeSpan.FromSeconds(t));
+            bool stopped = false;
+            int status = -1;
+            try
+            {
+                status = await exited.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
+                // Exited: collect what is left in the pipes. Background jobs may hold them open.
+                var drained = Task.WhenAll(outTask, errTask);
+                var grace = Task.Delay(DrainAfterExit, deadline.Token);
+                await Task.WhenAny(drained, grace).ConfigureAwait(false);
+                if (!drained.IsCompleted && deadline.IsCancellationRequested) stopped = true;
+            }
+            catch (OperationCanceledException)
+            {
+                stopped = true;
+            }
+            if (stopped)
+            {
+                Native.Kill(-pid, 9);
+                // The killed processes close their pipe ends; take what arrived, do not wait for stragglers.
+                await Task.WhenAny(Task.WhenAll(outTask, errTask), Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
+                cancel.ThrowIfCancellationRequested();
+                return new ExecResult(-1, stdout.Snapshot(), stderr.Snapshot(), true);
+            }
+            return new ExecResult(status, stdout.Snapshot(), stderr.Snapshot(), false);
         }
-        catch (Win32Exception e)
+        finally
         {
+            // Background jobs of a command that ended normally keep running (documented); from here
+            // on they are not ours to kill, and the group id may be reused once they are gone.
+            Groups.TryRemove(pid, out _);
+            stdoutStream.Dispose();
+            stderrStream.Dispose();
+        }
+    }
+
+    /// <summary>Spawns the child with three pipes; the parent keeps its ends as async pipe streams.</summary>
+    static (int Pid, Stream Stdin, Stream Stdout, Stream Stderr) Start(string what, IReadOnlyList<string> argv, ExecOptions o)
+    {
+        var program = ResolveProgram(argv[0]);
+        var env = Environ(o);
+        var fds = new List<int>(6);
+        try
+        {
+            var (inR, inW) = PosixSpawn.Pipe(); fds.Add(inR); fds.Add(inW);
+            var (outR, outW) = PosixSpawn.Pipe(); fds.Add(outR); fds.Add(outW);
+            var (errR, errW) = PosixSpawn.Pipe(); fds.Add(errR); fds.Add(errW);
+            int pid = PosixSpawn.Spawn(program, argv, env, o.Cwd, inR, outW, errW);
+            foreach (var fd in new[] { inR, outW, errW }) PosixSpawn.Close(fd);
+            fds.Clear();
+            return (pid, PipeOf(inW, PipeDirection.Out), PipeOf(outR, PipeDirection.In), PipeOf(errR, PipeDirection.In));
+        }
+        catch (IOException e)
+        {
+            foreach (var fd in fds) PosixSpawn.Close(fd);
             throw new InvalidOperationException($"failed to start {what}: {e.Message}");
         }
-        var stdout = new Collector();
-        var stderr = new Collector();
-        var outTask = stdout.PumpAsync(p.StandardOutput.BaseStream);
-        var errTask = stderr.PumpAsync(p.StandardError.BaseStream);
-        _ = FeedAsync(p.StandardInput.BaseStream, o.Stdin);
+    }
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        if (o.Timeout is { } t) deadline.CancelAfter(TimeSpan.FromSeconds(t));
-        bool stopped = false;
-        try
-        {
-            await p.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-            // Exited: collect what is left in the pipes. Background jobs may hold them open.
-            var drained = Task.WhenAll(outTask, errTask);
-            var grace = Task.Delay(DrainAfterExit, deadline.Token);
-            await Task.WhenAny(drained, grace).ConfigureAwait(false);
-            if (!drained.IsCompleted && deadline.IsCancellationRequested) stopped = true;
-        }
-        catch (OperationCanceledException)
-        {
-            stopped = true;
-        }
-        if (stopped)
-        {
-            KillTree(p, tag);
-            // The killed processes close their pipe ends; take what arrived, do not wait for stragglers.
-            await Task.WhenAny(Task.WhenAll(outTask, errTask), Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
-            cancel.ThrowIfCancellationRequested();
-            return new ExecResult(-1, stdout.Snapshot(), stderr.Snapshot(), true);
-        }
-        return new ExecResult(p.ExitCode, stdout.Snapshot(), stderr.Snapshot(), false);
+    // Pipe streams do their async I/O through the socket engine (epoll): no thread per pipe.
+    static Stream PipeOf(int fd, PipeDirection direction) =>
+        new AnonymousPipeClientStream(direction, new SafePipeHandle(fd, ownsHandle: true));
+
+    /// <summary>SIGCHLD: reaps every child of ours that has ended (signals coalesce, so all are checked).</summary>
+    static void ReapAll()
+    {
+        foreach (var pid in Exits.Keys) Reap(pid);
+    }
+
+    static void Reap(int pid)
+    {
+        if (PosixSpawn.TryReap(pid) is int status && Exits.TryRemove(pid, out var tcs)) tcs.TrySetResult(status);
     }
 
     static async Task FeedAsync(Stream stdin, byte[]? data)
@@ -190,36 +273,6 @@ static class ChildProcess
         {
             try { stdin.Dispose(); } catch (IOException) { }
         }
-    }
-
-    static void KillTree(Process p, string tag)
-    {
-        try { p.Kill(entireProcessTree: true); }
-        catch (InvalidOperationException) { /* already exited */ }
-        catch (Win32Exception) { }
-        foreach (var pid in TaggedProcesses(tag))
-            Native.Kill(pid, 9);
-    }
-
-    /// <summary>Processes of ours whose environment carries <paramref name="tag"/>.</summary>
-    static List<int> TaggedProcesses(string tag)
-    {
-        var found = new List<int>();
-        var needle = System.Text.Encoding.ASCII.GetBytes($"{TagVariable}={tag}\0");
-        int self = Environment.ProcessId;
-        string[] dirs;
-        try { dirs = Directory.GetDirectories("/proc"); } catch (IOException) { return found; }
-        foreach (var dir in dirs)
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == self) continue;
-            try
-            {
-                var env = File.ReadAllBytes(Path.Combine(dir, "environ"));
-                if (env.AsSpan().IndexOf(needle) >= 0) found.Add(pid);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        }
-        return found;
     }
 
     /// <summary>Accumulates a stream; a snapshot can be taken while the pump is still running.</summary>

@@ -169,6 +169,41 @@ internal sealed class LuaHttpServer
         return StopCoreAsync(timeout ?? _o.ShutdownTimeout);
     }
 
+    /// <summary>Handler and stream tasks of this server still running → how to answer for them if cut off. Loop thread only.</summary>
+    readonly Dictionary<long, Action> _running = [];
+
+    int _openWebSockets; // loop thread only
+
+    /// <summary>Counts a WebSocket against ws_max_connections; false when the cap is reached.</summary>
+    internal bool TryOpenWebSocket()
+    {
+        if (_openWebSockets >= _o.WsMaxConnections) return false;
+        _openWebSockets++;
+        return true;
+    }
+
+    internal void WebSocketClosed() => _openWebSockets--;
+
+    internal void Track(LuaTask task, Action onCutOff) => _running[task.Id] = onCutOff;
+    internal void Untrack(LuaTask task) => _running.Remove(task.Id);
+
+    /// <summary>
+    /// The shutdown timeout has passed: handlers still waiting (a sleep, a slow query) are stopped
+    /// and their requests answered 503, so the script — and the process — can end within
+    /// shutdown_timeout instead of living on until the last handler returns.
+    /// </summary>
+    void CutOffRunning()
+    {
+        if (_running.Count == 0) return;
+        _st.Log.Warn($"http.serve: {_running.Count} handler(s) still running after the shutdown timeout on port {Port}: stopped");
+        foreach (var (id, onCutOff) in _running.ToList())
+        {
+            _st.Vm.Loop.Cancel(id);
+            onCutOff();
+        }
+        _running.Clear();
+    }
+
     async Task StopCoreAsync(TimeSpan timeout)
     {
         try
@@ -176,7 +211,16 @@ internal sealed class LuaHttpServer
             if (_app != null)
             {
                 using var cts = new CancellationTokenSource(timeout);
-                try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                // At the deadline the handlers still running are stopped at once (Kestrel's own
+                // abort would otherwise wait on them), so the process can end within shutdown_timeout.
+                using (cts.Token.Register(() => _st.Vm.Loop.Post(CutOffRunning)))
+                {
+                    try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+                }
+                // Whatever is left (nothing, normally) is stopped before the host is disposed.
+                var cut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _st.Vm.Loop.Post(() => { CutOffRunning(); cut.TrySetResult(); });
+                await Task.WhenAny(cut.Task, Task.Delay(1000)).ConfigureAwait(false);
                 await _app.DisposeAsync().ConfigureAwait(false);
             }
         }
@@ -316,16 +360,15 @@ internal sealed class LuaHttpServer
                     await ServerStreams.PumpSseAsync(ctx, r.Sse!, _o.SseKeepAlive).ConfigureAwait(false);
                     return;
                 case ResponseKind.File:
-                    var info = new FileInfo(r.FilePath!);
-                    if (!info.Exists)
+                    if (TargetOf(r.FilePath!) is not var (length, modified))
                     {
                         resp.Headers.Clear();
                         await WritePlain(ctx, 404, NotFound, head).ConfigureAwait(false);
                         return;
                     }
-                    resp.ContentLength = info.Length;
-                    resp.Headers.LastModified = info.LastWriteTimeUtc.ToString("R");
-                    if (!head) await resp.SendFileAsync(r.FilePath!, ctx.RequestAborted).ConfigureAwait(false);
+                    resp.ContentLength = length;
+                    resp.Headers.LastModified = modified.ToString("R");
+                    if (!head) await resp.SendFileAsync(r.FilePath!, 0, length, ctx.RequestAborted).ConfigureAwait(false);
                     return;
                 default:
                     resp.ContentLength = r.Body.Length;
@@ -347,6 +390,27 @@ internal sealed class LuaHttpServer
             // the client went away
         }
     }
+
+    /// <summary>
+    /// Size and mtime of the regular file <paramref name="path"/> names, read from an open handle:
+    /// for a symlink they are the target's (FileInfo would give the link's own size, and the
+    /// response would end in a Content-Length mismatch). Null when it is missing or not a regular file.
+    /// </summary>
+    static (long Length, DateTime Modified)? TargetOf(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return null; // also false for directories
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return (RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    internal static ResponseData Unavailable() => new() { Status = 503, Body = "server shutting down\n"u8.ToArray(), Headers = [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")] };
 
     internal static ResponseData Internal() => new() { Status = 500, Body = InternalError, Headers = [("Content-Type", "text/plain; charset=utf-8")] };
 

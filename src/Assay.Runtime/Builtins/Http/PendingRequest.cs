@@ -83,6 +83,7 @@ internal sealed class PendingRequest
             PushRequest(L);
             var task = vm.Loop.Spawn(L, 1, "request", detached: true);
             task.OnFinished = OnFinished;
+            _server.Track(task, () => Result.TrySetResult(LuaHttpServer.Unavailable()));
         }
         catch (Exception e)
         {
@@ -134,6 +135,7 @@ internal sealed class PendingRequest
 
     void OnFinished(LuaTask task, LuaState L)
     {
+        _server.Untrack(task);
         ResponseData r;
         try
         {
@@ -229,10 +231,17 @@ internal sealed class PendingRequest
                 L.Pop(1);
                 return new ResponseData { Status = 426, Body = "websocket upgrade expected\n"u8.ToArray(), Headers = [("Content-Type", "text/plain; charset=utf-8"), ("Upgrade", "websocket")] };
             }
-            var conn = new WsConnection();
+            if (!_server.TryOpenWebSocket())
+            {
+                L.Pop(1);
+                St.Log.Warn($"http.serve: {_method} {_path}: refused a websocket: ws_max_connections ({_server.Options.WsMaxConnections}) are open");
+                return new ResponseData { Status = 503, Body = "too many websocket connections\n"u8.ToArray(), Headers = [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", "5")] };
+            }
+            var conn = new WsConnection(_server.Options.WsMaxMessage);
             long id = St.Add(conn);
             SpawnStream(L, null, id, "websocket", (ok, report) =>
             {
+                _server.WebSocketClosed();
                 St.Remove(id);
                 if (!ok) St.Log.Error($"http.serve: {_method} {_path}: ws function failed: {LuaErrors.CleanTraceback(report)}");
                 conn.Finish(ok);
@@ -286,6 +295,11 @@ internal sealed class PendingRequest
         L.Insert(-2);
         L.PushInteger(id);
         var task = St.Vm.Loop.Spawn(L, 2, name, detached: true);
-        task.OnFinished = (t, _) => finished(t.Succeeded, t.ErrorReport ?? "");
+        task.OnFinished = (t, _) =>
+        {
+            _server.Untrack(t);
+            finished(t.Succeeded, t.ErrorReport ?? "");
+        };
+        _server.Track(task, () => finished(true, "")); // cut off by the shutdown: just close the stream
     }
 }

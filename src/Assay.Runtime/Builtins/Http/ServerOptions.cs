@@ -14,6 +14,8 @@ internal sealed class ServerOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan SseKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
     public long? MaxConnections { get; set; }
+    public int WsMaxMessage { get; set; } = WsConnection.DefaultServerMaxMessage;
+    public int WsMaxConnections { get; set; } = 100;
     public bool AccessLog { get; set; }
 
     /// <summary>Reads the options table at <paramref name="idx"/> (raw access); returns an error message or null.</summary>
@@ -37,6 +39,19 @@ internal sealed class ServerOptions
         {
             if (!L.TryGetInteger(-1, out long n) || n <= 0) return "option 'max_connections' must be a positive integer";
             MaxConnections = n;
+        }
+        L.Pop(1);
+        if (L.RawGetField(idx, "ws_max_message") != LuaType.Nil)
+        {
+            if (!L.TryGetInteger(-1, out long n) || n < 1 || n > WsModule.MaxMessageLimit)
+                return $"option 'ws_max_message' must be a number of bytes from 1 to {WsModule.MaxMessageLimit}";
+            WsMaxMessage = (int)n;
+        }
+        L.Pop(1);
+        if (L.RawGetField(idx, "ws_max_connections") != LuaType.Nil)
+        {
+            if (!L.TryGetInteger(-1, out long n) || n < 1 || n > int.MaxValue) return "option 'ws_max_connections' must be a positive integer";
+            WsMaxConnections = (int)n;
         }
         L.Pop(1);
         AccessLog = L.RawGetField(idx, "access_log") != LuaType.Nil && L.ToBoolean(-1);

@@ -3,62 +3,65 @@ using Assay.Lua;
 namespace Assay.Runtime.Builtins.Http;
 
 /// <summary>
-/// <c>http.static(dir)</c>: a handler that serves files below <c>dir</c>. The request path is
-/// percent-decoded, then any <c>..</c> segment, NUL, backslash or drive-like segment is refused,
-/// and the resolved full path must still lie inside the root. The file itself is streamed by
-/// Kestrel (<c>{file = path}</c> response), never loaded into Lua.
+/// <c>http.static(dir, opts?)</c>: a handler that serves files below <c>dir</c>. The request path
+/// is percent-decoded and resolved by <see cref="ConfinedPath"/> (every symlink of every component;
+/// the real path must stay inside the real root, so a directory link to /etc is refused), and
+/// dotfiles (<c>.env</c>, <c>.git/</c>) are not served unless <c>opts.dotfiles</c> is true. The
+/// file itself (the link's target) is streamed by Kestrel (<c>{file = path}</c>), never loaded into Lua.
 /// </summary>
 internal static class StaticFiles
 {
-    /// <summary>static_root(dir) → the directory's full path (raises when it does not exist).</summary>
+    /// <summary>static_root(dir) → the directory's real path (raises when it does not exist).</summary>
     public static int Root(LuaCall call)
     {
         var dir = call.CheckString(1);
-        var full = Path.GetFullPath(dir);
-        if (!Directory.Exists(full)) return call.Error($"http.static: directory '{dir}' not found");
-        call.L.PushString(full.TrimEnd('/'));
+        var real = ConfinedPath.RealPath(Path.GetFullPath(dir));
+        if (real == null || !Directory.Exists(real)) return call.Error($"http.static: directory '{dir}' not found");
+        call.L.PushString(real);
         return 1;
     }
 
-    /// <summary>static_serve(root, relative path) → a response table: {file = …} or a 404/403.</summary>
+    /// <summary>static_serve(root, relative path, dotfiles) → a response table: {file = …} or a 404/403.</summary>
     public static int Serve(LuaCall call)
     {
         var root = call.CheckString(1);
         var rel = call.OptString(2) ?? "";
+        bool dotfiles = call.L.ToBoolean(3);
         var L = call.L;
-        var full = Resolve(root, rel);
+        var status = Resolve(root, rel, dotfiles, out var full);
         L.CheckStack(4);
         L.NewTable(0, 3);
-        if (full != null && Directory.Exists(full)) full = Path.Join(full, "index.html");
-        if (full == null || !File.Exists(full))
+        if (status != ConfinedStatus.Found)
         {
-            L.PushInteger(full == null ? 403 : 404);
+            bool refused = status == ConfinedStatus.Outside;
+            L.PushInteger(refused ? 403 : 404);
             L.RawSetField(-2, "status");
-            L.PushString(full == null ? "forbidden\n" : "not found\n");
+            L.PushString(refused ? "forbidden\n" : "not found\n");
             L.RawSetField(-2, "body");
             return 1;
         }
-        L.PushString(full);
+        L.PushString(full!);
         L.RawSetField(-2, "file");
         return 1;
     }
 
-    /// <summary>The full path for <paramref name="rel"/> below <paramref name="root"/>, or null when it would escape.</summary>
-    public static string? Resolve(string root, string rel)
+    /// <summary>
+    /// The real path of the regular file for <paramref name="rel"/> below <paramref name="root"/>
+    /// (a directory stands for its index.html). Hidden names answer Missing: a 404 does not
+    /// reveal that a .env exists.
+    /// </summary>
+    public static ConfinedStatus Resolve(string root, string rel, bool dotfiles, out string? full)
     {
+        full = null;
         string decoded;
         try { decoded = Uri.UnescapeDataString(rel); }
-        catch (UriFormatException) { return null; }
-        var parts = new List<string>();
-        foreach (var seg in decoded.Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (seg == ".") continue;
-            if (seg == ".." || seg.Contains('\\') || seg.Contains('\0') || seg.Contains(':')) return null;
-            parts.Add(seg);
-        }
-        var full = Path.GetFullPath(Path.Join([root, .. parts]));
-        if (full != root && !full.StartsWith(root + "/", StringComparison.Ordinal)) return null;
-        return full;
+        catch (UriFormatException) { return ConfinedStatus.Outside; }
+        var status = ConfinedPath.Resolve(root, decoded, dotfiles, out full, extraForbidden: ":");
+        if (status == ConfinedStatus.Found && Directory.Exists(full))
+            status = ConfinedPath.Resolve(root, decoded + "/index.html", dotfiles, out full, extraForbidden: ":");
+        if (status == ConfinedStatus.Hidden) return ConfinedStatus.Missing;
+        if (status == ConfinedStatus.Found && !File.Exists(full)) return ConfinedStatus.Missing;
+        return status;
     }
 
     public static string ContentType(string path) => Path.GetExtension(path).ToLowerInvariant() switch

@@ -3,7 +3,26 @@ using System.Net.WebSockets;
 
 namespace Assay.Runtime.Builtins.Http;
 
-internal sealed record WsMessage(byte[] Data, bool Binary);
+/// <summary>
+/// One received message in a pooled buffer: the consumer copies <see cref="Data"/> (into Lua)
+/// and calls <see cref="Release"/>, so a connection holds no message memory between messages.
+/// </summary>
+internal sealed class WsMessage(byte[] buffer, int length, bool binary)
+{
+    byte[]? _buffer = buffer;
+    public ReadOnlySpan<byte> Data => _buffer.AsSpan(0, length);
+    public bool Binary => binary;
+
+    public void Release()
+    {
+        var b = Interlocked.Exchange(ref _buffer, null);
+        if (b != null) ArrayPool<byte>.Shared.Return(b);
+    }
+}
+
+/// <summary>A peer sent a message over the connection's max_message: the connection was closed with 1009.</summary>
+internal sealed class WsMessageTooBigException(long max)
+    : IOException($"message larger than {max} bytes (max_message); the connection was closed with 1009");
 
 /// <summary>
 /// One WebSocket, client (<c>ws.connect</c>) or server (a <c>ws</c> route). Sends are serialised
@@ -12,14 +31,16 @@ internal sealed record WsMessage(byte[] Data, bool Binary);
 /// </summary>
 internal sealed class WsConnection
 {
-    public const int MaxMessageBytes = 64 * 1024 * 1024;
+    /// <summary>Defaults for the largest message a peer may send: http.serve's ws routes and ws.connect.</summary>
+    public const int DefaultServerMaxMessage = 1024 * 1024, DefaultClientMaxMessage = 16 * 1024 * 1024;
+    readonly int _maxMessage;
     readonly TaskCompletionSource<WebSocket> _socket = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly SemaphoreSlim _sendLock = new(1, 1);
     Task<WsMessage?>? _pendingRecv; // loop thread only
 
-    public WsConnection() { }
-    public WsConnection(WebSocket socket) => _socket.SetResult(socket);
+    public WsConnection(int maxMessage) => _maxMessage = maxMessage;
+    public WsConnection(WebSocket socket, int maxMessage) : this(maxMessage) => _socket.SetResult(socket);
 
     public Task Done => _done.Task;
     public void Accept(WebSocket socket) => _socket.TrySetResult(socket);
@@ -67,22 +88,34 @@ internal sealed class WsConnection
     }
 
     /// <summary>The next message (null when the peer closed). Loop thread.</summary>
-    public Task<WsMessage?> Receive(CancellationToken ct) => _pendingRecv ??= ReceiveMessageAsync(ct);
+    public Task<WsMessage?> Receive(CancellationToken ct)
+    {
+        // A receive that failed (message too big, connection reset) has been reported once; the
+        // next one starts afresh and finds the connection closed.
+        if (_pendingRecv is { IsCompleted: true, IsCompletedSuccessfully: false }) _pendingRecv = null;
+        return _pendingRecv ??= ReceiveMessageAsync(ct);
+    }
 
     /// <summary>The result of the pending receive was delivered: the next call starts a new one.</summary>
     public void ReceiveTaken() => _pendingRecv = null;
 
+    /// <summary>
+    /// Reads one whole message into a pooled buffer that grows (doubling) up to max_message + 1
+    /// bytes: memory follows the message actually sent, never more than the cap, and goes back to
+    /// the pool when the message has been delivered. A larger message closes the connection (1009).
+    /// </summary>
     async Task<WsMessage?> ReceiveMessageAsync(CancellationToken ct)
     {
         var ws = await _socket.Task.ConfigureAwait(false);
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        MemoryStream? ms = null;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(16 * 1024, _maxMessage + 1));
+        int length = 0;
         try
         {
             while (true)
             {
                 if (ws.State is not (WebSocketState.Open or WebSocketState.CloseSent)) return null;
-                var r = await ws.ReceiveAsync(buffer.AsMemory(), ct).ConfigureAwait(false);
+                if (length == buffer.Length) buffer = Grow(buffer, length);
+                var r = await ws.ReceiveAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
                 if (r.MessageType == WebSocketMessageType.Close)
                 {
                     if (ws.State == WebSocketState.CloseReceived)
@@ -92,11 +125,18 @@ internal sealed class WsConnection
                     }
                     return null;
                 }
-                if (r.EndOfMessage && ms == null) return new WsMessage(buffer.AsSpan(0, r.Count).ToArray(), r.MessageType == WebSocketMessageType.Binary);
-                ms ??= new MemoryStream();
-                ms.Write(buffer, 0, r.Count);
-                if (ms.Length > MaxMessageBytes) throw new IOException($"message larger than {MaxMessageBytes} bytes");
-                if (r.EndOfMessage) return new WsMessage(ms.ToArray(), r.MessageType == WebSocketMessageType.Binary);
+                length += r.Count;
+                if (length > _maxMessage)
+                {
+                    await RefuseTooBig(ws).ConfigureAwait(false);
+                    throw new WsMessageTooBigException(_maxMessage);
+                }
+                if (r.EndOfMessage)
+                {
+                    var message = new WsMessage(buffer, length, r.MessageType == WebSocketMessageType.Binary);
+                    buffer = null!; // owned by the message now
+                    return message;
+                }
             }
         }
         catch (WebSocketException e) when (e.WebSocketErrorCode is WebSocketError.ConnectionClosedPrematurely or WebSocketError.InvalidState)
@@ -105,8 +145,24 @@ internal sealed class WsConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer != null) ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    byte[] Grow(byte[] buffer, int length)
+    {
+        // max_message + 1: one byte past the cap is enough to know the message is too big
+        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)_maxMessage + 1));
+        buffer.AsSpan(0, length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
+    }
+
+    async Task RefuseTooBig(WebSocket ws)
+    {
+        try { await CloseAsync(WebSocketCloseStatus.MessageTooBig, "message too big").ConfigureAwait(false); }
+        catch (Exception e) when (e is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException) { }
+        ws.Abort(); // do not read the rest of the oversized message
     }
 
     /// <summary>Sends a close frame (without waiting for the peer's; a pending receive sees it).</summary>
