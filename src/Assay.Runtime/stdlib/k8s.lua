@@ -288,8 +288,7 @@ end
 
 --- The API path of a collection (name nil) or one object. Namespaced: (ns, name); a nil ns lists
 --- across all namespaces. Cluster-scoped: (name).
-function Resource:path(ns, name)
-  if not self.namespaced then ns, name = nil, ns end
+local function resource_path(self, ns, name)
   local p = self.prefix
   if ns ~= nil then p = p .. "/namespaces/" .. rest.segment(ns) end
   p = p .. "/" .. self.plural
@@ -297,12 +296,17 @@ function Resource:path(ns, name)
   return p
 end
 
+function Resource:path(a, b)
+  if self.namespaced then return resource_path(self, a, b) end
+  return resource_path(self, nil, a)
+end
+
 function Resource:get(a, b)
   local ns, name = a, b
   if not self.namespaced then ns, name = nil, a end
   if self.namespaced then need_string(self.label .. ":get", "namespace", ns) end
   need_string(self.label .. ":get", "name", name)
-  return (self.conn:get(self:path(ns, name), { not_found = self.not_found }))
+  return (self.conn:get(resource_path(self, ns, name), { not_found = self.not_found }))
 end
 
 function Resource:list(a, b)
@@ -316,9 +320,9 @@ function Resource:list(a, b)
   local list
   if opts.all then
     ro.query = { { "labelSelector", opts.label_selector }, { "fieldSelector", opts.field_selector } }
-    list = self.conn:list_all(self:path(ns), ro)
+    list = self.conn:list_all(resource_path(self, ns), ro)
   else
-    list = self.conn:get(self:path(ns), ro)
+    list = self.conn:get(resource_path(self, ns), ro)
   end
   if list == nil then return { items = {} } end
   return list

@@ -314,7 +314,8 @@ local function send(self, method, url, headers, body, o)
     local ok, resp
     if self.http then ok, resp = pcall(self.http.request, self.http, spec)
     else ok, resp = pcall(http.request, spec) end
-    local retryable = (not ok) or RETRY_STATUSES[resp.status]
+    -- a status the caller accepts (ok = {503}) is an answer, not a reason to retry
+    local retryable = (not ok) or (RETRY_STATUSES[resp.status] and not is_ok(resp.status, o.ok or self.ok))
     if not retryable or attempt > retries then
       if not ok then error(self.module .. ": " .. method .. " " .. url .. ": " .. strip_position(resp), 0) end
       return resp
