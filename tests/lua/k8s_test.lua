@@ -307,5 +307,16 @@ assert.eq(k8s.tally(items, function(p) return p.status.phase == "Running" end, {
 -- a connection can be handed to the module-level API
 assert.eq(k8s.resources:get("default", "pod", "web-1", { connection = conn }).metadata.name, "web-1")
 
+-- discovery: `assay modules` lists the embedded modules, `assay context` ranks k8s first
+local bin = env.get("ASSAY_BIN")
+assert.not_nil(bin, "run through `assay test`")
+local cwd = fs.tempdir("k8s-discovery-")
+local r = process.run({ bin, "modules" }, { cwd = cwd })
+assert.matches(r.stdout, "assay%.k8s%s+embedded")
+assert.matches(r.stdout, "assay%.rest%s+embedded")
+r = process.run({ bin, "context", "deploy to kubernetes" }, { cwd = cwd })
+assert.eq(r.stdout:match("### (%S+)"), "assay.k8s")
+fs.remove(cwd, { recursive = true })
+
 print("k8s ok")
 http.stop()

@@ -1,13 +1,10 @@
 --- @module assay.k8s
---- @description Kubernetes API client: deploy to kubernetes and inspect a cluster — get, list, create,
---- update, patch and delete any resource (pods, deployments, services, secrets, configmaps, CRDs),
---- readiness checks and waits, rollout status, pod logs, nodes, events. Connects in-cluster
---- (service account), from a kubeconfig (current context: token, client certificate, CA) or an
---- explicit URL and token; also the access layer the operator modules build on.
+--- @description Kubernetes API client: deploy to kubernetes and inspect a cluster — get, list, create, update, patch and delete any resource (pods, deployments, services, secrets, configmaps, CRDs), readiness checks and waits, rollout status, pod logs, nodes, events. Connects in-cluster (service account), from a kubeconfig (current context: token, client certificate, CA) or an explicit URL and token; also the access layer the operator modules build on.
 --- @keywords k8s, kubernetes, kube, kubectl, cluster, deploy, deployment, rollout, pod, pods, namespace, service, secret, configmap, crd, custom resource, node, events, logs, kubeconfig, in-cluster, service account, readiness, manifest
 --- @env KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, KUBECONFIG, HOME
 --- @example local k8s = require("assay.k8s"); local st = k8s.deployments:rollout_status("default", "web"); print(st.ready, "/", st.desired)
---- @quickref k8s.connect(opts) -> connection with :request/:get/:post/:resource{group, version, plural, namespaced}
+--- @quickref conn = k8s.connect(opts) -> connection: conn:get/post/put/patch/delete(path, ...), conn:list_all(path, opts)
+--- @quickref conn:resource{group, version, plural, namespaced} -> accessor with :get(ns, name) (nil on 404), :list(ns, opts), :path(ns, name)
 --
 -- Two layers: the connection (k8s.connect: where the API server is, how to authenticate, which CA
 -- to trust) and the original module's API (module-level functions taking a trailing opts table
@@ -248,13 +245,13 @@ Connection.__name = "k8s.connection"
 M.Connection = Connection
 
 --- conn:request(method, path, opts) — assay.rest request (errors "<module>: VERB path HTTP n: body").
-function Connection:request(method, path, opts) return self.client:request(method, path, opts) end
-function Connection:get(path, opts) return self.client:request("GET", path, opts) end
-function Connection:delete(path, opts) return self.client:request("DELETE", path, opts) end
-function Connection:post(path, body, opts) return self.client:post(path, body, opts) end
-function Connection:put(path, body, opts) return self.client:put(path, body, opts) end
-function Connection:patch(path, body, opts) return self.client:patch(path, body, opts) end
-function Connection:list_all(path, opts) return self.client:list_all(path, opts) end
+Connection.request = function(self, method, path, opts) return self.client:request(method, path, opts) end
+Connection.get = function(self, path, opts) return self.client:request("GET", path, opts) end
+Connection.delete = function(self, path, opts) return self.client:request("DELETE", path, opts) end
+Connection.post = function(self, path, body, opts) return self.client:post(path, body, opts) end
+Connection.put = function(self, path, body, opts) return self.client:put(path, body, opts) end
+Connection.patch = function(self, path, body, opts) return self.client:patch(path, body, opts) end
+Connection.list_all = function(self, path, opts) return self.client:list_all(path, opts) end
 
 -- Selector and paging options of a list call as ordered query pairs.
 local function list_query(opts)
@@ -273,7 +270,7 @@ Resource.__name = "k8s.resource"
 --- (cluster-scoped: :list(opts)); list opts: label_selector, field_selector, limit, all (follow
 --- continue tokens). get → nil on 404 (not_found = "error" raises); list on 404 raises, or gives
 --- {items = {}} with list_not_found = "empty".
-function Connection:resource(spec)
+Connection.resource = function(self, spec)
   if type(spec) ~= "table" then error("k8s.resource: expected {group, version, plural, namespaced}", 2) end
   need_string("k8s.resource", "version", spec.version)
   need_string("k8s.resource", "plural", spec.plural)
@@ -296,12 +293,12 @@ local function resource_path(self, ns, name)
   return p
 end
 
-function Resource:path(a, b)
+Resource.path = function(self, a, b)
   if self.namespaced then return resource_path(self, a, b) end
   return resource_path(self, nil, a)
 end
 
-function Resource:get(a, b)
+Resource.get = function(self, a, b)
   local ns, name = a, b
   if not self.namespaced then ns, name = nil, a end
   if self.namespaced then need_string(self.label .. ":get", "namespace", ns) end
@@ -309,7 +306,7 @@ function Resource:get(a, b)
   return (self.conn:get(resource_path(self, ns, name), { not_found = self.not_found }))
 end
 
-function Resource:list(a, b)
+Resource.list = function(self, a, b)
   local ns, opts = a, b
   if not self.namespaced then ns, opts = nil, a end
   if ns ~= nil and type(ns) ~= "string" then error(self.label .. ":list: namespace must be a string or nil, got " .. type(ns), 2) end
@@ -338,7 +335,7 @@ local CONN_KEYS = { "base_url", "url", "token", "kubeconfig", "context", "servic
 
 local function conn_for(opts)
   if opts and opts.connection then return opts.connection end
-  local parts = { os.getenv("KUBERNETES_SERVICE_HOST") or "", os.getenv("KUBERNETES_SERVICE_PORT") or "", os.getenv("KUBECONFIG") or "" }
+  local parts = { os.getenv("KUBERNETES_SERVICE_HOST") or "", os.getenv("KUBERNETES_SERVICE_PORT") or "", os.getenv("KUBECONFIG") or "", os.getenv("HOME") or "" }
   for _, k in ipairs(CONN_KEYS) do
     local v = opts and opts[k]
     parts[#parts + 1] = type(v) == "table" and table.concat(v, ",") or tostring(v)
@@ -419,7 +416,7 @@ end
 function M._list_path(ns, kind) return build_path("k8s._list_path", ns, kind, nil) end
 
 -- A JSON or YAML string body gets its content type (the original sent none: HTTP 415).
-local function body_opts(body, opts, default_type)
+local function body_opts(fn, body, opts, default_type)
   local o = { query = opts and opts.query }
   if type(body) == "string" then
     o.content_type = opts and opts.content_type or default_type
@@ -427,7 +424,7 @@ local function body_opts(body, opts, default_type)
   elseif type(body) == "table" then
     o.content_type = opts and opts.content_type or default_type
   elseif body ~= nil then
-    error("body must be a table or a string, got " .. type(body), 0)
+    error(fn .. ": body must be a table or a string, got " .. type(body), 3)
   end
   return o
 end
@@ -449,20 +446,20 @@ end
 function M.post(path, body, opts)
   checked_path("k8s.post", path)
   need_table("k8s.post", "opts", opts)
-  return (conn_for(opts):post(path, body, body_opts(body, opts)))
+  return (conn_for(opts):post(path, body, body_opts("k8s.post", body, opts)))
 end
 
 function M.put(path, body, opts)
   checked_path("k8s.put", path)
   need_table("k8s.put", "opts", opts)
-  return (conn_for(opts):put(path, body, body_opts(body, opts)))
+  return (conn_for(opts):put(path, body, body_opts("k8s.put", body, opts)))
 end
 
 --- PATCH with opts.content_type (default application/merge-patch+json).
 function M.patch(path, body, opts)
   checked_path("k8s.patch", path)
   need_table("k8s.patch", "opts", opts)
-  return (conn_for(opts):patch(path, body, body_opts(body, opts, "application/merge-patch+json")))
+  return (conn_for(opts):patch(path, body, body_opts("k8s.patch", body, opts, "application/merge-patch+json")))
 end
 
 function M.delete(path, opts)

@@ -1,9 +1,10 @@
 --- @module assay.rest
---- @description The shared base of the integration modules, public so you can write your own the
---- same way: a REST/JSON API client with auth strategies (Bearer, Basic, API-key header, cookie),
---- a query builder and path encoder, one status policy and error format, timeouts, retries with
---- backoff and Retry-After, pagination (Kubernetes continue tokens, Link rel="next") and wait_until.
+--- @description The shared base of the integration modules, public so you can write your own the same way: a REST/JSON API client with auth strategies (Bearer, Basic, API-key header, cookie), query builder and path encoder, one status policy and error format, timeouts, retries with backoff and Retry-After, pagination (Kubernetes continue tokens, Link rel="next") and wait_until.
 --- @keywords rest, api, client, sdk, integration, json, bearer, basic auth, api key, retry, backoff, retry-after, pagination, paginate, link header, continue token, wait, poll, query string, url encode
+--- @quickref c:request(method, path, {query, body, headers, content_type, raw, ok, not_found}) -> value, response
+--- @quickref c:get(path, opts) / c:post(path, body, opts) / c:put / c:patch / c:delete -> decoded JSON body
+--- @quickref c:list_all(path, {page_size}) -> Kubernetes List with every page's items (continue tokens)
+--- @quickref c:paginate(path, {items, max_pages}) -> all items, following Link rel="next"
 --- @example local rest = require("assay.rest"); local c = rest.client{module = "svc", base_url = "https://api.example.com", auth = {bearer = token}}; local item = c:get("/items/" .. rest.segment(id))
 --
 -- Everything an integration repeats — URL joining, auth, encoding, status handling, errors,
@@ -348,7 +349,7 @@ end
 --- raw (return the body bytes), ok (success codes), not_found ("error" | "nil"), empty, verb
 --- (the word used in error messages, e.g. "LIST"), timeout, retries, idempotent.
 --- Returns the decoded body (or true/nil for an empty one) and the response.
-function Client:request(method, path, opts)
+Client.request = function(self, method, path, opts)
   if type(method) ~= "string" then error(self.module .. ": request method must be a string", 2) end
   if type(path) ~= "string" then error(self.module .. ": request path must be a string, got " .. type(path), 2) end
   local o = opts or {}
@@ -365,8 +366,8 @@ function Client:request(method, path, opts)
   return decode(self, verb, shown, resp, o), resp
 end
 
-function Client:get(path, opts) return self:request("GET", path, opts) end
-function Client:delete(path, opts) return self:request("DELETE", path, opts) end
+Client.get = function(self, path, opts) return self:request("GET", path, opts) end
+Client.delete = function(self, path, opts) return self:request("DELETE", path, opts) end
 
 local function with_body(method)
   return function(self, path, body, opts)
@@ -400,7 +401,7 @@ end
 
 --- Kubernetes-style pagination: GETs `path` with `limit` = opts.page_size and follows
 --- metadata.continue until it is empty. Returns the first page's List object with every item.
-function Client:list_all(path, opts)
+Client.list_all = function(self, path, opts)
   opts = opts or {}
   local token, all, first
   local pages = 0
@@ -425,7 +426,7 @@ local function origin(u) return (u:match("^(https?://[^/]+)") or ""):lower() end
 --- RFC 8288 pagination: GETs `path` and follows Link rel="next" (same origin only) until there
 --- is none. Each page's items are `page` itself when it is an array, else page[opts.items]
 --- (or opts.items(page) when a function). Returns all items in order.
-function Client:paginate(path, opts)
+Client.paginate = function(self, path, opts)
   opts = opts or {}
   local all, pages = {}, 0
   local url, o = path, opts
