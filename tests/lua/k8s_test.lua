@@ -307,6 +307,14 @@ assert.eq(k8s.tally(items, function(p) return p.status.phase == "Running" end, {
 -- a connection can be handed to the module-level API
 assert.eq(k8s.resources:get("default", "pod", "web-1", { connection = conn }).metadata.name, "web-1")
 
+-- the legacy flat names of older releases still work
+assert.eq(k8s.get_secret("default", "db-creds", O).username, "admin")
+assert.is_true(k8s.is_ready("default", "deployment", "web", O))
+assert.eq(k8s.rollout_status("default", "web", O).desired, 3)
+assert.eq(#k8s.list("default", "deployment", O).items, 2)
+assert.is_true(k8s.namespace_exists("infra", O))
+assert.eq(#k8s.events_for("default", "Pod", "web-1", O).items, 2)
+
 -- discovery: `assay modules` lists the embedded modules, `assay context` ranks k8s first
 local bin = env.get("ASSAY_BIN")
 assert.not_nil(bin, "run through `assay test`")

@@ -680,4 +680,20 @@ function M.events:for_resource(ns, kind, name, opts)
   return M.resources:list(ns, "event", o)
 end
 
+-- ------------------------------------------------------------------ legacy flat names
+
+-- Older releases and the original's docs used flat functions; they stay as thin aliases so
+-- those scripts run unchanged (kept out of the discovery listing: assignments, not `function`).
+local function alias(target, method)
+  return function(...) return target[method](target, ...) end
+end
+M.get_resource, M.list, M.create = alias(M.resources, "get"), alias(M.resources, "list"), alias(M.resources, "create")
+M.update, M.patch_resource, M.delete_resource = alias(M.resources, "update"), alias(M.resources, "patch"), alias(M.resources, "delete")
+M.exists, M.is_ready, M.wait_ready = alias(M.resources, "exists"), alias(M.resources, "is_ready"), alias(M.resources, "wait_ready")
+M.get_secret, M.get_configmap = alias(M.secrets, "get"), alias(M.configmaps, "get")
+M.list_pods, M.pod_status, M.logs = alias(M.pods, "list"), alias(M.pods, "status"), alias(M.pods, "logs")
+M.list_events, M.events_for = alias(M.events, "list"), alias(M.events, "for_resource")
+M.service_endpoints, M.rollout_status = alias(M.services, "endpoints"), alias(M.deployments, "rollout_status")
+M.node_status, M.namespace_exists = alias(M.nodes, "status"), alias(M.namespaces, "exists")
+
 return M
