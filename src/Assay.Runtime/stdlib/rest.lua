@@ -160,7 +160,7 @@ end
 --- Creates a client. opts: module (error prefix), base_url, auth ({bearer=} | {basic={u,p}} |
 --- {header=, value=} | {authorization=} | {cookie=}), headers, timeout (30), retries (2),
 --- retry_delay (0.25), max_retry_delay (30), ok (list of success codes; default any 2xx),
---- not_found ("error" | "nil"), empty ("true" | "nil": result of an empty body), accept,
+--- not_found ("error" | "nil" | "empty": {}), empty ("true" | "nil": result of an empty body), accept,
 --- TLS: ca_cert, ca_cert_file, client_cert, client_key, client_cert_file, client_key_file, insecure.
 function M.client(opts)
   if type(opts) ~= "table" then error("rest.client: expected an options table", 2) end
@@ -346,7 +346,7 @@ local function decode(self, verb, path, resp, o)
 end
 
 --- One request. opts: query, body (table → JSON, string → raw), form, headers, content_type,
---- raw (return the body bytes), ok (success codes), not_found ("error" | "nil"), empty, verb
+--- raw (return the body bytes), ok (success codes), not_found ("error" | "nil" | "empty"), empty, verb
 --- (the word used in error messages, e.g. "LIST"), timeout, retries, idempotent.
 --- Returns the decoded body (or true/nil for an empty one) and the response.
 Client.request = function(self, method, path, opts)
@@ -359,7 +359,9 @@ Client.request = function(self, method, path, opts)
   local resp = send(self, method, url, headers, body, o)
   local shown = url:sub(1, #self.base_url) == self.base_url and url:sub(#self.base_url + 1) or url
   local verb = o.verb or method
-  if resp.status == 404 and (o.not_found or self.not_found) == "nil" then return nil, resp end
+  local nf = o.not_found or self.not_found
+  if resp.status == 404 and nf == "nil" then return nil, resp end
+  if resp.status == 404 and nf == "empty" then return json.array(), resp end
   if not is_ok(resp.status, o.ok or self.ok) then
     error(M.http_error(self.module, verb, shown, resp.status, resp.body), 0)
   end
