@@ -94,6 +94,7 @@ local ok, err = pcall(function()
   -- no client certificate: the server refuses the handshake; the error names the module and URL
   local e = assert.error(function() k8s.get(POD, { retries = 0 }) end)
   assert.contains(e, "k8s: GET " .. mtls_url .. POD .. ": ")
+  assert.eq(e:match("sending the request%.?$"), nil, "the cause is shown, not only .NET's generic message: " .. e)
   got = k8s.get(POD, { context = "with-cert" })
   assert.eq(got.kind, "Pod")
 
@@ -106,6 +107,7 @@ local ok, err = pcall(function()
   }))
   e = assert.error(function() k8s.get(POD, { kubeconfig = tmp .. "/wrong-ca.kubeconfig", retries = 0 }) end)
   assert.contains(e, "k8s: GET " .. mtls_url .. POD)
+  assert.contains(e:lower(), "remote certificate")
   -- insecure-skip-tls-verify accepts it
   fs.write(tmp .. "/insecure.kubeconfig", yaml.encode({
     apiVersion = "v1", kind = "Config", ["current-context"] = "x",

@@ -162,6 +162,15 @@ internal static class HttpClientNatives
         {
             throw new TimeoutException($"request to {msg.RequestUri} timed out after {HttpClients.Seconds(total)} s");
         }
+        catch (HttpRequestException e) when (e.InnerException != null)
+        {
+            // "An error occurred while sending the request." alone hides the cause (TLS, reset, refused)
+            var causes = new List<string>();
+            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
+                if (!e.Message.Contains(inner.Message, StringComparison.Ordinal) && !causes.Contains(inner.Message)) causes.Add(inner.Message);
+            if (causes.Count == 0) throw;
+            throw new HttpRequestException(e.Message.TrimEnd('.') + ": " + string.Join(": ", causes), e);
+        }
         finally
         {
             if (!handedOff)
