@@ -75,6 +75,23 @@ local ok, err = pcall(function()
   assert.eq(conn.namespace, "apps")
   assert.eq(conn.auth, "client-certificate")
   assert.eq(conn.tls, { ca = true, client_cert = true, insecure = false })
+  local e
+
+  -- the http builtin's client certificates directly, and their errors
+  local hc = http.client({ ca_cert_file = tmp .. "/ca.crt", client_cert_file = tmp .. "/client.crt", client_key_file = tmp .. "/client.key" })
+  local resp = hc:get(mtls_url .. POD)
+  assert.eq(resp.status, 200)
+  assert.eq(json.parse(resp.body).metadata.name, "web-1")
+  e = assert.error(function() http.client({ client_cert = fs.read(tmp .. "/client.crt") }) end)
+  assert.contains(e, "http.client: client_cert and client_key must be given together")
+  e = assert.error(function() http.client({ client_cert = "garbage", client_key = "garbage" }) end)
+  assert.contains(e, "http.client: invalid client certificate or key PEM")
+  e = assert.error(function() http.client({ client_cert = fs.read(tmp .. "/client.crt"), client_key = fs.read(tmp .. "/other.key") }) end)
+  assert.contains(e, "http.client: invalid client certificate or key PEM")
+  e = assert.error(function() http.client({ client_cert_file = tmp .. "/nope.crt", client_key_file = tmp .. "/client.key" }) end)
+  assert.contains(e, "http.client: failed to read client cert file")
+  e = assert.error(function() http.client({ client_cert = 42, client_key = "x" }) end)
+  assert.contains(e, "http.client: 'client_cert' must be a string")
 
   -- 2. file paths (relative to the kubeconfig), several files in $KUBECONFIG, a chosen context
   fs.write(tmp .. "/a.kubeconfig", yaml.encode({
@@ -92,7 +109,7 @@ local ok, err = pcall(function()
   conn = k8s.connect()
   assert.eq(conn.context, "no-cert") -- the first file's current-context wins
   -- no client certificate: the server refuses the handshake; the error names the module and URL
-  local e = assert.error(function() k8s.get(POD, { retries = 0 }) end)
+  e = assert.error(function() k8s.get(POD, { retries = 0 }) end)
   assert.contains(e, "k8s: GET " .. mtls_url .. POD .. ": ")
   assert.eq(e:match("sending the request%.?$"), nil, "the cause is shown, not only .NET's generic message: " .. e)
   got = k8s.get(POD, { context = "with-cert" })
