@@ -168,6 +168,13 @@ function M.client(opts)
   local base = M.normalize_url(opts.base_url)
   if base == nil then error(name .. ": base URL must be a non-empty string", 2) end
   if not base:find("^https?://") then error(name .. ": base URL must start with http:// or https:// (got '" .. base .. "')", 2) end
+  if opts.headers ~= nil and type(opts.headers) ~= "table" then error(name .. ": headers must be a table", 2) end
+  if opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout < 0) then
+    error(name .. ": timeout must be a number of seconds", 2)
+  end
+  if opts.not_found ~= nil and opts.not_found ~= "error" and opts.not_found ~= "nil" and opts.not_found ~= "empty" then
+    error(name .. ": not_found must be \"error\", \"nil\" or \"empty\"", 2)
+  end
   local headers = {}
   for k, v in pairs(auth_headers(opts.auth, name)) do headers[k] = v end
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
