@@ -1,5 +1,5 @@
 --- @module assay.k8s
---- @description Kubernetes API client: deploy to kubernetes and inspect a cluster — get, list, create, update, patch and delete any resource (pods, deployments, services, secrets, configmaps, CRDs), readiness checks and waits, rollout status, pod logs, nodes, events. Connects in-cluster (service account), from a kubeconfig (current context: token, client certificate, CA) or an explicit URL and token; also the access layer the operator modules build on.
+--- @description Kubernetes API client: deploy to kubernetes, get/list/create/patch/delete any resource or CRD, readiness waits, rollouts, pod logs, secrets, nodes, events; connects in-cluster, from a kubeconfig or with a URL and token.
 --- @keywords k8s, kubernetes, kube, kubectl, cluster, deploy, deployment, rollout, pod, pods, namespace, service, secret, configmap, crd, custom resource, node, events, logs, kubeconfig, in-cluster, service account, readiness, manifest
 --- @env KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT, KUBECONFIG, HOME
 --- @example local k8s = require("assay.k8s"); local st = k8s.deployments:rollout_status("default", "web"); print(st.ready, "/", st.desired)

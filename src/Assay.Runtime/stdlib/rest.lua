@@ -1,5 +1,5 @@
 --- @module assay.rest
---- @description The shared base of the integration modules, public so you can write your own the same way: a REST/JSON API client with auth strategies (Bearer, Basic, API-key header, cookie), query builder and path encoder, one status policy and error format, timeouts, retries with backoff and Retry-After, pagination (Kubernetes continue tokens, Link rel="next") and wait_until.
+--- @description Base for REST/JSON API clients (and of the integration modules): auth strategies, query and path encoding, one error format, timeouts, retries with backoff and Retry-After, pagination, wait_until.
 --- @keywords rest, api, client, sdk, integration, json, bearer, basic auth, api key, retry, backoff, retry-after, pagination, paginate, link header, continue token, wait, poll, query string, url encode
 --- @quickref c:request(method, path, {query, body, headers, content_type, raw, ok, not_found}) -> value, response
 --- @quickref c:get(path, opts) / c:post(path, body, opts) / c:put / c:patch / c:delete -> decoded JSON body
