@@ -85,6 +85,9 @@ public class DiscoveryTests
     [InlineData("query a postgres database", "db")]
     [InlineData("render an html template", "template")]
     [InlineData("verify a jwt token", "crypto")]
+    [InlineData("deploy to kubernetes", "assay.k8s")]
+    [InlineData("read a kubeconfig and list pods", "assay.k8s")]
+    [InlineData("rest api client with retries and pagination", "assay.rest")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

@@ -5,7 +5,7 @@ namespace Assay.Runtime.Builtins;
 
 /// <summary>
 /// Keeps Lua's standard <c>os</c> whole (getenv, exit, remove, date…) and adds hostname/arch/
-/// platform. <c>os.exit</c> is replaced so buffered output is flushed before the process ends.
+/// platform, a monotonic clock and Assay's version. <c>os.exit</c> is replaced so buffered output is flushed before the process ends.
 /// </summary>
 public static class OsModule
 {
@@ -15,10 +15,18 @@ public static class OsModule
             ("hostname", static call => { call.L.PushString(Environment.MachineName); return 1; }),
             ("arch", static call => { call.L.PushString(Arch()); return 1; }),
             ("platform", static call => { call.L.PushString(Platform()); return 1; }),
+            // seconds on a clock that never jumps (wall-clock changes do not move it): for deadlines
+            ("monotonic", static call => { call.L.PushNumber(System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency); return 1; }),
+            ("assay_version", static call => { call.L.PushString(AssayVersion); return 1; }),
             ("exit", call => Exit(rt, call)),
             ("on_signal", call => OnSignal(rt, call)));
         rt.RunPrelude("os");
     }
+
+    /// <summary>The version of Assay itself (e.g. "0.1.0"), as in User-Agent headers.</summary>
+    public static readonly string AssayVersion =
+        System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(OsModule).Assembly)
+            ?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     // os.on_signal(name, fn|nil): "TERM"/"INT"/"HUP"/"QUIT" (with or without "SIG"). While a
     // handler is set, the signal no longer ends the process; each delivery runs fn(name) as its

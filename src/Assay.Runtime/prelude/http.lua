@@ -187,8 +187,15 @@ function http.client(opts)
   if opts.base_url ~= nil and type(opts.base_url) ~= "string" then error("http.client: 'base_url' must be a string", 2) end
   if opts.headers ~= nil and type(opts.headers) ~= "table" then error("http.client: 'headers' must be a table", 2) end
   local id = 0
-  if opts.ca_cert ~= nil or opts.ca_cert_file ~= nil or opts.insecure then
-    id = N.client_new(opts.ca_cert, opts.ca_cert_file, opts.insecure and true or false)
+  for _, k in ipairs({ "ca_cert", "ca_cert_file", "client_cert", "client_key", "client_cert_file", "client_key_file" }) do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then error("http.client: '" .. k .. "' must be a string", 2) end
+  end
+  if opts.ca_cert ~= nil or opts.ca_cert_file ~= nil or opts.insecure or opts.client_cert ~= nil
+    or opts.client_cert_file ~= nil or opts.client_key ~= nil or opts.client_key_file ~= nil then
+    local ok, r = pcall(N.client_new, opts.ca_cert, opts.ca_cert_file, opts.insecure and true or false,
+      opts.client_cert, opts.client_key, opts.client_cert_file, opts.client_key_file)
+    if not ok then fail(r, 2) end
+    id = r
   end
   local d = {
     base_url = opts.base_url, headers = opts.headers, timeout = opts.timeout,

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Assay.Lua;
 
@@ -174,6 +175,15 @@ internal static class HttpClientNatives
         {
             throw new TimeoutException($"request to {msg.RequestUri} timed out after {HttpClients.Seconds(total)} s");
         }
+        catch (HttpRequestException e) when (e.InnerException != null)
+        {
+            // "An error occurred while sending the request." alone hides the cause (TLS, reset, refused)
+            var causes = new List<string>();
+            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
+                if (!e.Message.Contains(inner.Message, StringComparison.Ordinal) && !causes.Contains(inner.Message)) causes.Add(inner.Message);
+            if (causes.Count == 0) throw;
+            throw new HttpRequestException(e.Message.TrimEnd('.') + ": " + string.Join(": ", causes), e);
+        }
         finally
         {
             if (!handedOff)
@@ -288,28 +298,49 @@ internal static class HttpClientNatives
         return 0;
     }
 
-    /// <summary>client_new(ca_cert_pem, ca_cert_file, insecure) → id of a client with its own pool.</summary>
+    /// <summary>
+    /// client_new(ca_cert_pem, ca_cert_file, insecure, client_cert_pem, client_key_pem,
+    /// client_cert_file, client_key_file) → id of a client with its own pool.
+    /// </summary>
     public static int ClientNew(LuaCall call, WebState st)
     {
-        var pem = call.OptString(1);
-        var file = call.OptString(2);
-        if (file != null)
+        if (ReadPem(call, 1, 2, "CA cert", out var pem) is { } caError) return caError;
+        if (ReadPem(call, 4, 6, "client cert", out var certPem) is { } certError) return certError;
+        if (ReadPem(call, 5, 7, "client key", out var keyPem) is { } keyError) return keyError;
+        if ((certPem == null) != (keyPem == null))
+            return call.Error("http.client: client_cert and client_key must be given together");
+        X509Certificate2? clientCert = null;
+        try
         {
-            try { pem = (pem ?? "") + "\n" + File.ReadAllText(file, Encoding.UTF8); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return call.Error($"http.client: failed to read CA cert file '{file}': {e.Message}");
-            }
+            if (certPem != null) clientCert = X509Certificate2.CreateFromPem(certPem, keyPem);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
+        {
+            return call.Error($"http.client: invalid client certificate or key PEM ({e.Message})");
         }
         try
         {
-            call.L.PushInteger(st.Add(HttpClients.Create(new ClientTls(pem, call.L.ToBoolean(3)))));
+            call.L.PushInteger(st.Add(HttpClients.Create(new ClientTls(pem, call.L.ToBoolean(3), clientCert))));
             return 1;
         }
         catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
             return call.Error($"http.client: invalid CA cert PEM ({e.Message})");
         }
+    }
+
+    /// <summary>A PEM given inline (argument <paramref name="inline"/>) and/or as a file path (argument <paramref name="file"/>).</summary>
+    static int? ReadPem(LuaCall call, int inline, int file, string what, out string? pem)
+    {
+        pem = call.OptString(inline);
+        var path = call.OptString(file);
+        if (path == null) return null;
+        try { pem = (pem == null ? "" : pem + "\n") + File.ReadAllText(path, Encoding.UTF8); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return call.Error($"http.client: failed to read {what} file '{path}': {e.Message}");
+        }
+        return null;
     }
 
     public static int ClientFree(LuaCall call, WebState st)

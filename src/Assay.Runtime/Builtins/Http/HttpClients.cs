@@ -6,7 +6,8 @@ using System.Security.Cryptography.X509Certificates;
 namespace Assay.Runtime.Builtins.Http;
 
 /// <summary>Settings of an <c>http.client{…}</c> object that need their own connection pool.</summary>
-internal sealed record ClientTls(string? CaCertPem, bool Insecure);
+/// <param name="ClientCert">Certificate (with its private key) presented when the server asks for one (mutual TLS).</param>
+internal sealed record ClientTls(string? CaCertPem, bool Insecure, X509Certificate2? ClientCert = null);
 
 /// <summary>
 /// The pooled HTTP clients. One process-wide <see cref="SocketsHttpHandler"/> serves every plain
@@ -39,6 +40,12 @@ internal static class HttpClients
             // header values are byte strings from Lua, one char per byte (HttpClientNatives.HeaderValue)
             RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
         };
+        if (tls?.ClientCert is { } clientCert)
+        {
+            // Offered whatever issuers the server lists: the caller chose this certificate on purpose.
+            handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCert;
+        }
         if (tls != null && (tls.Insecure || tls.CaCertPem != null))
         {
             X509Certificate2Collection? roots = null;
@@ -48,19 +55,16 @@ internal static class HttpClients
                 roots.ImportFromPem(tls.CaCertPem);
                 if (roots.Count == 0) throw new ArgumentException("invalid CA cert PEM (no certificate found)");
             }
-            handler.SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
                 {
-                    if (tls.Insecure) return true;
-                    if (errors == SslPolicyErrors.None) return true;
-                    if (cert == null || roots == null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(new X509Certificate2(cert));
-                },
+                if (tls.Insecure) return true;
+                if (errors == SslPolicyErrors.None) return true;
+                if (cert == null || roots == null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(cert));
             };
         }
         return handler;
