@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Assay.Cli.Commands;
+using Assay.Cli.Interactive;
 
 namespace Assay.Cli;
 
@@ -32,8 +33,11 @@ public static class Program
     /// </summary>
     static int? TryFastPath(string[] args)
     {
-        if (args.Length == 0 || Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
+        if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
         var settings = GlobalSettings.FromEnvironment();
+        // `echo 'print(1)' | assay` runs what is piped in; on a terminal, `assay` alone is the REPL
+        if (args.Length == 0) return Console.IsInputRedirected ? ScriptRunner.RunStdin([], settings) : Repl.Run(settings);
+        if (args[0] == "-") return ScriptRunner.RunStdin(args[1..], settings);
         if (args[0] is "-e" && args.Length >= 2) return ScriptRunner.RunCode(args[1], args[2..], settings);
         if (args[0].EndsWith(".lua", StringComparison.Ordinal) && !args[0].StartsWith('-'))
             return ScriptRunner.RunFile(args[0], args[1..], settings);

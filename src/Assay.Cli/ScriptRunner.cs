@@ -39,6 +39,14 @@ public static class ScriptRunner
         return Run(source, "@" + path, path, args, settings);
     }
 
+    /// <summary>`assay -`: the script is read from standard input; `arg[0]` is "-".</summary>
+    public static int RunStdin(IReadOnlyList<string> args, GlobalSettings settings)
+    {
+        var buffer = new MemoryStream();
+        using (var stdin = Console.OpenStandardInput()) stdin.CopyTo(buffer);
+        return Run(buffer.ToArray(), "=stdin", "-", args, settings);
+    }
+
     public static int RunCode(string code, IReadOnlyList<string> args, GlobalSettings settings) =>
         Run(Encoding.UTF8.GetBytes(code), "=(command line)", "-e", args, settings);
 
