@@ -92,6 +92,7 @@ public sealed class CliDefinition
             Root.Subcommands.Add(command);
             _subcommands.Add(command.Name);
         }
+        RunFileCommand.KnownCommands = _subcommands;
     }
 
     Command ReplCommand()

@@ -20,11 +20,23 @@ public static class Program
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine("Run 'assay --help' for usage.");
+            var command = parse.CommandResult.Command;
+            foreach (var token in parse.UnmatchedTokens)
+                if (ErrorHints.Closest(token, command.Subcommands.Select(c => c.Name)) is { } near)
+                    Console.Error.WriteLine($"hint: did you mean '{near}'?");
+            Console.Error.WriteLine($"Run 'assay {(command is RootCommand ? "" : CommandPath(parse) + " ")}--help' for usage.");
             return ScriptRunner.ExitUsage;
         }
         cli.ScriptArgs = scriptArgs;
         return parse.Invoke();
+    }
+
+    static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r != null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command.Name);
+        return string.Join(' ', names);
     }
 
     /// <summary>

@@ -78,6 +78,7 @@ public static class ScriptRunner
             if (!main.Succeeded)
             {
                 Console.Error.WriteLine("error: " + Describe(main.ErrorReport, settings));
+                if (ErrorHints.For(main.ErrorReport ?? "", Encoding.UTF8.GetString(source)) is { } hint) Console.Error.WriteLine(hint);
                 return ExitError;
             }
             return runtime.Vm.Loop.HadUnhandledErrors ? ExitError : ExitOk;
