@@ -85,7 +85,7 @@ public sealed class CliDefinition
                      WorkflowCommands.Create(Client), ScheduleCommands.Create(Client), ApiKeyCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
-                     ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),
+                     ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(), TypesCommand.Create(),
                      RunsLua(CheckCommand.Create(this)), RunsLua(ReplCommand()),
                  })
         {
