@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Assay.Cli.Commands;
+using Assay.Cli.Interactive;
 using Assay.Runtime;
 
 namespace Assay.Cli;
@@ -67,14 +68,14 @@ public sealed class CliDefinition
             var code = parse.GetValue(Eval);
             if (code != null) return ScriptRunner.RunCode(code, ScriptArgs, Settings(parse));
             var path = parse.GetValue(file);
+            if (path == "-") return ScriptRunner.RunStdin(ScriptArgs, Settings(parse));
             if (path != null && path.StartsWith('-'))
             {
                 Console.Error.WriteLine($"error: unknown option '{path}'. Run 'assay --help' for usage.");
                 return ScriptRunner.ExitUsage;
             }
             if (path != null) return RunFileCommand.Dispatch(path, ScriptArgs, Settings(parse));
-            Console.Error.WriteLine("error: no script given. Run 'assay FILE.lua', 'assay -e CODE' or 'assay --help'.");
-            return ScriptRunner.ExitUsage;
+            return Console.IsInputRedirected ? ScriptRunner.RunStdin(ScriptArgs, Settings(parse)) : Repl.Run(Settings(parse));
         });
 
         foreach (var command in new[]
@@ -84,13 +85,21 @@ public sealed class CliDefinition
                      WorkflowCommands.Create(Client), ScheduleCommands.Create(Client), ApiKeyCommands.Create(Client),
                      RegistryCommands.Namespaces(Client), RegistryCommands.Workers(Client),
                      RegistryCommands.Queues(Client), CompletionCommand.Create(this),
-                     ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(),
-                     RunsLua(CheckCommand.Create(this)),
+                     ToolMode.ResumeCommand.Create(), DiscoveryCommands.Modules(), DiscoveryCommands.Context(), TypesCommand.Create(),
+                     RunsLua(CheckCommand.Create(this)), RunsLua(ReplCommand()),
                  })
         {
             Root.Subcommands.Add(command);
             _subcommands.Add(command.Name);
         }
+        RunFileCommand.KnownCommands = _subcommands;
+    }
+
+    Command ReplCommand()
+    {
+        var command = new Command("repl", "Start an interactive Lua session (also `assay` with no script on a terminal)");
+        command.SetAction(parse => Repl.Run(Settings(parse)));
+        return command;
     }
 
     /// <summary>Marks a command as one that runs Lua: it takes the script options (--memory-limit).</summary>

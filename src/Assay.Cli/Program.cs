@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Assay.Cli.Commands;
+using Assay.Cli.Interactive;
 
 namespace Assay.Cli;
 
@@ -19,11 +20,23 @@ public static class Program
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine("Run 'assay --help' for usage.");
+            var command = parse.CommandResult.Command;
+            foreach (var token in parse.UnmatchedTokens)
+                if (ErrorHints.Closest(token, command.Subcommands.Select(c => c.Name)) is { } near)
+                    Console.Error.WriteLine($"hint: did you mean '{near}'?");
+            Console.Error.WriteLine($"Run 'assay {(command is RootCommand ? "" : CommandPath(parse) + " ")}--help' for usage.");
             return ScriptRunner.ExitUsage;
         }
         cli.ScriptArgs = scriptArgs;
         return parse.Invoke();
+    }
+
+    static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r != null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command.Name);
+        return string.Join(' ', names);
     }
 
     /// <summary>
@@ -32,8 +45,11 @@ public static class Program
     /// </summary>
     static int? TryFastPath(string[] args)
     {
-        if (args.Length == 0 || Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
+        if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
         var settings = GlobalSettings.FromEnvironment();
+        // `echo 'print(1)' | assay` runs what is piped in; on a terminal, `assay` alone is the REPL
+        if (args.Length == 0) return Console.IsInputRedirected ? ScriptRunner.RunStdin([], settings) : Repl.Run(settings);
+        if (args[0] == "-") return ScriptRunner.RunStdin(args[1..], settings);
         if (args[0] is "-e" && args.Length >= 2) return ScriptRunner.RunCode(args[1], args[2..], settings);
         if (args[0].EndsWith(".lua", StringComparison.Ordinal) && !args[0].StartsWith('-'))
             return ScriptRunner.RunFile(args[0], args[1..], settings);

@@ -39,6 +39,14 @@ public static class ScriptRunner
         return Run(source, "@" + path, path, args, settings);
     }
 
+    /// <summary>`assay -`: the script is read from standard input; `arg[0]` is "-".</summary>
+    public static int RunStdin(IReadOnlyList<string> args, GlobalSettings settings)
+    {
+        var buffer = new MemoryStream();
+        using (var stdin = Console.OpenStandardInput()) stdin.CopyTo(buffer);
+        return Run(buffer.ToArray(), "=stdin", "-", args, settings);
+    }
+
     public static int RunCode(string code, IReadOnlyList<string> args, GlobalSettings settings) =>
         Run(Encoding.UTF8.GetBytes(code), "=(command line)", "-e", args, settings);
 
@@ -78,6 +86,7 @@ public static class ScriptRunner
             if (!main.Succeeded)
             {
                 Console.Error.WriteLine("error: " + Describe(main.ErrorReport, settings));
+                if (ErrorHints.For(main.ErrorReport ?? "", Encoding.UTF8.GetString(source)) is { } hint) Console.Error.WriteLine(hint);
                 return ExitError;
             }
             return runtime.Vm.Loop.HadUnhandledErrors ? ExitError : ExitOk;

@@ -29,7 +29,7 @@ public sealed unsafe class LuaVm : IDisposable
     }
 
     readonly List<(LuaBuiltin Fn, string Name)> _builtins = [];
-    readonly CancellationTokenSource _cancellation = new();
+    CancellationTokenSource _cancellation = new();
     GCHandle _self;
     volatile string? _interruptReason;
     bool _disposed;
@@ -214,6 +214,17 @@ public sealed unsafe class LuaVm : IDisposable
         assay_interrupt(MainState, reason);
         try { _cancellation.Cancel(); } catch (ObjectDisposedException) { }
         Loop.Wake();
+    }
+
+    /// <summary>
+    /// Lets the VM run again after an interrupt (the REPL: Ctrl-C stops one line, not the session).
+    /// Operations started before keep the cancelled token; new ones get a fresh one.
+    /// </summary>
+    public void ClearInterrupt()
+    {
+        assay_clear_interrupt(MainState);
+        _interruptReason = null;
+        if (_cancellation.IsCancellationRequested) _cancellation = new CancellationTokenSource();
     }
 
     public void FlushOutput() => assay_flush();

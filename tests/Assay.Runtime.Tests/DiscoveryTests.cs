@@ -31,6 +31,29 @@ public class DiscoveryTests
     }
 
     [Fact]
+    public void EveryRegisteredBuiltinFunctionHasAnEditorDefinition()
+    {
+        var builtins = LuaTypes.Generate(ModuleCatalog.Discover(globalDir: "/nonexistent"))["builtins.lua"];
+        using var h = new LuaHarness();
+        var missing = new List<string>();
+        foreach (var module in BuiltinModules)
+        {
+            h.Vm.Execute($"local t = rawget(_G, '{module}') local names = {{}} " +
+                         "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
+                         "table.sort(names) return table.concat(names, ' ')", "=list", null, 1);
+            var names = h.Vm.Main.ToStringValue(-1) ?? "";
+            h.Vm.Main.Pop(1);
+            foreach (var name in names.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                if (!builtins.Contains($"function {module}.{name}(")) missing.Add($"{module}.{name}");
+        }
+        Assert.True(missing.Count == 0, "builtins without a LuaLS definition: " + string.Join(", ", missing));
+        Assert.Contains("---@param path string", builtins);
+        Assert.Contains("---@overload fun(", builtins); // assert is a table and a function
+        Assert.Contains("function sleep(secs) end", builtins);
+        Assert.DoesNotContain("\nos = {}", builtins);  // Lua's own os is extended, not replaced
+    }
+
+    [Fact]
     public void ProseSectionsOfTheCorePageAreNotModules()
     {
         var names = BuiltinDocs.Load().Select(m => m.Name).ToList();

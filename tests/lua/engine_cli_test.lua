@@ -85,6 +85,13 @@ local ok, err = pcall(function()
   assert.eq(json.parse(out).status, "FAILED")
   out, code = run("workflow wait g2 --timeout 0.5 --target COMPLETED")
   assert.eq(code, 2) -- still waiting on a worker: timeout
+  -- on a terminal the wait shows the status it is waiting on
+  local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
+  local pty = process.run({ "python3", here .. "/fixtures/pty_drive.py", bin,
+    json.encode({ { "expect", "waiting for g2 to be COMPLETED: CANCELLED (", 20 }, { "expect", "timed out", 20 } }),
+    "workflow", "wait", "g2", "--timeout", "1", "--target", "COMPLETED" }, { timeout = 60, env = { ASSAY_ENGINE_URL = url } })
+  local seen = json.parse(pty.stdout)
+  assert.is_true(seen.ok, pty.stdout)
   out, code = run("workflow events g1 --follow -o jsonl")
   assert.eq(code, 0)
   assert.contains(out, "WorkflowTerminated")

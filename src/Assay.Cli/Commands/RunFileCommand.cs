@@ -24,6 +24,9 @@ public static class RunFileCommand
 
     static bool IsYaml(string path) => Path.GetExtension(path).ToLowerInvariant() is ".yaml" or ".yml";
 
+    /// <summary>Subcommand names, for "did you mean" on a first word that is neither a file nor a command.</summary>
+    public static IReadOnlyCollection<string> KnownCommands { get; set; } = [];
+
     public static int Dispatch(string path, IReadOnlyList<string> args, GlobalSettings settings)
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
@@ -31,8 +34,9 @@ public static class RunFileCommand
         if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return ToolMode.ToolRunner.Run(path, 20, settings);
         if (ext != ".lua" && File.Exists(path) is false)
         {
-            Console.Error.WriteLine($"error: no such script: {path}");
-            return ScriptRunner.ExitError;
+            Console.Error.WriteLine($"error: no such script or command: {path}");
+            if (ErrorHints.Closest(path, KnownCommands) is { } command) Console.Error.WriteLine($"hint: did you mean 'assay {command}'?");
+            return ScriptRunner.ExitUsage;
         }
         return ScriptRunner.RunFile(path, args, settings);
     }

@@ -181,17 +181,22 @@ public static class WorkflowCommands
         {
             var sw = Stopwatch.StartNew();
             var want = p.GetValue(target)?.ToUpperInvariant();
+            // on a terminal, one status line that updates in place: a wait never sits silent
+            bool live = !Console.IsErrorRedirected;
             while (true)
             {
                 var wf = await api.SendAsync(HttpMethod.Get, Path(p.GetValue(id)!));
                 var status = wf?["status"]?.GetValue<string>();
+                if (live) Console.Error.Write($"\rwaiting for {p.GetValue(id)}{(want != null ? " to be " + want : " to end")}: {status} ({sw.Elapsed.TotalSeconds:0} s)\u001b[K");
                 if (want != null ? status == want : Terminal.Contains(status))
                 {
+                    if (live) Console.Error.Write("\r\u001b[K");
                     output.Record(wf);
                     return want == null && status != "COMPLETED" ? ClientExit.Error : ClientExit.Ok;
                 }
                 if (sw.Elapsed.TotalSeconds >= p.GetValue(timeout))
                 {
+                    if (live) Console.Error.Write("\r\u001b[K");
                     Console.Error.WriteLine($"error: timed out after {p.GetValue(timeout)} s; status is {status}");
                     return ClientExit.Timeout;
                 }

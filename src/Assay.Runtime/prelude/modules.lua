@@ -40,7 +40,7 @@ end
 
 local function embedded_searcher(name)
   local base = base_of(name)
-  if not base then return "\n\tnot an assay.* module: " .. name end
+  if not base then return nil end -- the filesystem searcher already said so
   for _, rel in ipairs({ base .. ".lua", base .. "/init.lua" }) do
     local src = embedded(rel)
     if src then return compile(name, src, "@assay/" .. rel, "embedded stdlib " .. rel) end
