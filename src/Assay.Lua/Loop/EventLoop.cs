@@ -189,6 +189,11 @@ public sealed class EventLoop
 
     public LuaTask? Current => _running;
 
+    /// <summary>Cancelled when the running task is cancelled (async handle <c>cancel()</c>): a builtin that starts .NET work
+    /// on the task's behalf (an HTTP request) passes it on, so a cancelled task's work is abandoned, not left running.</summary>
+    public CancellationToken CurrentTaskCancellation =>
+        _running is { } task ? (task.Cancellation ??= new CancellationTokenSource()).Token : CancellationToken.None;
+
     /// <summary>Lets go of a finished task's thread (its results are no longer needed).</summary>
     public void Release(long taskId)
     {
