@@ -121,26 +121,33 @@ local function unknown_types(env, wf)
   S.kill(a_pid, "TERM")
 end
 
--- 3. Rolling restart: three workers with disjoint types on one queue, 200 workflows of all types;
---    every worker is SIGTERMed and restarted twice during the run. Every workflow completes, and no
---    activity step runs twice (no worker is killed with -9 here).
+-- 3. Rolling restart: three workers with disjoint types on one queue, 200 workflows of all types
+--    (started in waves between the restarts, so work is in flight at each one); every worker is
+--    SIGTERMed and restarted twice during the run. Every workflow completes, and no activity step
+--    runs twice (no worker is killed with -9 here).
 local function rolling_restart(env, wf)
   local types = { "R1", "R2", "R3" }
   local names = { "roll-1", "roll-2", "roll-3" }
+  local opts = "WF_POLL_WAIT=10 WF_MAX_ACT=3"
   local pids = {}
-  for i, t in ipairs(types) do pids[i] = start_worker(env, names[i], t, "WF_POLL_WAIT=10") end
+  for i, t in ipairs(types) do pids[i] = start_worker(env, names[i], t, opts) end
   for _, n in ipairs(names) do wait_listening(env, n) end
   local ids = {}
-  for i = 1, 200 do
-    ids[i] = start(wf, env, "Flow" .. types[(i % 3) + 1], "roll-" .. i, { steps = 2, sleep = 0.02 })
+  local function wave(n)
+    for _ = 1, n do
+      local i = #ids + 1
+      ids[i] = start(wf, env, "Flow" .. types[(i % 3) + 1], "roll-" .. i, { steps = 3, sleep = 0.1 })
+    end
   end
+  wave(50)
   for round = 1, 2 do
     for i, n in ipairs(names) do
-      sleep(0.4)
+      sleep(0.5)
       S.kill(pids[i], "TERM")
       S.wait_for(function() return not S.alive(pids[i]) end, 10, n .. " to exit after SIGTERM")
-      pids[i] = start_worker(env, n, types[i], "WF_POLL_WAIT=10")
+      pids[i] = start_worker(env, n, types[i], opts)
       wait_listening(env, n, round + 1)
+      wave(25)
     end
   end
   local failed = {}
@@ -157,13 +164,20 @@ local function rolling_restart(env, wf)
     end
   end
   assert.eq(#dup, 0, "steps that ran twice: " .. table.concat(dup, ", "))
+  assert.eq(#ids, 200)
   for _, id in ipairs(ids) do
-    assert.is_true(seen[id .. " 1"] and seen[id .. " 2"], "steps of " .. id .. " missing from runs.log")
+    assert.is_true(seen[id .. " 1"] and seen[id .. " 2"] and seen[id .. " 3"], "steps of " .. id .. " missing from runs.log")
   end
+  local busy_stops = 0
   for _, n in ipairs(names) do
     local l = S.read(env.dir .. "/" .. n .. ".log")
     assert.eq(count(l, "worker stopped"), 2, l)
+    for a in l:gmatch("taking no new ones activities=(%d+)") do
+      if tonumber(a) > 0 then busy_stops = busy_stops + 1 end
+    end
   end
+  -- the restarts did hit running work (else this would not test a rolling restart)
+  assert.is_true(busy_stops >= 3, "only " .. busy_stops .. " of 6 stops found activities running")
 end
 
 local function suite(backend, label)

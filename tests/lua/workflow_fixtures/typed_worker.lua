@@ -33,4 +33,5 @@ workflow.listen({
   identity = os.getenv("WF_NAME"),
   poll_wait_secs = tonumber(os.getenv("WF_POLL_WAIT") or "30"),
   max_unhandled_backoff_secs = tonumber(os.getenv("WF_UNHANDLED_BACKOFF") or "30"),
+  max_concurrent_activities = tonumber(os.getenv("WF_MAX_ACT") or "20"),
 })
