@@ -57,6 +57,23 @@ local function start(wf, env, t, id, input)
   return run_id .. "-" .. id
 end
 
+-- 0. Cancelling an async task aborts the HTTP request it waits on: the engine sees the poll's client
+--    go away and claims nothing for it (before, the orphaned poll took the next task).
+local function cancel_aborts_request(env, wf)
+  local poll = async.spawn(function()
+    return http.request({ method = "POST", url = env.url .. "/api/v1/workflow-tasks/poll", timeout = 30,
+      headers = { ["Content-Type"] = "application/json" },
+      body = json.encode({ queue = env.queue, worker_id = "w-cancelled", wait_secs = 20 }) })
+  end)
+  sleep(0.3)
+  assert.is_true(poll.cancel())
+  sleep(0.3)
+  local id = start(wf, env, "FlowNobody", "after-cancelled-poll")
+  sleep(1.5)
+  assert.eq(wf.describe(id).status, "PENDING")
+  wf.terminate(id, "test done")
+end
+
 -- 1. SIGTERM: an idle worker (30 s long-poll) exits within about a second, and a workflow started
 --    meanwhile (of a type it lacks) is not touched: it runs on the worker that has the type.
 local function shutdown(env, wf)
@@ -185,6 +202,7 @@ local function suite(backend, label)
   local ok, err = pcall(function()
     start_engine(env)
     local wf = S.client(env)
+    cancel_aborts_request(env, wf)
     shutdown(env, wf)
     unknown_types(env, wf)
     rolling_restart(env, wf)

@@ -30,7 +30,7 @@ internal abstract partial class SqlWorkflowStore
     public Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release) => WriteAsync(async tx =>
     {
         var (row, act) = await LoadActivityAsync(tx, id);
-        RequireRunningAttempt(act, check);
+        RequireRunningAttempt(act, check); // a finished workflow's activities are CANCELLED: 409, nothing to hand back
         // Back to PENDING on the same attempt and in its place in the queue (scheduled_at is kept).
         await tx.ExecAsync(
             """
@@ -45,7 +45,7 @@ internal abstract partial class SqlWorkflowStore
                 INSERT INTO activity_releases (activity_id, worker_id, until_at) VALUES (@id, @worker, @until)
                 ON CONFLICT (activity_id, worker_id) DO UPDATE SET until_at = excluded.until_at
                 """, ("@id", id), ("@worker", check.WorkerId), ("@until", tx.Now + release.BackoffSecs));
-        if (release.Unhandled && !row.IsTerminal)
+        if (release.Unhandled)
             await NoteUnhandledAsync(tx, row, "activity", act.Name, act.TaskQueue, check.WorkerId!);
         tx.Wakes.Add(new Wake(WakeKind.ActivityReleased, act.TaskQueue));
     });

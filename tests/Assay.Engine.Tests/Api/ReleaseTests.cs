@@ -134,6 +134,19 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
         (await C.PostAsync($"/tasks/{actId}/complete", O(("result", 8), ("worker_id", "aw-1"), ("attempt", 1)))).Expect(409);
     }
 
+    [SkippableFact]
+    public async Task Activity_released_after_its_workflow_finished_is_not_offered_again()
+    {
+        var (id, _, _) = await StartAndClaimAsync();
+        var aq = Uid("aq");
+        (await SubmitAsync(id, "w-test", ScheduleActivity(1, "late", aq))).Expect(200);
+        var actId = (await PollActivityAsync(aq, "aw-1")).Expect(200).Obj["id"].Long();
+        (await C.PostAsync($"/workflows/{id}/terminate", O(("reason", "done")))).Expect(200);
+        Assert.Contains("CANCELLED", (await ReleaseActivityAsync(actId, "aw-1", 1, ("reason", "shutdown"))).Expect(409).Error);
+        Assert.Equal("CANCELLED", (await C.GetAsync($"/activities/{actId}")).Obj["status"].Str());
+        Assert.Equal("null", JsonNodeOrNull((await PollActivityAsync(aq, "aw-2")).Obj["task"]));
+    }
+
     static string JsonNodeOrNull(JsonNode? n) => n?.ToJsonString() ?? "null";
 
     [SkippableFact]
@@ -141,7 +154,7 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
     {
         var doc = (await C.GetAsync("/openapi.json")).Expect(200).Obj;
         var paths = doc["paths"]!.AsObject();
-        Assert.Contains("release", paths["/api/v1/workflow-tasks/{id}/release"]!["post"]!["summary"].Str());
+        Assert.Contains("lease_token", paths["/api/v1/workflow-tasks/{id}/release"]!["post"]!["summary"].Str());
         Assert.Contains("attempt", paths["/api/v1/tasks/{id}/release"]!["post"]!["summary"].Str());
     }
 }
