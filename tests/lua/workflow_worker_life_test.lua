@@ -57,16 +57,29 @@ local function start(wf, env, t, id, input)
   return run_id .. "-" .. id
 end
 
--- 0. Cancelling an async task aborts the HTTP request it waits on: the engine sees the poll's client
---    go away and claims nothing for it (before, the orphaned poll took the next task).
+-- 0. Cancelling an async task aborts the HTTP request it waits on, and so does interrupting it (the
+--    task carries on, its call raising "operation cancelled"): the engine sees the poll's client go
+--    away and claims nothing for it (before, the orphaned poll took the next task).
 local function cancel_aborts_request(env, wf)
-  local poll = async.spawn(function()
+  local function long_poll(worker)
     return http.request({ method = "POST", url = env.url .. "/api/v1/workflow-tasks/poll", timeout = 30,
       headers = { ["Content-Type"] = "application/json" },
-      body = json.encode({ queue = env.queue, worker_id = "w-cancelled", wait_secs = 20 }) })
+      body = json.encode({ queue = env.queue, worker_id = worker, wait_secs = 20 }) })
+  end
+  local cancelled = async.spawn(long_poll, "w-cancelled")
+  local interrupted = async.spawn(function()
+    local ok, err = pcall(long_poll, "w-interrupted")
+    return ok, tostring(err), time()
   end)
   sleep(0.3)
-  assert.is_true(poll.cancel())
+  assert.is_true(cancelled.cancel())
+  local t0 = time()
+  assert.is_true(interrupted.interrupt())
+  local r = interrupted.await()
+  assert.eq(r[1], false)
+  assert.contains(r[2], "cancelled")
+  assert.is_true(r[3] - t0 < 1, "the interrupted request took " .. (r[3] - t0) .. " s to end")
+  assert.eq(interrupted.interrupt(), false) -- finished: nothing to abort
   sleep(0.3)
   local id = start(wf, env, "FlowNobody", "after-cancelled-poll")
   sleep(1.5)

@@ -540,12 +540,15 @@ local function log_outage(w, ok, problem)
   end
 end
 
--- One request; nil when the engine could not be reached (or answered 5xx).
-local function request(w, method, path, body, timeout)
-  local ok, resp = pcall(M._api, method, path, body, timeout)
+-- The outcome of a pcall'ed request; nil when the engine could not be reached (or answered 5xx).
+local function settle(w, ok, resp)
   if ok and resp.status < 500 then log_outage(w, true); return resp end
   log_outage(w, false, ok and ("HTTP " .. tostring(resp.status)) or tostring(resp))
   return nil
+end
+
+local function request(w, method, path, body, timeout)
+  return settle(w, pcall(M._api, method, path, body, timeout))
 end
 
 local function backoff(w, attempt)
@@ -799,12 +802,20 @@ local function task_of(kind, resp)
   return nil
 end
 
--- One poll loop: claims a slot, long-polls, runs the task as its own coroutine. `poller` tells stop()
--- what the loop is doing: while `cancellable` (waiting on its poll or a backoff) stop() cancels it
--- at once, handing back the slot the poll holds (`holds_slot`); the engine releases a task it
--- claimed for a poll whose client went away.
-local function poll_loop(w, kind, poller)
+-- One long-poll. stop() interrupts it (`poller.phase`): the request is aborted, so the engine ends the
+-- poll (and releases a task it claimed just as the client went away); an answer that already
+-- arrived is still read here, and its task handed back by run_task.
+local function poll(w, kind, poller, wid)
   local path = kind == "workflow" and "/workflow-tasks/poll" or "/tasks/poll"
+  poller.phase = "poll"
+  local ok, resp = pcall(M._api, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
+  poller.phase = nil
+  if w.stopping then return ok and resp or nil end -- interrupted, or answered as the worker stopped
+  return settle(w, ok, resp)
+end
+
+-- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
+local function poll_loop(w, kind, poller)
   local limit = kind == "workflow" and w.max_wf or w.max_act
   local attempt = 0
   while not w.stopping do
@@ -813,9 +824,7 @@ local function poll_loop(w, kind, poller)
     else
       local wid = w.worker_id
       w.running[kind] = w.running[kind] + 1
-      poller.holds_slot, poller.cancellable = true, true
-      local resp = request(w, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
-      poller.holds_slot, poller.cancellable = false, false
+      local resp = poll(w, kind, poller, wid)
       local task = task_of(kind, resp)
       if task then
         attempt = 0
@@ -829,9 +838,9 @@ local function poll_loop(w, kind, poller)
         elseif not w.stopping then
           attempt = attempt + 1
           if resp then log.warn("assay.workflow: poll refused", { status = resp.status, body = resp.body }) end
-          poller.cancellable = true
+          poller.phase = "backoff"
           backoff(w, attempt)
-          poller.cancellable = false
+          poller.phase = nil
         end
       end
     end
@@ -860,11 +869,8 @@ function M.stop()
     log.info("assay.workflow: stopping: finishing running tasks, taking no new ones",
       { workflows = w.active.workflow, activities = w.active.activity })
     for _, p in ipairs(w.pollers) do
-      if p.cancellable then
-        p.handle.cancel() -- aborts its HTTP request: the engine ends the poll
-        if p.holds_slot then w.running[p.kind] = w.running[p.kind] - 1 end
-        p.cancellable, p.holds_slot = false, false
-      end
+      if p.phase == "poll" then p.handle.interrupt() -- the poll's request is aborted; the loop ends
+      elseif p.phase == "backoff" then p.handle.cancel() end -- holds nothing: no need to wait it out
     end
   end
 end
@@ -891,7 +897,7 @@ function M.listen(opts)
     eager = opts.eager_activities ~= false,
     max_unhandled_backoff = math.max(0.5, math.min(300, opts.max_unhandled_backoff_secs or 30)),
     unhandled = {},                             -- kind\0type → times a task of it was handed back
-    pollers = {},                               -- { kind, handle, cancellable, holds_slot }
+    pollers = {},                               -- { handle, phase = "poll" | "backoff" | nil }
     running = { workflow = 0, activity = 0 }, -- slots taken (polls in flight and tasks)
     active = { workflow = 0, activity = 0 },  -- tasks being run
     workflow_names = {}, activity_names = {},
@@ -909,7 +915,7 @@ function M.listen(opts)
   local loops = { async.spawn(heartbeat_loop, w) }
   local function start_pollers(kind, n)
     for _ = 1, n do
-      local p = { kind = kind }
+      local p = {}
       p.handle = async.spawn(poll_loop, w, kind, p)
       w.pollers[#w.pollers + 1] = p
       loops[#loops + 1] = p.handle
