@@ -15,7 +15,12 @@ S.sh = sh
 
 function S.exists(path) local f = io.open(path, "r"); if f then f:close() return true end return false end
 function S.read(path) local f = io.open(path, "r"); if not f then return nil end local s = f:read("a"); f:close(); return s end
-function S.alive(pid) return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true end
+-- A process that exited but is not reaped yet (its parent is init, which may reap late) is a
+-- zombie: `kill -0` still succeeds on it, so look at its state.
+function S.alive(pid)
+  local stat = S.read("/proc/" .. pid .. "/stat")
+  return stat ~= nil and stat:match("^%d+ %b() (%a)") ~= "Z"
+end
 function S.kill(pid, sig) os.execute(string.format("kill -%s %d 2>/dev/null", sig or "TERM", pid)) end
 
 function S.new_env(mode)

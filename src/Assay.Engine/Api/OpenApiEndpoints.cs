@@ -35,10 +35,14 @@ internal static class OpenApiEndpoints
         ["POST /api/v1/workflow-tasks/poll"] = "Claim a workflow task (long-poll with wait_secs)",
         ["POST /api/v1/workflow-tasks/{id}/commands"] = "Submit a command batch and release the lease",
         ["POST /api/v1/workflow-tasks/{id}/heartbeat"] = "Extend a workflow-task lease",
+        ["POST /api/v1/workflow-tasks/{id}/release"] =
+            "Hand a workflow task back untouched (worker_id, lease_token; backoff_secs, reason shutdown|unhandled_type)",
         ["POST /api/v1/tasks/poll"] = "Claim an activity task (long-poll with wait_secs)",
         ["POST /api/v1/tasks/{id}/complete"] = "Complete an activity attempt",
         ["POST /api/v1/tasks/{id}/fail"] = "Fail an activity attempt (retry policy applies)",
         ["POST /api/v1/tasks/{id}/heartbeat"] = "Activity heartbeat (answers cancel_requested)",
+        ["POST /api/v1/tasks/{id}/release"] =
+            "Hand an activity back untouched, attempt not counted (worker_id, attempt; backoff_secs, reason shutdown|unhandled_type)",
         ["POST /api/v1/workers/register"] = "Register a worker",
         ["POST /api/v1/workers/heartbeat"] = "Worker heartbeat",
         ["GET /api/v1/workers"] = "List workers",

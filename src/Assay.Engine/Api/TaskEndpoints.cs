@@ -20,6 +20,12 @@ internal static class TaskEndpoints
             var (queue, worker, wait) = PollArgs(b);
             using var cts = PollCancellation(ctx, lifetime);
             var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token);
+            if (task is not null && ctx.RequestAborted.IsCancellationRequested)
+            {
+                // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
+                await ReleaseQuietlyAsync(() => store.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
+                return;
+            }
             await ctx.WriteAsync(200, w =>
             {
                 if (task is null) { w.WriteNullValue(); return; } // the empty shape the seed client expects
@@ -84,6 +90,14 @@ internal static class TaskEndpoints
             });
         });
 
+        api.MapPost("/workflow-tasks/{id}/release", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            await store.ReleaseWorkflowTaskAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.RequiredString("lease_token"),
+                ReleaseOf(b));
+            await ctx.EmptyAsync();
+        });
+
         api.MapPost("/workflow-tasks/{id}/heartbeat", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
@@ -98,6 +112,12 @@ internal static class TaskEndpoints
             var (queue, worker, wait) = PollArgs(b);
             using var cts = PollCancellation(ctx, lifetime);
             var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token);
+            if (activity is not null && ctx.RequestAborted.IsCancellationRequested)
+            {
+                await ReleaseQuietlyAsync(() => store.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt), TaskRelease.Immediate));
+                engine.Metrics.ActivityReported(activity.Id, "released");
+                return;
+            }
             if (activity is null)
                 await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNull("task"); w.WriteEndObject(); });
             else
@@ -123,6 +143,16 @@ internal static class TaskEndpoints
             await ctx.EmptyAsync();
         });
 
+        api.MapPost("/tasks/{id}/release", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var id = ctx.RouteId("id");
+            var attempt = b.Long("attempt") ?? throw EngineException.Invalid("'attempt' is required");
+            await store.ReleaseActivityAsync(id, new AttemptCheck(b.RequiredString("worker_id"), attempt), ReleaseOf(b));
+            engine.Metrics.ActivityReported(id, "released");
+            await ctx.EmptyAsync();
+        });
+
         api.MapPost("/tasks/{id}/heartbeat", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
@@ -144,6 +174,27 @@ internal static class TaskEndpoints
     /// <summary>A waiting poll ends when its client disconnects or the engine shuts down (answered empty).</summary>
     static CancellationTokenSource PollCancellation(HttpContext ctx, IHostApplicationLifetime lifetime) =>
         CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, lifetime.ApplicationStopping);
+
+    /// <summary>Release options: backoff_secs (0–300, default 0) and reason ("shutdown" or "unhandled_type": the worker
+    /// does not define the task's type, which the workflow then shows).</summary>
+    static TaskRelease ReleaseOf(JsonBody b)
+    {
+        var backoff = b.Double("backoff_secs") ?? 0;
+        if (!(backoff >= 0 && backoff <= TaskRelease.MaxBackoffSecs))
+            throw EngineException.Invalid($"'backoff_secs' must be between 0 and {TaskRelease.MaxBackoffSecs}");
+        var reason = b.String("reason");
+        if (reason is not (null or "shutdown" or "unhandled_type"))
+            throw EngineException.Invalid("'reason' must be \"shutdown\" or \"unhandled_type\"");
+        return new TaskRelease(backoff, reason == "unhandled_type");
+    }
+
+    /// <summary>A release on behalf of a client that went away: the task was just claimed, so it can only fail if the
+    /// workflow finished meanwhile (then there is nothing to hand back).</summary>
+    static async Task ReleaseQuietlyAsync(Func<Task> release)
+    {
+        try { await release(); }
+        catch (EngineException) { }
+    }
 
     static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"));
 }

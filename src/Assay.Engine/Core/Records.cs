@@ -28,6 +28,22 @@ public sealed class WorkflowRecord
     public string? ContinuedFrom { get; init; }
     /// <summary>Run that continued this one, if any.</summary>
     public string? ContinuedTo { get; init; }
+    /// <summary>Set while a task of this workflow was last handed back by a worker lacking its type (see
+    /// <see cref="UnhandledTask"/>); cleared when a worker makes progress on the workflow.</summary>
+    public UnhandledTask? Unhandled { get; init; }
+}
+
+/// <summary>A workflow or activity task a worker released because it does not define the type: until a worker
+/// that has it polls the queue, the workflow waits. Shown by describe and the dashboard.</summary>
+public sealed class UnhandledTask
+{
+    /// <summary>"workflow" (the workflow type) or "activity" (an activity name).</summary>
+    public required string Kind { get; init; }
+    public required string Name { get; init; }
+    public required string TaskQueue { get; init; }
+    /// <summary>The worker that last handed it back, and when.</summary>
+    public required string WorkerId { get; init; }
+    public double At { get; init; }
 }
 
 public sealed class EventRecord

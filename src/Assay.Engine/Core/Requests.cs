@@ -36,6 +36,16 @@ public sealed record WorkflowFilter(
 /// <summary>Who claims to own an activity attempt; unset fields are not checked (the seed client sends none).</summary>
 public sealed record AttemptCheck(string? WorkerId, long? Attempt);
 
+/// <summary>How a worker hands a claimed task back: <paramref name="BackoffSecs"/> &gt; 0 keeps the task from being offered to
+/// the same worker for that long (others get it at once); <paramref name="Unhandled"/> records that the worker lacks the
+/// task's type (visible on the workflow until a worker makes progress on it).</summary>
+public sealed record TaskRelease(double BackoffSecs, bool Unhandled)
+{
+    /// <summary>Longest backoff a release may ask for.</summary>
+    public const double MaxBackoffSecs = 300;
+    public static readonly TaskRelease Immediate = new(0, false);
+}
+
 public sealed record ActivityFailure(string Error, bool NonRetryable, string? ErrorType, string? TimeoutType = null);
 
 public sealed record WorkerRegistration(

@@ -21,6 +21,8 @@ public sealed class WorkNotifier : IWorkListener, IDisposable
     public WaitQueue ActivityQueue(string queue) => _activityQueues.GetOrAdd(queue, _ => new WaitQueue());
 
     public void WorkflowTaskReady(string queue) => WorkflowQueue(queue).Fire();
+    public void WorkflowTaskReleased(string queue) => WorkflowQueue(queue).FireAll();
+    public void ActivityReleased(string queue) => ActivityQueue(queue).FireAll();
 
     public void ActivityReady(string queue, double dueAt)
     {
@@ -130,6 +132,17 @@ public sealed class WaitQueue
             while (_waiters.TryDequeue(out var w))
                 if (w.TrySetResult()) return;
             if (_permits < MaxPermits) _permits++;
+        }
+    }
+
+    /// <summary>Wakes every waiting poller (no permit is kept: a poller that starts later looks for work anyway).</summary>
+    public void FireAll()
+    {
+        lock (_waiters)
+        {
+            var any = false;
+            while (_waiters.TryDequeue(out var w)) any |= w.TrySetResult();
+            if (!any && _permits < MaxPermits) _permits++;
         }
     }
 

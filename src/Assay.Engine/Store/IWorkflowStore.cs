@@ -51,6 +51,8 @@ public interface IWorkflowStore : IAsyncDisposable
         IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0);
     Task RejectWorkflowTaskAsync(string workflowId, string workerId, string? leaseToken, string error);
     Task<double> ExtendLeaseAsync(string workflowId, string workerId, string? leaseToken, double leaseSecs);
+    /// <summary>Hands a leased workflow task back untouched: dispatchable again at once (see <see cref="TaskRelease"/>).</summary>
+    Task ReleaseWorkflowTaskAsync(string workflowId, string workerId, string leaseToken, TaskRelease release);
     Task<int> RecoverExpiredLeasesAsync();
 
     // Activities
@@ -58,6 +60,8 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<ActivityRecord?> GetActivityAsync(long id);
     Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId);
     Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
+    /// <summary>Hands a running activity back untouched: PENDING again at once, the attempt not counted (see <see cref="TaskRelease"/>).</summary>
+    Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release);
     Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure);
     Task<bool> HeartbeatActivityAsync(long id, AttemptCheck check, string? details);
     Task<int> TimeOutActivitiesAsync();
@@ -116,6 +120,10 @@ public interface IWorkListener
 {
     void WorkflowTaskReady(string queue);
     void ActivityReady(string queue, double dueAt);
+    /// <summary>A task was handed back: every waiting poller re-checks (the one a single wake-up would reach may be
+    /// the releasing worker, which is not offered the task again during its backoff).</summary>
+    void WorkflowTaskReleased(string queue);
+    void ActivityReleased(string queue);
     void TimerScheduled(double fireAt);
     void ActivityDeadline(double at);
 }

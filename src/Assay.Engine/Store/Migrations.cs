@@ -195,6 +195,32 @@ internal static class Migrations
             "ALTER TABLE namespaces ADD COLUMN retention_secs {REAL}",
             "CREATE INDEX ix_workflows_completed ON workflows (namespace, completed_at) WHERE completed_at IS NOT NULL",
         ]),
+        (3, [
+            // Released tasks (POST …/release): the releasing worker is not offered the task again until until_at,
+            // so a worker lacking the task's type neither spins on it nor delays the workers that have it.
+            """
+            CREATE TABLE workflow_task_releases (
+                workflow_id TEXT NOT NULL,
+                worker_id TEXT NOT NULL,
+                until_at {REAL} NOT NULL,
+                PRIMARY KEY (workflow_id, worker_id))
+            """,
+            """
+            CREATE TABLE activity_releases (
+                activity_id {INT} NOT NULL,
+                worker_id TEXT NOT NULL,
+                until_at {REAL} NOT NULL,
+                PRIMARY KEY (activity_id, worker_id))
+            """,
+            "CREATE INDEX ix_workflow_task_releases_until ON workflow_task_releases (until_at)",
+            "CREATE INDEX ix_activity_releases_until ON activity_releases (until_at)",
+            // The last task of the workflow a worker handed back for lacking its type (describe, dashboard).
+            "ALTER TABLE workflows ADD COLUMN unhandled_kind TEXT",
+            "ALTER TABLE workflows ADD COLUMN unhandled_name TEXT",
+            "ALTER TABLE workflows ADD COLUMN unhandled_queue TEXT",
+            "ALTER TABLE workflows ADD COLUMN unhandled_by TEXT",
+            "ALTER TABLE workflows ADD COLUMN unhandled_at {REAL}",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

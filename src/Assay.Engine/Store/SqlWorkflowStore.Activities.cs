@@ -72,9 +72,9 @@ internal abstract partial class SqlWorkflowStore
         // Due-time filter: a retry waits out its backoff.
         ClaimActivityWhereAsync(tx, workerId,
             $"""
-            id = (SELECT id FROM workflow_activities
-                  WHERE task_queue = @queue AND status = 'PENDING' AND scheduled_at <= @now
-                  ORDER BY scheduled_at, id LIMIT 1{D.SkipLocked})
+            id = (SELECT c.id FROM workflow_activities c
+                  WHERE c.task_queue = @queue AND c.status = 'PENDING' AND c.scheduled_at <= @now AND {NotReleasedByActivityWorker}
+                  ORDER BY c.scheduled_at, c.id LIMIT 1{D.SkipLocked})
             """, ("@queue", queue)));
 
     /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it.</summary>
@@ -131,6 +131,7 @@ internal abstract partial class SqlWorkflowStore
     {
         var (row, act) = await LoadActivityAsync(tx, id);
         RequireRunningAttempt(act, check);
+        await ClearUnhandledAsync(tx, row);
         await tx.ExecAsync(
             "UPDATE workflow_activities SET status = 'COMPLETED', result = @result, completed_at = @now, timeout_at = NULL WHERE id = @id",
             ("@result", result), ("@now", tx.Now), ("@id", id));
@@ -151,6 +152,7 @@ internal abstract partial class SqlWorkflowStore
     {
         var (row, act) = await LoadActivityAsync(tx, id);
         RequireRunningAttempt(act, check);
+        await ClearUnhandledAsync(tx, row);
         await FailAttemptAsync(tx, row, act, failure);
     });
 

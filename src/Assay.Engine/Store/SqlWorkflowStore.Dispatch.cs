@@ -15,10 +15,10 @@ internal abstract partial class SqlWorkflowStore
             UPDATE workflows SET lease_owner = @worker, lease_token = @token, lease_expires_at = @expires,
                 needs_dispatch = 0, dispatch_ready_at = NULL, updated_at = @now,
                 status = CASE WHEN status = 'PENDING' THEN 'RUNNING' ELSE status END
-            WHERE id = (SELECT id FROM workflows
-                        WHERE task_queue = @queue AND needs_dispatch = 1 AND lease_owner IS NULL
-                          AND status IN ('PENDING', 'RUNNING')
-                        ORDER BY dispatch_ready_at LIMIT 1{D.SkipLocked})
+            WHERE id = (SELECT c.id FROM workflows c
+                        WHERE c.task_queue = @queue AND c.needs_dispatch = 1 AND c.lease_owner IS NULL
+                          AND c.status IN ('PENDING', 'RUNNING') AND {NotReleasedByWorkflowWorker}
+                        ORDER BY c.dispatch_ready_at LIMIT 1{D.SkipLocked})
               AND lease_owner IS NULL
             RETURNING id, run_id, namespace, workflow_type, task_queue, input
             """,
@@ -50,6 +50,7 @@ internal abstract partial class SqlWorkflowStore
         var row = await LoadRequiredAsync(tx, workflowId);
         if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
         RequireLease(row, workerId, leaseToken);
+        await ClearUnhandledAsync(tx, row);
 
         var batch = new BatchState { WorkerId = workerId, EagerSlots = eagerActivities };
         foreach (var command in commands)

@@ -81,6 +81,8 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
                 case WakeKind.Activity: l.ActivityReady(w.Queue, w.At); break;
                 case WakeKind.Timer: l.TimerScheduled(w.At); break;
                 case WakeKind.ActivityTimeout: l.ActivityDeadline(w.At); break;
+                case WakeKind.WorkflowTaskReleased: l.WorkflowTaskReleased(w.Queue); break;
+                case WakeKind.ActivityReleased: l.ActivityReleased(w.Queue); break;
             }
         }
     }
@@ -291,7 +293,7 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
     protected const string WorkflowColumns =
         "w.id, w.namespace, w.run_id, w.workflow_type, w.task_queue, w.status, w.input, w.result, w.error, w.parent_id, " +
         "w.claimed_by, w.search_attributes, w.archived_at, w.archive_uri, w.created_at, w.updated_at, w.completed_at, " +
-        "w.continued_from, w.continued_to";
+        "w.continued_from, w.continued_to, w.unhandled_kind, w.unhandled_name, w.unhandled_queue, w.unhandled_by, w.unhandled_at";
 
     protected static WorkflowRecord ReadWorkflow(DbDataReader r) => new()
     {
@@ -299,7 +301,12 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
         Status = r.Str(5), Input = r.StrN(6), Result = r.StrN(7), Error = r.StrN(8), ParentId = r.StrN(9),
         ClaimedBy = r.StrN(10), SearchAttributes = r.StrN(11), ArchivedAt = r.DblN(12), ArchiveUri = r.StrN(13),
         CreatedAt = r.Dbl(14), UpdatedAt = r.Dbl(15), CompletedAt = r.DblN(16), ContinuedFrom = r.StrN(17),
-        ContinuedTo = r.StrN(18),
+        ContinuedTo = r.StrN(18), Unhandled = ReadUnhandled(r, 19),
+    };
+
+    static UnhandledTask? ReadUnhandled(DbDataReader r, int at) => r.IsDBNull(at) ? null : new()
+    {
+        Kind = r.Str(at), Name = r.Str(at + 1), TaskQueue = r.Str(at + 2), WorkerId = r.Str(at + 3), At = r.Dbl(at + 4),
     };
 
     public Task<long> MaxEventIdAsync() => InReadAsync(async tx =>

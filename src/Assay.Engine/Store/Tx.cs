@@ -118,7 +118,9 @@ internal enum WakeKind
     WorkflowTask,   // Queue = task queue
     Activity,       // Queue = task queue, At = due time
     Timer,          // At = fire time
-    ActivityTimeout // At = deadline
+    ActivityTimeout, // At = deadline
+    WorkflowTaskReleased, // Queue = task queue; wakes every waiting poller
+    ActivityReleased,     // Queue = task queue; wakes every waiting poller
 }
 
 /// <summary>Column readers tolerant of each driver's numeric types (SQLite long/double, Postgres bigint/double).</summary>

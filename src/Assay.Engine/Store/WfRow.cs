@@ -13,7 +13,7 @@ internal sealed class WfRow
     public const string Columns =
         "id, namespace, run_id, workflow_type, task_queue, status, parent_id, origin_id, search_attributes, " +
         "next_event_seq, needs_dispatch, dispatch_ready_at, lease_owner, lease_token, lease_expires_at, " +
-        "cancel_requested, result, error, completed_at, continued_to";
+        "cancel_requested, result, error, completed_at, continued_to, unhandled_kind";
 
     public required string Id;
     public required string Namespace;
@@ -37,6 +37,8 @@ internal sealed class WfRow
     public string? Error;
     public double? CompletedAt;
     public string? ContinuedTo;
+    /// <summary>Kind of the task last handed back for lacking its type (null: none); written by its own statements.</summary>
+    public string? UnhandledKind;
     public double UpdatedAt;
 
     public bool Dirty;
@@ -49,7 +51,7 @@ internal sealed class WfRow
         NextEventSeq = r.Long(9), NeedsDispatch = r.Bool(10), DispatchReadyAt = r.DblN(11),
         LeaseOwner = r.StrN(12), LeaseToken = r.StrN(13), LeaseExpiresAt = r.DblN(14),
         CancelRequested = r.Bool(15), Result = r.StrN(16), Error = r.StrN(17), CompletedAt = r.DblN(18),
-        ContinuedTo = r.StrN(19),
+        ContinuedTo = r.StrN(19), UnhandledKind = r.StrN(20),
     };
 
     public void ClearLease()

@@ -184,10 +184,28 @@ public sealed class EventLoop
         return true;
     }
 
+    /// <summary>
+    /// Aborts the .NET work the task is waiting on (an HTTP request) without stopping the task: the call fails with
+    /// "operation cancelled" and the task carries on. A wait that already completed is delivered as usual, so nothing
+    /// that arrived is lost (unlike <see cref="Cancel"/>). False when the task has nothing to abort.
+    /// </summary>
+    public bool Interrupt(long taskId)
+    {
+        if (!_tasks.TryGetValue(taskId, out var task) || task.IsFinished || task.Cancellation is not { } cts) return false;
+        task.Cancellation = null; // the task's next wait gets a fresh token
+        cts.Cancel();
+        return true;
+    }
+
     LuaTask? _running;
     bool IsRunning(LuaTask task) => ReferenceEquals(_running, task);
 
     public LuaTask? Current => _running;
+
+    /// <summary>Cancelled when the running task is cancelled (async handle <c>cancel()</c>): a builtin that starts .NET work
+    /// on the task's behalf (an HTTP request) passes it on, so a cancelled task's work is abandoned, not left running.</summary>
+    public CancellationToken CurrentTaskCancellation =>
+        _running is { } task ? (task.Cancellation ??= new CancellationTokenSource()).Token : CancellationToken.None;
 
     /// <summary>Lets go of a finished task's thread (its results are no longer needed).</summary>
     public void Release(long taskId)

@@ -3,7 +3,7 @@ using Assay.Lua;
 namespace Assay.Runtime.Builtins;
 
 /// <summary>
-/// <c>async.spawn(fn, ...)</c> → handle with <c>await()</c>/<c>cancel()</c>, and
+/// <c>async.spawn(fn, ...)</c> → handle with <c>await()</c>/<c>cancel()</c>/<c>interrupt()</c>, and
 /// <c>async.spawn_interval(secs, fn)</c>. The natives live here; the handle objects and the
 /// interval timer are Lua (prelude/async.lua) on top of spawn and sleep.
 /// </summary>
@@ -26,6 +26,11 @@ public static class AsyncModule
             rt.Vm.SetFunction(L, -1, "handle.cancel", "cancel", call =>
             {
                 call.L.PushBoolean(loop.Cancel(call.CheckInteger(1)));
+                return 1;
+            });
+            rt.Vm.SetFunction(L, -1, "handle.interrupt", "interrupt", call =>
+            {
+                call.L.PushBoolean(loop.Interrupt(call.CheckInteger(1)));
                 return 1;
             });
             rt.Vm.SetFunction(L, -1, "handle.release", "release", call =>

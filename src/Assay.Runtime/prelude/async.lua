@@ -1,6 +1,6 @@
 -- async: task handles over the loop's natives (AsyncModule.cs).
 local native = ...
-local spawn, await, cancel, release = native.spawn, native.await, native.cancel, native.release
+local spawn, await, cancel, interrupt, release = native.spawn, native.await, native.cancel, native.interrupt, native.release
 local setmetatable, type, error, pcall, tostring = setmetatable, type, error, pcall, tostring
 
 local Handle = {}
@@ -17,6 +17,7 @@ local function new_handle(id)
     return await(id)
   end
   h.cancel = function() return cancel(id) end
+  h.interrupt = function() return interrupt(id) end
   return h
 end
 

@@ -540,12 +540,15 @@ local function log_outage(w, ok, problem)
   end
 end
 
--- One request; nil when the engine could not be reached (or answered 5xx).
-local function request(w, method, path, body, timeout)
-  local ok, resp = pcall(M._api, method, path, body, timeout)
+-- The outcome of a pcall'ed request; nil when the engine could not be reached (or answered 5xx).
+local function settle(w, ok, resp)
   if ok and resp.status < 500 then log_outage(w, true); return resp end
   log_outage(w, false, ok and ("HTTP " .. tostring(resp.status)) or tostring(resp))
   return nil
+end
+
+local function request(w, method, path, body, timeout)
+  return settle(w, pcall(M._api, method, path, body, timeout))
 end
 
 local function backoff(w, attempt)
@@ -600,6 +603,52 @@ end
 
 local run_task -- (w, kind, task): runs a claimed task as its own coroutine; defined below
 
+-- ── Handing tasks back ───────────────────────────────────────────────────────────────────────
+-- A stopping worker, or one that does not define a task's type, never runs (or fails) the task: it
+-- releases it untouched, so another worker takes it at once. Several workers with different types can
+-- share a queue: a task of a type this worker lacks goes back with a backoff that keeps it from this
+-- worker only (growing per type to `max_unhandled_backoff_secs`), so a queue nobody serves does not spin.
+
+local function task_type(kind, task)
+  if kind == "workflow" then return tostring(task.workflow_type) end
+  return tostring(task.name)
+end
+
+-- Seconds this worker leaves a task of an unknown type alone: 0.5, 1, 2, … up to the cap.
+local function unhandled_backoff(w, kind, name)
+  local key = kind .. "\0" .. name
+  local n = (w.unhandled[key] or 0) + 1
+  w.unhandled[key] = n
+  if n == 1 then
+    log.warn("assay.workflow: this worker does not define " .. kind .. " type '" .. name ..
+      "'; handing such tasks back for a worker that does", { queue = w.queue, worker_id = w.worker_id })
+  end
+  return math.min(w.max_unhandled_backoff, 0.5 * 2 ^ math.min(n - 1, 16))
+end
+
+local function hand_back(w, kind, task, reason)
+  local path, body
+  if kind == "workflow" then
+    path = "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/release"
+    body = { worker_id = w.worker_id, lease_token = task.lease_token, reason = reason }
+  else
+    path = "/tasks/" .. encode_component(task.id) .. "/release"
+    body = { worker_id = w.worker_id, attempt = task.attempt, reason = reason }
+  end
+  if reason == "unhandled_type" then body.backoff_secs = unhandled_backoff(w, kind, task_type(kind, task)) end
+  local resp = deliver(w, path, body, time() + 15)
+  if resp and resp.status == 200 then
+    log.debug("assay.workflow: " .. kind .. " task handed back", { type = task_type(kind, task), reason = reason })
+  elseif resp and (resp.status == 404 or resp.status == 405) and not w.release_missing_logged
+      and tostring(resp.body):find("no route", 1, true) then
+    -- An engine without the release endpoint: the task goes back to the queue when its lease lapses.
+    w.release_missing_logged = true
+    log.warn("assay.workflow: the engine cannot take tasks back (no release endpoint); they return when their lease lapses")
+  elseif resp then
+    log.debug("assay.workflow: hand-back refused", { status = resp.status, body = resp.body })
+  end
+end
+
 -- Eager dispatch: free activity slots are reserved before a command batch goes out, and the engine
 -- hands back (up to that many) activities the batch schedules on this queue, sparing a poll each.
 local function reserve_eager_slots(w)
@@ -641,23 +690,18 @@ local function handle_workflow_task(w, task)
       if b and b.lease_expires_at then expires = b.lease_expires_at; lease_ttl = math.max(2, expires - time()) end
     end
   end
-  local commands
-  if not handler then
-    commands = json.array({ { type = "FailWorkflow", error = "no workflow handler registered for type: " .. tostring(task.workflow_type) } })
-  else
-    -- ctx calls extend the lease as a long replay goes; this keeper covers code that waits
-    -- inside one call (a slow side effect)
-    local keeper = async.spawn(function()
-      while true do
-        sleep(lease_ttl / 3)
-        extend(true)
-      end
-    end)
-    local ok, res = pcall(M._replay, task, handler, extend)
-    keeper.cancel()
-    if not ok then error(res, 0) end
-    commands = res
-  end
+  if not handler then return hand_back(w, "workflow", task, "unhandled_type") end
+  -- ctx calls extend the lease as a long replay goes; this keeper covers code that waits
+  -- inside one call (a slow side effect)
+  local keeper = async.spawn(function()
+    while true do
+      sleep(lease_ttl / 3)
+      extend(true)
+    end
+  end)
+  local rok, commands = pcall(M._replay, task, handler, extend)
+  keeper.cancel()
+  if not rok then error(commands, 0) end
   local eager = reserve_eager_slots(w)
   local body = { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }
   if eager > 0 then body.eager_activities = eager end
@@ -707,18 +751,13 @@ end
 
 local function handle_activity_task(w, task)
   local handler = activities[task.name]
-  local ok, result
-  if not handler then
-    ok, result = false, "no activity handler registered for: " .. tostring(task.name)
-  else
-    local input = task.input
-    if type(input) == "string" then
-      local pok, v = pcall(json.parse, input)
-      if pok then input = v end
-    end
-    local ctx = make_activity_ctx(w, task)
-    ok, result = pcall(handler, ctx, input)
+  if not handler then return hand_back(w, "activity", task, "unhandled_type") end
+  local input = task.input
+  if type(input) == "string" then
+    local pok, v = pcall(json.parse, input)
+    if pok then input = v end
   end
+  local ok, result = pcall(handler, make_activity_ctx(w, task), input)
   local path = "/tasks/" .. encode_component(task.id)
   local resp
   if ok then
@@ -736,20 +775,47 @@ local function handle_activity_task(w, task)
   end
 end
 
--- The task holds one of its kind's slots (taken by the caller) until it has finished.
+-- The task holds one of its kind's slots (taken by the caller) until it has finished. A task that
+-- reaches a stopping worker (a poll answered as it stopped, activities handed over eagerly) goes back.
+local function handle_task(w, kind, task)
+  if w.stopping then return hand_back(w, kind, task, "shutdown") end
+  if kind == "workflow" then return handle_workflow_task(w, task) end
+  return handle_activity_task(w, task)
+end
+
 run_task = function(w, kind, task)
   w.active[kind] = w.active[kind] + 1
   async.spawn(function()
-    local ok, err = pcall(kind == "workflow" and handle_workflow_task or handle_activity_task, w, task)
+    local ok, err = pcall(handle_task, w, kind, task)
     w.running[kind] = w.running[kind] - 1
     w.active[kind] = w.active[kind] - 1
     if not ok then log.error("assay.workflow: " .. kind .. " task failed in the worker", { error = tostring(err) }) end
   end)
 end
 
--- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
-local function poll_loop(w, kind)
+local function task_of(kind, resp)
+  if not (resp and resp.status == 200) then return nil end
+  local ok, b = pcall(json.parse, resp.body)
+  if not (ok and type(b) == "table") then return nil end
+  if kind == "workflow" and b.workflow_id then return b end
+  if kind == "activity" and b.id then return b end
+  return nil
+end
+
+-- One long-poll. stop() interrupts it (`poller.phase`): the request is aborted, so the engine ends the
+-- poll (and releases a task it claimed just as the client went away); an answer that already
+-- arrived is still read here, and its task handed back by run_task.
+local function poll(w, kind, poller, wid)
   local path = kind == "workflow" and "/workflow-tasks/poll" or "/tasks/poll"
+  poller.phase = "poll"
+  local ok, resp = pcall(M._api, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
+  poller.phase = nil
+  if w.stopping then return ok and resp or nil end -- interrupted, or answered as the worker stopped
+  return settle(w, ok, resp)
+end
+
+-- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
+local function poll_loop(w, kind, poller)
   local limit = kind == "workflow" and w.max_wf or w.max_act
   local attempt = 0
   while not w.stopping do
@@ -758,26 +824,24 @@ local function poll_loop(w, kind)
     else
       local wid = w.worker_id
       w.running[kind] = w.running[kind] + 1
-      local resp = request(w, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
-      local task
-      if resp and resp.status == 200 then
-        attempt = 0
-        local ok, b = pcall(json.parse, resp.body)
-        if ok and type(b) == "table" then
-          if kind == "workflow" and b.workflow_id then task = b
-          elseif kind == "activity" and b.id then task = b end
-        end
-      elseif resp and resp.status == 404 then
-        reregister(w, wid)
-      else
-        attempt = attempt + 1
-        if resp then log.warn("assay.workflow: poll refused", { status = resp.status, body = resp.body }) end
-        backoff(w, attempt)
-      end
+      local resp = poll(w, kind, poller, wid)
+      local task = task_of(kind, resp)
       if task then
-        run_task(w, kind, task)
+        attempt = 0
+        run_task(w, kind, task) -- the slot passes to the task
       else
         w.running[kind] = w.running[kind] - 1
+        if resp and resp.status == 200 then
+          attempt = 0
+        elseif resp and resp.status == 404 then
+          reregister(w, wid)
+        elseif not w.stopping then
+          attempt = attempt + 1
+          if resp then log.warn("assay.workflow: poll refused", { status = resp.status, body = resp.body }) end
+          poller.phase = "backoff"
+          backoff(w, attempt)
+          poller.phase = nil
+        end
       end
     end
   end
@@ -796,19 +860,26 @@ local function heartbeat_loop(w)
   end
 end
 
---- Stops the running worker gracefully (what SIGTERM does): no new tasks, running ones finish.
+--- Stops the running worker gracefully (what SIGTERM does): outstanding polls are cancelled at once,
+--- no new tasks are taken (one that still arrives is handed back to the engine), running ones finish.
 function M.stop()
-  if worker and not worker.stopping then
-    worker.stopping = true
+  local w = worker
+  if w and not w.stopping then
+    w.stopping = true
     log.info("assay.workflow: stopping: finishing running tasks, taking no new ones",
-      { workflows = worker.active.workflow, activities = worker.active.activity })
+      { workflows = w.active.workflow, activities = w.active.activity })
+    for _, p in ipairs(w.pollers) do
+      if p.phase == "poll" then p.handle.interrupt() -- the poll's request is aborted; the loop ends
+      elseif p.phase == "backoff" then p.handle.cancel() end -- holds nothing: no need to wait it out
+    end
   end
 end
 
 --- Runs a worker: registers, long-polls workflow and activity tasks and runs them until stopped
 --- (SIGTERM or workflow.stop()). Returns once every running task has finished.
 --- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
----   poll_wait_secs?, pollers?, max_backoff_secs?, eager_activities? (default true: command batches
+---   poll_wait_secs?, pollers?, max_backoff_secs?, max_unhandled_backoff_secs? (default 30: longest a task of a
+---   type this worker lacks is left to other workers before it is looked at again), eager_activities? (default true: command batches
 ---   take the activities they schedule on this queue straight back, see docs/engine.md) }
 function M.listen(opts)
   if not engine_url then error("workflow.listen: call workflow.connect() first", 2) end
@@ -824,6 +895,9 @@ function M.listen(opts)
     max_backoff = opts.max_backoff_secs or 5,
     heartbeat_secs = opts.heartbeat_secs or 15,
     eager = opts.eager_activities ~= false,
+    max_unhandled_backoff = math.max(0.5, math.min(300, opts.max_unhandled_backoff_secs or 30)),
+    unhandled = {},                             -- kind\0type → times a task of it was handed back
+    pollers = {},                               -- { handle, phase = "poll" | "backoff" | nil }
     running = { workflow = 0, activity = 0 }, -- slots taken (polls in flight and tasks)
     active = { workflow = 0, activity = 0 },  -- tasks being run
     workflow_names = {}, activity_names = {},
@@ -839,14 +913,18 @@ function M.listen(opts)
     os.on_signal("TERM", function() M.stop() end)
   end
   local loops = { async.spawn(heartbeat_loop, w) }
+  local function start_pollers(kind, n)
+    for _ = 1, n do
+      local p = {}
+      p.handle = async.spawn(poll_loop, w, kind, p)
+      w.pollers[#w.pollers + 1] = p
+      loops[#loops + 1] = p.handle
+    end
+  end
   local pollers = opts.pollers or 2
-  if #w.workflow_names > 0 then
-    for _ = 1, math.min(pollers, w.max_wf) do loops[#loops + 1] = async.spawn(poll_loop, w, "workflow") end
-  end
-  if #w.activity_names > 0 then
-    for _ = 1, math.min(pollers, w.max_act) do loops[#loops + 1] = async.spawn(poll_loop, w, "activity") end
-  end
-  for _, h in ipairs(loops) do h.await() end
+  if #w.workflow_names > 0 then start_pollers("workflow", math.min(pollers, w.max_wf)) end
+  if #w.activity_names > 0 then start_pollers("activity", math.min(pollers, w.max_act)) end
+  for _, h in ipairs(loops) do pcall(h.await) end -- a poll loop stop() cancelled ends without results
   while w.running.workflow + w.running.activity > 0 do sleep(0.02) end
   if os.on_signal then os.on_signal("TERM", nil) end
   worker = nil

@@ -84,6 +84,26 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workflow_waiting_for_a_worker_with_its_type_says_so()
+    {
+        await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        var c = new EngineClient(engine.BaseUrl);
+        (await c.PostAsync("/workflows", O(("workflow_type", "NobodyHasIt"), ("workflow_id", "uh-1"), ("task_queue", "uq")))).Expect(201);
+        var task = (await c.PostAsync("/workflow-tasks/poll", O(("queue", "uq"), ("worker_id", "w-lacking")))).Expect(200).Obj;
+        (await c.PostAsync("/workflow-tasks/uh-1/release", O(("worker_id", "w-lacking"), ("lease_token", task["lease_token"]!.DeepClone()),
+            ("reason", "unhandled_type"), ("backoff_secs", 30)))).Expect(200);
+
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        await Assertions.Expect(page.Locator("#wf-table tr[data-id='uh-1']")).ToContainTextAsync("unhandled type");
+        await page.ClickAsync("a[href='#/workflow/uh-1']");
+        var note = page.Locator("#unhandled");
+        await Assertions.Expect(note).ToContainTextAsync("workflow type 'NobodyHasIt'");
+        await Assertions.Expect(note).ToContainTextAsync("queue 'uq'");
+        await Assertions.Expect(note).ToContainTextAsync("w-lacking");
+    }
+
+    [Fact]
     public async Task The_API_key_prompt_works_when_auth_is_on()
     {
         var db = TestDatabases.NewSqliteFile();

@@ -65,6 +65,11 @@ function connectStream() {
   es.addEventListener('status', bump);
 }
 
+// A task of the workflow was handed back by a worker lacking its type: say which type waits for a worker.
+const unhandledNote = (w) => w.unhandled && !terminal(w.status) ? h('div', { class: 'card warn', id: 'unhandled' },
+  `Waiting for a worker: no worker that polled queue '${w.unhandled.task_queue}' defines ${w.unhandled.kind} type '${w.unhandled.name}' ` +
+  `(last handed back by worker ${w.unhandled.worker_id} at ${time(w.unhandled.at)}).`) : null;
+
 // ── pages ──
 const pages = {
   async workflows(args, live) {
@@ -76,7 +81,8 @@ const pages = {
       ['', 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'].map(s => h('option', { value: s, selected: s === status }, s || 'any status')));
     const typeIn = h('input', { id: 'f-type', placeholder: 'workflow type', value: type, onchange: e => go({ type: e.target.value, page: 0 }) });
     const rows = list.map(w => h('tr', { 'data-id': w.id },
-      h('td', {}, h('a', { href: '#/workflow/' + encodeURIComponent(w.id) }, w.id)), h('td', {}, w.workflow_type), h('td', {}, badge(w.status)),
+      h('td', {}, h('a', { href: '#/workflow/' + encodeURIComponent(w.id) }, w.id)), h('td', {}, w.workflow_type),
+      h('td', {}, badge(w.status), w.unhandled && !terminal(w.status) ? h('span', { class: 'warn', title: `no worker defines ${w.unhandled.kind} type '${w.unhandled.name}'` }, ' ⚠ unhandled type') : null),
       h('td', {}, w.task_queue), h('td', {}, time(w.created_at))));
     return [
       h('div', { class: 'bar' }, statusSel, typeIn, h('button', { id: 'start-open', onclick: () => $('#startform').hidden = !$('#startform').hidden }, '+ Start workflow')),
@@ -104,6 +110,7 @@ const pages = {
       h('div', { class: 'card grid' }, ['workflow_type', 'namespace', 'task_queue', 'run_id', 'parent_id', 'continued_from', 'continued_to'].flatMap(k => [h('b', {}, k), h('span', {}, w[k] ?? '—')]),
         h('b', {}, 'created'), h('span', {}, time(w.created_at)), h('b', {}, 'completed'), h('span', {}, time(w.completed_at))),
       w.error ? h('div', { class: 'card err' }, w.error) : null,
+      unhandledNote(w),
       h('details', { class: 'card', open: true }, h('summary', {}, 'Input'), h('pre', {}, pretty(w.input))),
       h('details', { class: 'card', open: w.result !== null }, h('summary', {}, 'Result'), h('pre', {}, pretty(w.result))),
       snap ? h('details', { class: 'card', open: true }, h('summary', {}, 'Query state (event ' + snap.event_seq + ')'), h('pre', {}, pretty(snap.state))) : null,

@@ -65,7 +65,7 @@ internal static class HttpClientNatives
             invoker = custom;
         }
         bool stream = L.ToBoolean(9);
-        var task = SendAsync(invoker, msg, total.Value, follow, stream, call.Vm.Cancellation);
+        var task = SendAsync(invoker, msg, total.Value, follow, stream, call.Vm.Cancellation, call.Vm.Loop.CurrentTaskCancellation);
         return call.Vm.Loop.Await(call, task, (L, r) => PushResult(L, st, r));
     }
 
@@ -138,9 +138,10 @@ internal static class HttpClientNatives
     }
 
     static async Task<HttpResult> SendAsync(HttpMessageInvoker invoker, HttpRequestMessage msg, TimeSpan total, bool follow,
-        bool stream, CancellationToken vmToken)
+        bool stream, CancellationToken vmToken, CancellationToken taskToken)
     {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(vmToken);
+        // The task's token: cancelling the Lua task (async handle cancel()) aborts its request, closing the connection.
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(vmToken, taskToken);
         if (total != Timeout.InfiniteTimeSpan) cts.CancelAfter(total);
         bool handedOff = false;
         HttpResponseMessage? resp = null;
@@ -171,7 +172,7 @@ internal static class HttpClientNatives
             var bytes = await resp.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
             return new HttpResult((int)resp.StatusCode, headers, bytes, null);
         }
-        catch (OperationCanceledException) when (!vmToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!vmToken.IsCancellationRequested && !taskToken.IsCancellationRequested)
         {
             throw new TimeoutException($"request to {msg.RequestUri} timed out after {HttpClients.Seconds(total)} s");
         }
