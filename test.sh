@@ -25,13 +25,18 @@ ASSAY_TEST_POSTGRES_URL="$(scripts/postgres-up.sh | tail -1)"
 export ASSAY_TEST_POSTGRES_URL
 echo "using $ASSAY_TEST_POSTGRES_URL"
 
-# Every stage runs even when an earlier one failed, so one run shows every failure.
-status=0
-echo "== xunit"
-dotnet test Assay.slnx -nologo -v quiet --logger "console;verbosity=minimal" || status=1
+# The xunit suites and the Lua test files run side by side (each also runs its own files in
+# parallel); every stage runs even when another fails, so one run shows every failure.
+logs=$(mktemp -d)
+echo "== xunit and Lua tests (dist/assay test), side by side"
+( dotnet test Assay.slnx -nologo -v quiet --logger "console;verbosity=minimal" >"$logs/xunit" 2>&1; echo $? >"$logs/xunit.rc" ) &
+( ./dist/assay test -j 3 tests/lua >"$logs/lua" 2>&1; echo $? >"$logs/lua.rc" ) &
+wait
 
-echo "== Lua tests (dist/assay test)"
-./dist/assay test tests/lua || status=1
+status=0
+echo "== xunit"; cat "$logs/xunit"; [ "$(cat "$logs/xunit.rc")" = 0 ] || status=1
+echo "== Lua tests"; cat "$logs/lua"; [ "$(cat "$logs/lua.rc")" = 0 ] || status=1
+rm -rf "$logs"
 
 [ $status -eq 0 ] && echo "== all tests passed" || echo "== some tests FAILED"
 exit $status
