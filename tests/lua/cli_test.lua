@@ -64,9 +64,10 @@ assert.eq(code, 1)
 assert.contains(out, "cannot read script")
 
 -- --version and --help
+-- --version prints "assay <version>" like other tools (the commit may follow in parentheses)
 out, code = run("--version")
 assert.eq(code, 0)
-assert.matches(out, "%d+%.%d+%.%d+")
+assert.matches(out, "^assay %d+%.%d+%.%d+")
 out, code = run("--help")
 assert.eq(code, 0)
 assert.contains(out, "assay script.lua")
@@ -88,10 +89,6 @@ assert.eq(code, 1)
 
 os.remove(script); os.remove(shebang); os.remove(args)
 
--- --version prints "assay <version>" like other tools (the commit may follow in parentheses)
-out, code = run("--version")
-assert.eq(code, 0)
-assert.matches(out, "^assay %d+%.%d+%.%d+")
 
 -- a subcommand's help shows its own arguments and options, not the root's script argument
 out, code = run("exec --help")
