@@ -17,7 +17,7 @@ internal static class TaskEndpoints
         api.MapPost("/workflow-tasks/poll", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var (queue, worker, wait) = PollArgs(b);
+            var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
             var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token);
             await ctx.WriteAsync(200, w =>
@@ -95,7 +95,7 @@ internal static class TaskEndpoints
         api.MapPost("/tasks/poll", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var (queue, worker, wait) = PollArgs(b);
+            var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
             var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token);
             if (activity is null)
@@ -134,11 +134,12 @@ internal static class TaskEndpoints
     /// <summary>Most activities one command batch may hand back by eager dispatch.</summary>
     const int MaxEagerActivities = 64;
 
-    static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b)
+    static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b, TimeSpan maxWait)
     {
         var wait = b.Double("wait_secs") ?? 0;
-        if (wait < 0) throw EngineException.Invalid("'wait_secs' must not be negative");
-        return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(Math.Min(wait, 30)));
+        if (wait < 0 || wait > maxWait.TotalSeconds)
+            throw EngineException.Invalid($"'wait_secs' must be between 0 and {maxWait.TotalSeconds:0.###}");
+        return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(wait));
     }
 
     /// <summary>A waiting poll ends when its client disconnects or the engine shuts down (answered empty).</summary>

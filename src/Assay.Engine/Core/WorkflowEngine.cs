@@ -136,20 +136,37 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     async Task RetentionLoopAsync(CancellationToken ct)
     {
         if (ArchiveDirectory is null) return;
+        const string lease = "retention";
         var retention = new Operations.Retention(Store, ArchiveDirectory, logger);
-        while (!ct.IsCancellationRequested)
+        var held = false;
+        try
         {
-            try
+            while (!ct.IsCancellationRequested)
             {
-                if (await Store.TryAcquireLeaseAsync("retention", InstanceId, Math.Max(30, RetentionInterval.TotalSeconds * 3)))
-                    while (await retention.RunOnceAsync(ct) >= 100) { } // a backlog: keep going
+                try
+                {
+                    held = await Store.TryAcquireLeaseAsync(lease, InstanceId, Math.Max(30, RetentionInterval.TotalSeconds * 3));
+                    if (held) await retention.RunOnceAsync(ct); // one pass over the whole backlog
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogError(e, "Background loop retention failed; retrying");
+                }
+                await DelayQuietly(RetentionInterval, ct);
             }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                logger.LogError(e, "Background loop retention failed; retrying");
-            }
-            await DelayQuietly(RetentionInterval, ct);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally
+        {
+            // A clean shutdown hands retention over at once instead of after the lease runs out.
+            if (held) await ReleaseLeaseQuietlyAsync(lease);
+        }
+    }
+
+    async Task ReleaseLeaseQuietlyAsync(string lease)
+    {
+        try { await Store.ReleaseLeaseAsync(lease, InstanceId); }
+        catch (Exception e) { logger.LogWarning("Could not release the {Lease} lease: {Message}", lease, e.Message); }
     }
 
     /// <summary>
@@ -197,8 +214,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         if (IsLeader)
         {
             IsLeader = false;
-            try { await Store.ReleaseLeaseAsync(lease, InstanceId); }
-            catch (Exception e) { logger.LogWarning("Could not release the scheduler lease: {Message}", e.Message); }
+            await ReleaseLeaseQuietlyAsync(lease);
         }
     }
 
@@ -214,8 +230,11 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 var handled = await process();
                 if (handled >= 200) continue; // a backlog: keep going
                 var due = await nextDue();
-                var sleep = due is { } d ? TimeSpan.FromSeconds(Math.Max(0, d - Clock.Now())) : Timings.Recheck;
-                if (sleep > Timings.Recheck) sleep = Timings.Recheck;
+                // Clamped in seconds before it becomes a TimeSpan: a due time centuries away (or a bad row's
+                // infinity) must mean "sleep the usual while", not an overflow that stalls the loop.
+                var secs = due is { } d ? Math.Clamp(d - Clock.Now(), 0, Timings.Recheck.TotalSeconds) : Timings.Recheck.TotalSeconds;
+                if (double.IsNaN(secs)) secs = Timings.Recheck.TotalSeconds;
+                var sleep = TimeSpan.FromSeconds(secs);
                 if (sleep <= TimeSpan.Zero) continue;
                 wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
                 await Pulse.WaitAsync(next, sleep, ct);

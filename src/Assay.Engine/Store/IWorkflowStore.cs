@@ -92,7 +92,8 @@ public interface IWorkflowStore : IAsyncDisposable
 
     // Retention
     Task SetNamespaceRetentionAsync(string name, double? retentionSecs);
-    Task<IReadOnlyList<string>> RetentionCandidatesAsync(int limit);
+    /// <summary>Expired terminal workflows in (completed_at, id) order, after the given position (a keyset page).</summary>
+    Task<IReadOnlyList<(string Id, double CompletedAt)>> RetentionCandidatesAsync(int limit, double afterCompletedAt, string afterId);
     Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId);
     Task<bool> PurgeWorkflowAsync(string workflowId);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
@@ -165,6 +166,7 @@ internal abstract partial class SqlWorkflowStore
         {
             var delay = act.InitialInterval * Math.Pow(act.Coefficient, act.Attempt - 1);
             if (act.MaxInterval is { } cap) delay = Math.Min(delay, cap);
+            if (!(delay <= Api.Limits.MaxDurationSecs)) delay = Api.Limits.MaxDurationSecs; // a steep coefficient overflows to infinity
             var due = tx.Now + Math.Max(0, delay);
             await tx.ExecAsync(
                 """
@@ -265,6 +267,7 @@ internal abstract partial class SqlWorkflowStore
         var done = 0;
         foreach (var id in ids)
         {
+            if (IsPoisoned(findSql, id)) continue;
             try
             {
                 if (await WriteAsync(tx => handle(tx, id))) done++;
@@ -273,8 +276,26 @@ internal abstract partial class SqlWorkflowStore
             {
                 // Raced with a worker or an operator (row gone or finished meanwhile): nothing to do.
             }
+            catch (Exception e) when (!Api.Routes.StoreUnavailable(e))
+            {
+                // One row the handler cannot process must not hold back every row due after it: log it, go on,
+                // and leave it alone for a while (it is first in line every time, so it would fail every second).
+                Log.LogError(e, "Skipping due row {Id} for {Seconds} s: it could not be processed", id, PoisonedRowPause);
+                _poisoned[(findSql, id)] = Clock.Now() + PoisonedRowPause;
+            }
         }
         return done;
+    }
+
+    const double PoisonedRowPause = 60;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Sql, long Id), double> _poisoned = new();
+
+    bool IsPoisoned(string findSql, long id)
+    {
+        if (!_poisoned.TryGetValue((findSql, id), out var until)) return false;
+        if (until > Clock.Now()) return true;
+        _poisoned.TryRemove((findSql, id), out _);
+        return false;
     }
 }
 
