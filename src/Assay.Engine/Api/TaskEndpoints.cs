@@ -7,10 +7,19 @@ using Microsoft.Extensions.Hosting;
 
 namespace Assay.Engine.Api;
 
-/// <summary>The worker protocol: workflow tasks (/workflow-tasks/…) and activity tasks (/tasks/…).</summary>
+/// <summary>
+/// The worker protocol: workflow tasks (/workflow-tasks/…) and activity tasks (/tasks/…).
+/// Lease tokens: every claim (workflow task or activity attempt) gets a fresh random <c>lease_token</c>,
+/// answered to the claimant only. A poll with <c>"require_lease_token": true</c> (or any poll when the
+/// engine runs with <c>--require-lease-token</c>) makes its claim lease-bound: every report on it —
+/// commands, heartbeats, complete, fail — must carry that token, or it is refused with 409. Claims by
+/// polls that did not ask (the seed client, which never echoes a token) accept reports without a token as
+/// before; a token that is sent is always checked. Eagerly dispatched activities inherit the binding of
+/// the workflow task whose commands scheduled them. docs/engine.md "Lease tokens".
+/// </summary>
 internal static class TaskEndpoints
 {
-    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime)
+    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime, bool requireLeaseToken)
     {
         var store = engine.Store;
 
@@ -19,7 +28,8 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
-            var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token);
+            var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token,
+                LeaseBound(b, requireLeaseToken));
             await ctx.WriteAsync(200, w =>
             {
                 if (task is null) { w.WriteNullValue(); return; } // the empty shape the seed client expects
@@ -97,7 +107,7 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
-            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token);
+            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token, LeaseBound(b, requireLeaseToken));
             if (activity is null)
                 await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNull("task"); w.WriteEndObject(); });
             else
@@ -146,5 +156,8 @@ internal static class TaskEndpoints
     static CancellationTokenSource PollCancellation(HttpContext ctx, IHostApplicationLifetime lifetime) =>
         CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, lifetime.ApplicationStopping);
 
-    static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"));
+    static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"), b.String("lease_token"));
+
+    /// <summary>Whether a poll's claim is lease-bound: the worker asked for it, or the engine requires it of all.</summary>
+    static bool LeaseBound(JsonBody b, bool requireLeaseToken) => requireLeaseToken || (b.Bool("require_lease_token") ?? false);
 }

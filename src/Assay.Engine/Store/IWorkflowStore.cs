@@ -45,7 +45,7 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<SnapshotRecord?> GetLatestSnapshotAsync(string workflowId);
 
     // Workflow tasks
-    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq);
+    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq, bool leaseBound = false);
     /// <summary>Returns the activities claimed for the worker by eager dispatch (empty unless <paramref name="eagerActivities"/> &gt; 0).</summary>
     Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
         IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0);
@@ -56,7 +56,7 @@ public interface IWorkflowStore : IAsyncDisposable
     // Activities
     Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec);
     Task<ActivityRecord?> GetActivityAsync(long id);
-    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId);
+    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false);
     Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
     Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure);
     Task<bool> HeartbeatActivityAsync(long id, AttemptCheck check, string? details);
@@ -100,7 +100,8 @@ public interface IWorkflowStore : IAsyncDisposable
     // API keys (hashes only)
     Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label);
     Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync();
-    Task<int> RevokeApiKeyAsync(string prefix);
+    /// <summary>Revokes a key; with <paramref name="keepOne"/> refuses (409) to revoke the last active one.</summary>
+    Task<int> RevokeApiKeyAsync(string prefix, bool keepOne = false);
     Task<bool> CheckApiKeyAsync(string keyHash);
 
     // Leases for cluster-wide singletons (scheduler, retention): a row with owner and expiry.

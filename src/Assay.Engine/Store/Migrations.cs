@@ -195,6 +195,13 @@ internal static class Migrations
             "ALTER TABLE namespaces ADD COLUMN retention_secs {REAL}",
             "CREATE INDEX ix_workflows_completed ON workflows (namespace, completed_at) WHERE completed_at IS NOT NULL",
         ]),
+        (3, [
+            // Lease-bound claims (docs/engine.md "Lease tokens"): reports on them must carry the claim's token.
+            // Activities get a token per attempt, like workflow tasks have had one per lease.
+            "ALTER TABLE workflows ADD COLUMN lease_bound {INT} NOT NULL DEFAULT 0",
+            "ALTER TABLE workflow_activities ADD COLUMN lease_token TEXT",
+            "ALTER TABLE workflow_activities ADD COLUMN lease_bound {INT} NOT NULL DEFAULT 0",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -675,7 +675,8 @@ local function make_activity_ctx(w, task)
   local function base() return "/tasks/" .. encode_component(task.id) end
   --- Records a heartbeat (details: any JSON). Returns true when the activity should stop.
   function ctx:heartbeat(details)
-    local resp = request(w, "POST", base() .. "/heartbeat", { details = details, worker_id = w.worker_id, attempt = task.attempt })
+    local resp = request(w, "POST", base() .. "/heartbeat",
+      { details = details, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token })
     last_check = time()
     if resp then
       if resp.status == 200 then
@@ -722,9 +723,10 @@ local function handle_activity_task(w, task)
   local path = "/tasks/" .. encode_component(task.id)
   local resp
   if ok then
-    resp = deliver(w, path .. "/complete", { result = result, worker_id = w.worker_id, attempt = task.attempt })
+    resp = deliver(w, path .. "/complete",
+      { result = result, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token })
   else
-    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt }
+    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token }
     if type(result) == "table" then body.non_retryable = result.non_retryable; body.error_type = result.error_type end
     resp = deliver(w, path .. "/fail", body)
   end
@@ -758,7 +760,10 @@ local function poll_loop(w, kind)
     else
       local wid = w.worker_id
       w.running[kind] = w.running[kind] + 1
-      local resp = request(w, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
+      -- require_lease_token: reports on what we claim are refused without the claim's lease token,
+      -- so no other client can complete or extend our tasks (docs/engine.md "Lease tokens")
+      local resp = request(w, "POST", path,
+        { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait, require_lease_token = true }, w.poll_wait + 15)
       local task
       if resp and resp.status == 200 then
         attempt = 0
