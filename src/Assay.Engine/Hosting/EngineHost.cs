@@ -54,7 +54,7 @@ public static class EngineHost
             // above our own limit (Limits.MaxPathBytes), long paths get the JSON error the API promises.
             k.Limits.MaxRequestLineSize = 4 * Limits.MaxPathBytes;
             k.AddServerHeader = false;
-            k.Listen(address, options.Port);
+            k.Listen(address, options.Port, listen => listen.Use(RejectionBodies.Wrap));
         });
 
         var app = builder.Build();

@@ -106,3 +106,42 @@ public abstract class InputLimitTests(EngineFixture fx) : TestBase(fx)
 
 public sealed class SqliteInputLimitTests(SqliteEngineFixture fx) : InputLimitTests(fx), IClassFixture<SqliteEngineFixture>;
 public sealed class PostgresInputLimitTests(PostgresEngineFixture fx) : InputLimitTests(fx), IClassFixture<PostgresEngineFixture>;
+
+/// <summary>Requests the HTTP server itself refuses before routing still get the JSON error shape.</summary>
+public sealed class RawRejectionTests
+{
+    static async Task<(int Status, string Head, string Body)> RawAsync(string baseUrl, string requestLine)
+    {
+        var uri = new Uri(baseUrl);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(requestLine + "\r\nHost: x\r\n\r\n"));
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        var text = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10)); // the server closes after a rejection
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return (int.Parse(text[9..12]), text[..split], text[(split + 4)..]);
+    }
+
+    [Fact]
+    public async Task Nul_in_the_path_and_an_oversized_request_line_answer_JSON()
+    {
+        await using var engine = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        foreach (var (line, status) in new[]
+                 {
+                     ("GET /api/v1/workflows/a%00b HTTP/1.1", 400),
+                     ("GET /api/v1/workflows/" + new string('a', 100_000) + " HTTP/1.1", 414),
+                     ("BREW / HTTP/1.1 extra", 400),
+                 })
+        {
+            var (code, head, body) = await RawAsync(engine.BaseUrl, line);
+            Assert.Equal(status, code);
+            Assert.Contains("Content-Type: application/json", head);
+            var error = JsonNode.Parse(body)!["error"].Str();
+            Assert.False(string.IsNullOrEmpty(error));
+        }
+        // Ordinary traffic on the same server is untouched.
+        var ok = await new EngineClient(engine.BaseUrl).GetAsync("/health");
+        Assert.Equal(200, ok.Code);
+    }
+}
