@@ -98,6 +98,14 @@ public abstract class InputLimitTests(EngineFixture fx) : TestBase(fx)
         Assert.Equal(404, none.Code);
         Assert.Contains("no route", none.Error);
 
+        // The generated API description states the limits.
+        var doc = (await C.GetAsync("/openapi.json")).Expect(200).Obj;
+        var idParam = doc["paths"]!["/api/v1/workflows/{id}"]!["get"]!["parameters"]![0]!["schema"]!;
+        Assert.Equal(255, idParam["maxLength"]!.GetValue<int>());
+        Assert.Equal("integer", doc["paths"]!["/api/v1/activities/{id}"]!["get"]!["parameters"]![0]!["schema"]!["type"].Str());
+        Assert.Contains("503", doc["info"]!["description"].Str());
+        Assert.Contains("lease_token", doc["info"]!["description"].Str());
+
         var longPath = await C.GetAsync("/workflows/" + new string('a', 9000));
         Assert.Equal(414, longPath.Code);
         Assert.Contains("too long", longPath.Error);
