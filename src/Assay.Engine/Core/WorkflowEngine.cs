@@ -237,7 +237,12 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 var secs = due is { } d ? Math.Clamp(d - Clock.Now(), 0, Timings.Recheck.TotalSeconds) : Timings.Recheck.TotalSeconds;
                 if (double.IsNaN(secs)) secs = Timings.Recheck.TotalSeconds;
                 var sleep = TimeSpan.FromSeconds(secs);
-                if (sleep <= TimeSpan.Zero) continue;
+                if (sleep <= TimeSpan.Zero)
+                {
+                    if (handled > 0) continue;
+                    // Due but nothing could be handled (rows skipped as unprocessable, or raced): do not spin on them.
+                    sleep = Timings.Recheck;
+                }
                 wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
                 await Pulse.WaitAsync(next, sleep, ct);
             }
