@@ -223,6 +223,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     /// <summary>Sleeps until the next due item (or a wake-up saying an earlier one was added), then processes due items.</summary>
     async Task DueLoopAsync(string name, Pulse wake, Func<Task<int>> process, Func<Task<double?>> nextDue, CancellationToken ct)
     {
+        var stuck = 0;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -239,10 +240,13 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 var sleep = TimeSpan.FromSeconds(secs);
                 if (sleep <= TimeSpan.Zero)
                 {
-                    if (handled > 0) continue;
-                    // Due but nothing could be handled (rows skipped as unprocessable, or raced): do not spin on them.
-                    sleep = Timings.Recheck;
+                    // Something is due: go again at once — unless twice running nothing due could be handled (rows
+                    // skipped as unprocessable, or raced), which would otherwise spin; then pause briefly.
+                    stuck = handled == 0 ? stuck + 1 : 0;
+                    if (stuck < 2) continue;
+                    sleep = TimeSpan.FromMilliseconds(50);
                 }
+                else stuck = 0;
                 wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
                 await Pulse.WaitAsync(next, sleep, ct);
             }
