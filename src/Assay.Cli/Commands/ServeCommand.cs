@@ -32,9 +32,15 @@ public static class ServeCommand
         {
             Description = "Directory for retention archives; namespaces with retention_secs are archived there, then purged",
         };
+        var requireLeaseToken = new Option<bool>("--require-lease-token")
+        {
+            Description = "Refuse task reports without the claim's lease token from every worker " +
+                          "(workers that never send one, like the original seed client, then cannot report)",
+        };
         var command = new Command("serve", "Start the durable workflow engine (REST API on /api/v1)")
         {
             port, host, backend, maxBody, noAuth, authApiKey, authIssuer, authAudience, generateKey, keyLabel, listKeys, archiveDir,
+            requireLeaseToken,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -52,6 +58,7 @@ public static class ServeCommand
                 AuthIssuer = parse.GetValue(authIssuer),
                 AuthAudience = parse.GetValue(authAudience),
                 ArchiveDirectory = parse.GetValue(archiveDir),
+                RequireLeaseToken = parse.GetValue(requireLeaseToken),
             };
             if (parse.GetValue(generateKey) || parse.GetValue(listKeys))
                 return await ApiKeyAdminAsync(options, parse.GetValue(generateKey), parse.GetValue(keyLabel));

@@ -26,7 +26,9 @@ internal static class ApiKeyEndpoints
             await ctx.JsonAsync(200, await engine.Store.ListApiKeysAsync(), EngineJsonContext.Wire.IReadOnlyListApiKeyRecord));
         api.MapDelete("/api-keys/{prefix}", async ctx =>
         {
-            await engine.Store.RevokeApiKeyAsync(ctx.Route("prefix"));
+            // Over the API the last active key stays: revoking it would lock out every client, the caller included.
+            // Operators can still revoke it offline (EngineAdmin, with database access).
+            await engine.Store.RevokeApiKeyAsync(ctx.Route("prefix"), keepOne: true);
             await ctx.EmptyAsync();
         });
     }

@@ -45,13 +45,13 @@ internal static class CommandParser
         return type switch
         {
             "ScheduleActivity" => new ScheduleActivityCommand(ParseActivity(c, defaultQueue: "default")),
-            "ScheduleTimer" => new ScheduleTimerCommand(Seq(c), NonNegative(c, "duration_secs") ?? 0),
+            "ScheduleTimer" => new ScheduleTimerCommand(Seq(c), c.Duration("duration_secs", allowZero: true) ?? 0),
             "RecordSideEffect" => new RecordSideEffectCommand(Seq(c), c.String("name") ?? "", c.Raw("value")),
-            "StartChildWorkflow" => new StartChildWorkflowCommand(c.RequiredString("workflow_type"), c.RequiredString("workflow_id"),
+            "StartChildWorkflow" => new StartChildWorkflowCommand(c.RequiredString("workflow_type"), c.RequiredId("workflow_id"),
                 c.Raw("input"), c.String("task_queue") ?? "default"),
             "UpsertSearchAttributes" => new UpsertSearchAttributesCommand(c.Object("patch") ?? []),
             "RecordSnapshot" => new RecordSnapshotCommand(c.Raw("state")),
-            "WaitForSignal" => new WaitForSignalCommand(c.RequiredString("name")),
+            "WaitForSignal" => new WaitForSignalCommand(c.RequiredId("name")),
             "ContinueAsNew" => new ContinueAsNewCommand(c.Raw("input")),
             "CompleteWorkflow" => new CompleteWorkflowCommand(c.Raw("result")),
             "FailWorkflow" => new FailWorkflowCommand(c.String("error") ?? "workflow handler raised an error"),
@@ -67,18 +67,18 @@ internal static class CommandParser
         if (maxAttempts < 1) throw EngineException.Invalid("'max_attempts' must be at least 1");
         var coefficient = c.Double("backoff_coefficient") ?? 2.0;
         if (coefficient < 1) throw EngineException.Invalid("'backoff_coefficient' must be at least 1");
-        var startToClose = Positive(c, "start_to_close_secs") ?? 300;
+        var startToClose = c.Duration("start_to_close_secs", allowZero: false) ?? 300;
         return new ActivitySpec(
             Seq: Seq(c),
             Name: c.RequiredString("name"),
             TaskQueue: defaultQueue is null ? c.RequiredString("task_queue") : c.String("task_queue") ?? defaultQueue,
             Input: c.Raw("input"),
             MaxAttempts: maxAttempts,
-            InitialIntervalSecs: NonNegative(c, "initial_interval_secs") ?? 1.0,
+            InitialIntervalSecs: c.Duration("initial_interval_secs", allowZero: true) ?? 1.0,
             BackoffCoefficient: coefficient,
-            MaxIntervalSecs: NonNegative(c, "max_interval_secs"),
+            MaxIntervalSecs: c.Duration("max_interval_secs", allowZero: true),
             StartToCloseSecs: startToClose,
-            HeartbeatTimeoutSecs: Positive(c, "heartbeat_timeout_secs"),
+            HeartbeatTimeoutSecs: c.Duration("heartbeat_timeout_secs", allowZero: false),
             NonRetryableErrorTypes: c.StringArray("non_retryable_error_types"));
     }
 
@@ -87,19 +87,5 @@ internal static class CommandParser
         var seq = c.Long("seq") ?? throw EngineException.Invalid("'seq' is required");
         if (seq < 0) throw EngineException.Invalid("'seq' must not be negative");
         return seq;
-    }
-
-    static double? NonNegative(JsonBody c, string name)
-    {
-        var v = c.Double(name);
-        if (v < 0) throw EngineException.Invalid($"'{name}' must not be negative");
-        return v;
-    }
-
-    static double? Positive(JsonBody c, string name)
-    {
-        var v = c.Double(name);
-        if (v <= 0) throw EngineException.Invalid($"'{name}' must be positive");
-        return v;
     }
 }

@@ -87,6 +87,15 @@ internal sealed class JsonBody : IDisposable
         return s;
     }
 
+    /// <summary>An id or name addressed in URL paths (see <see cref="Limits.Id"/>); required.</summary>
+    public string RequiredId(string name) => Limits.Id(RequiredString(name), name);
+
+    /// <summary>An optional id or name addressed in URL paths (see <see cref="Limits.Id"/>).</summary>
+    public string? Id(string name) => String(name) is { } s ? Limits.Id(s, name) : null;
+
+    /// <summary>An optional duration in seconds, bounded by <see cref="Limits.Duration"/>.</summary>
+    public double? Duration(string name, bool allowZero) => Double(name) is { } d ? Limits.Duration(d, name, allowZero) : null;
+
     public double? Double(string name) => Get(name) switch
     {
         null => null,

@@ -83,6 +83,7 @@ internal static class OpenApiEndpoints
                 w.WriteStartObject("info");
                 w.WriteString("title", "Assay workflow engine");
                 w.WriteString("version", version);
+                w.WriteString("description", Description);
                 w.WriteEndObject();
                 w.WriteStartObject("components");
                 w.WriteStartObject("securitySchemes");
@@ -111,7 +112,15 @@ internal static class OpenApiEndpoints
                             w.WriteString("in", "path");
                             w.WriteBoolean("required", true);
                             w.WriteStartObject("schema");
-                            w.WriteString("type", "string");
+                            if (IsIntegerId(g.Key, p.Name))
+                                w.WriteString("type", "integer");
+                            else
+                            {
+                                w.WriteString("type", "string");
+                                w.WriteNumber("minLength", 1);
+                                w.WriteNumber("maxLength", Limits.MaxIdBytes);
+                                w.WriteString("pattern", "^[^/]+$");
+                            }
                             w.WriteEndObject();
                             w.WriteEndObject();
                         }
@@ -132,6 +141,9 @@ internal static class OpenApiEndpoints
                         w.WriteStartObject("responses");
                         w.WriteStartObject("200");
                         w.WriteString("description", "Success (creations answer 201)");
+                        w.WriteEndObject();
+                        w.WriteStartObject("503");
+                        w.WriteString("description", "Database unavailable; retry after the Retry-After seconds");
                         w.WriteEndObject();
                         w.WriteStartObject("default");
                         w.WriteString("description", "Error: {\"error\": \"<message>\"}");
@@ -161,6 +173,19 @@ internal static class OpenApiEndpoints
             return ctx.Response.WriteAsync(DocsPage);
         });
     }
+
+    /// <summary>Activity ids are integers; every other path parameter is an id or name.</summary>
+    static bool IsIntegerId(string path, string parameter) =>
+        parameter == "id" && (path.StartsWith(Routes.Prefix + "/activities/") || path.StartsWith(Routes.Prefix + "/tasks/"));
+
+    const string Description =
+        "Errors are {\"error\": \"<message>\"}: 400 invalid input, 404 unknown id or route, 405 wrong method, " +
+        "409 conflict (duplicate id, finished workflow, lease not held or its lease_token missing), 413 body over the limit, " +
+        "414 path and query over 8 KiB, 503 database unavailable (with Retry-After). " +
+        "Limits: ids and names in paths (workflow_id, namespace, schedule and signal names) 1-255 UTF-8 bytes without '/', " +
+        "control characters, '.' or '..'; durations at most 100 years (3162240000 s); times 0-253402300799 epoch seconds; " +
+        "wait_secs 0-30. Task reports on a claim made with require_lease_token (or on an engine run with " +
+        "--require-lease-token) must carry the claim's lease_token.";
 
     static string OperationId(string method, string path)
     {

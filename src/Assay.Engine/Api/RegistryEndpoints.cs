@@ -19,7 +19,7 @@ internal static class RegistryEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var id = await store.RegisterWorkerAsync(new WorkerRegistration(
-                b.RequiredString("identity"), b.RequiredString("queue"), b.String("namespace") ?? "main",
+                b.RequiredString("identity"), b.RequiredString("queue"), b.Id("namespace") ?? "main",
                 NamesJson(b.StringArray("workflows")), NamesJson(b.StringArray("activities")),
                 b.Long("max_concurrent_workflows") ?? 10, b.Long("max_concurrent_activities") ?? 10));
             await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteString("worker_id", id); w.WriteEndObject(); });
@@ -39,8 +39,7 @@ internal static class RegistryEndpoints
         api.MapPost("/namespaces", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var name = b.RequiredString("name");
-            if (name.Length > 200 || name.Any(char.IsControl)) throw EngineException.Invalid("invalid namespace name");
+            var name = b.RequiredId("name");
             await store.CreateNamespaceAsync(name);
             if (b.Has("retention_secs")) await store.SetNamespaceRetentionAsync(name, Retention(b));
             await ctx.EmptyAsync(StatusCodes.Status201Created);
@@ -76,8 +75,8 @@ internal static class RegistryEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var create = new ScheduleCreate(
-                Name: b.RequiredString("name"),
-                Namespace: b.String("namespace") ?? "main",
+                Name: b.RequiredId("name"),
+                Namespace: b.Id("namespace") ?? "main",
                 WorkflowType: b.RequiredString("workflow_type"),
                 CronExpr: b.RequiredString("cron_expr"),
                 Timezone: b.String("timezone") ?? "UTC",
@@ -162,7 +161,7 @@ internal static class RegistryEndpoints
     static double Time(JsonBody b, string name)
     {
         if (b.Element(name) is not { } e) throw EngineException.Invalid($"'{name}' is required");
-        if (e.ValueKind == JsonValueKind.Number) return e.GetDouble();
+        if (e.ValueKind == JsonValueKind.Number) return Limits.EpochTime(e.GetDouble(), name);
         if (e.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(e.GetString(), System.Globalization.CultureInfo.InvariantCulture,
                 System.Globalization.DateTimeStyles.AssumeUniversal, out var dto))
             return dto.ToUnixTimeMilliseconds() / 1000.0;
@@ -184,9 +183,7 @@ internal static class RegistryEndpoints
 
     static double? Retention(JsonBody b)
     {
-        var v = b.Double("retention_secs");
-        if (v is { } d && (double.IsNaN(d) || d < 0)) throw EngineException.Invalid("'retention_secs' must be a non-negative number or null");
-        return v;
+        return b.Duration("retention_secs", allowZero: true);
     }
 
     static string? NamesJson(IReadOnlyList<string>? names) =>

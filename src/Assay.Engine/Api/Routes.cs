@@ -58,14 +58,15 @@ internal static class Routes
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         WorkflowEndpoints.Map(api, engine);
-        TaskEndpoints.Map(api, engine, lifetime);
+        TaskEndpoints.Map(api, engine, lifetime, options.RequireLeaseToken);
         RegistryEndpoints.Map(api, engine);
         ApiKeyEndpoints.Map(api, engine);
         EventStreamEndpoints.Map(api, engine, options.SseKeepAlive, lifetime);
         MetricsEndpoints.Map(app, engine);
         Dashboard.DashboardEndpoints.Map(app);
 
-        app.MapFallback(ctx => ctx.ErrorAsync(StatusCodes.Status404NotFound, $"no route for {ctx.Request.Method} {ctx.Request.Path}"));
+        // No fallback route: routing answers a known path with the wrong method 405 (a catch-all would turn
+        // that into 404), and HandleErrorsAsync gives both their JSON body.
     }
 
     /// <summary>Every failure becomes a JSON error; only engine faults are 500, and their text is never sent.</summary>
@@ -73,9 +74,17 @@ internal static class Routes
     {
         try
         {
+            if (ctx.Request.Path.Value!.Length + ctx.Request.QueryString.Value!.Length > Limits.MaxPathBytes)
+            {
+                await ctx.ErrorAsync(StatusCodes.Status414UriTooLong, $"request path too long ({Limits.MaxPathBytes} bytes at most)");
+                return;
+            }
             await next(ctx);
-            if (ctx.Response is { HasStarted: false, StatusCode: StatusCodes.Status405MethodNotAllowed })
+            if (ctx.Response.HasStarted) return;
+            if (ctx.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
                 await ctx.ErrorAsync(405, $"method {ctx.Request.Method} not allowed on {ctx.Request.Path}");
+            else if (ctx.Response.StatusCode == StatusCodes.Status404NotFound && ctx.GetEndpoint() is null)
+                await ctx.ErrorAsync(404, $"no route for {ctx.Request.Method} {ctx.Request.Path}");
         }
         catch (EngineException e) when (!ctx.Response.HasStarted)
         {
@@ -90,12 +99,28 @@ internal static class Routes
         {
             // The client went away; nothing to answer.
         }
+        catch (Exception e) when (!ctx.Response.HasStarted && StoreUnavailable(e))
+        {
+            // The database is down or refusing connections: the request may succeed later, so say so.
+            logger.LogWarning("Store unavailable on {Method} {Path}: {Message}", ctx.Request.Method, ctx.Request.Path, e.Message);
+            ctx.Response.Headers.RetryAfter = "2";
+            await ctx.ErrorAsync(StatusCodes.Status503ServiceUnavailable, "database unavailable; retry later");
+        }
         catch (Exception e) when (!ctx.Response.HasStarted)
         {
             logger.LogError(e, "Unhandled error on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
             await ctx.ErrorAsync(StatusCodes.Status500InternalServerError, "internal error");
         }
     }
+
+    /// <summary>Failures that say the database cannot be reached or is overloaded right now (not that the request is
+    /// wrong): PostgreSQL connection errors, shutdowns and connection limits; SQLite busy, I/O errors and a full disk.</summary>
+    internal static bool StoreUnavailable(Exception e) => e switch
+    {
+        Npgsql.NpgsqlException { IsTransient: true } => true,
+        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 } => true, // BUSY LOCKED IOERR FULL CANTOPEN
+        _ => e.InnerException is { } inner && StoreUnavailable(inner),
+    };
 
     /// <summary>Probes, version, the API description and the dashboard's static files stay anonymous
     /// (orchestrators and browsers reach them under auth); everything else needs a credential.</summary>

@@ -7,19 +7,29 @@ using Microsoft.Extensions.Hosting;
 
 namespace Assay.Engine.Api;
 
-/// <summary>The worker protocol: workflow tasks (/workflow-tasks/…) and activity tasks (/tasks/…).</summary>
+/// <summary>
+/// The worker protocol: workflow tasks (/workflow-tasks/…) and activity tasks (/tasks/…).
+/// Lease tokens: every claim (workflow task or activity attempt) gets a fresh random <c>lease_token</c>,
+/// answered to the claimant only. A poll with <c>"require_lease_token": true</c> (or any poll when the
+/// engine runs with <c>--require-lease-token</c>) makes its claim lease-bound: every report on it —
+/// commands, heartbeats, complete, fail — must carry that token, or it is refused with 409. Claims by
+/// polls that did not ask (the seed client, which never echoes a token) accept reports without a token as
+/// before; a token that is sent is always checked. Eagerly dispatched activities inherit the binding of
+/// the workflow task whose commands scheduled them. docs/engine.md "Lease tokens".
+/// </summary>
 internal static class TaskEndpoints
 {
-    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime)
+    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime, bool requireLeaseToken)
     {
         var store = engine.Store;
 
         api.MapPost("/workflow-tasks/poll", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var (queue, worker, wait) = PollArgs(b);
+            var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
-            var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token);
+            var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token,
+                LeaseBound(b, requireLeaseToken));
             if (task is not null && ctx.RequestAborted.IsCancellationRequested)
             {
                 // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
@@ -109,12 +119,12 @@ internal static class TaskEndpoints
         api.MapPost("/tasks/poll", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var (queue, worker, wait) = PollArgs(b);
+            var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
-            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token);
+            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token, LeaseBound(b, requireLeaseToken));
             if (activity is not null && ctx.RequestAborted.IsCancellationRequested)
             {
-                await ReleaseQuietlyAsync(() => store.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt), TaskRelease.Immediate));
+                await ReleaseQuietlyAsync(() => store.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt, activity.LeaseToken), TaskRelease.Immediate));
                 engine.Metrics.ActivityReported(activity.Id, "released");
                 return;
             }
@@ -164,11 +174,12 @@ internal static class TaskEndpoints
     /// <summary>Most activities one command batch may hand back by eager dispatch.</summary>
     const int MaxEagerActivities = 64;
 
-    static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b)
+    static (string Queue, string Worker, TimeSpan Wait) PollArgs(JsonBody b, TimeSpan maxWait)
     {
         var wait = b.Double("wait_secs") ?? 0;
-        if (wait < 0) throw EngineException.Invalid("'wait_secs' must not be negative");
-        return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(Math.Min(wait, 30)));
+        if (wait < 0 || wait > maxWait.TotalSeconds)
+            throw EngineException.Invalid($"'wait_secs' must be between 0 and {maxWait.TotalSeconds:0.###}");
+        return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(wait));
     }
 
     /// <summary>A waiting poll ends when its client disconnects or the engine shuts down (answered empty).</summary>
@@ -196,5 +207,8 @@ internal static class TaskEndpoints
         catch (EngineException) { }
     }
 
-    static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"));
+    static AttemptCheck AttemptOf(JsonBody b) => new(b.String("worker_id"), b.Long("attempt"), b.String("lease_token"));
+
+    /// <summary>Whether a poll's claim is lease-bound: the worker asked for it, or the engine requires it of all.</summary>
+    static bool LeaseBound(JsonBody b, bool requireLeaseToken) => requireLeaseToken || (b.Bool("require_lease_token") ?? false);
 }

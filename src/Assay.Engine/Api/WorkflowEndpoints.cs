@@ -17,9 +17,9 @@ internal static class WorkflowEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var request = new StartWorkflowRequest(
-                WorkflowId: b.RequiredString("workflow_id"),
+                WorkflowId: b.RequiredId("workflow_id"),
                 WorkflowType: b.RequiredString("workflow_type"),
-                Namespace: b.String("namespace") ?? "main",
+                Namespace: b.Id("namespace") ?? "main",
                 TaskQueue: b.String("task_queue") ?? "main",
                 Input: b.Raw("input"),
                 SearchAttributes: SearchAttributesOf(b),

@@ -79,6 +79,9 @@ public sealed class ActivityRecord
     public double? StartedAt { get; init; }
     public double? CompletedAt { get; init; }
     public double? LastHeartbeat { get; init; }
+    /// <summary>Set only in the answer to the claimant (poll, eager dispatch); never stored in or read from a listing.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LeaseToken { get; set; }
 }
 
 public sealed class WorkerRecord

@@ -33,8 +33,9 @@ public sealed record WorkflowFilter(
     int Limit,
     int Offset);
 
-/// <summary>Who claims to own an activity attempt; unset fields are not checked (the seed client sends none).</summary>
-public sealed record AttemptCheck(string? WorkerId, long? Attempt);
+/// <summary>Who claims to own an activity attempt. The lease token is required for a lease-bound claim; otherwise
+/// unset fields are not checked (the seed client sends none).</summary>
+public sealed record AttemptCheck(string? WorkerId, long? Attempt, string? LeaseToken = null);
 
 /// <summary>How a worker hands a claimed task back: <paramref name="BackoffSecs"/> &gt; 0 keeps the task from being offered to
 /// the same worker for that long (others get it at once); <paramref name="Unhandled"/> records that the worker lacks the

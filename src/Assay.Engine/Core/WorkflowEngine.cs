@@ -65,21 +65,23 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     }
 
     /// <summary>Claims a workflow task, waiting up to <paramref name="wait"/> for one to appear.</summary>
-    public async Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct)
+    public async Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct,
+        bool leaseBound = false)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var task = await LongPollAsync(Notifier.WorkflowQueue(queue),
-            () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq), wait, ct);
+            () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq, leaseBound), wait, ct);
         Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
             ("kind", "workflow"), ("result", task is null ? "empty" : "task"));
         return task;
     }
 
     /// <summary>Claims an activity task, waiting up to <paramref name="wait"/> for one to become due.</summary>
-    public async Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct)
+    public async Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct,
+        bool leaseBound = false)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var a = await LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId), wait, ct);
+        var a = await LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId, leaseBound), wait, ct);
         Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
             ("kind", "activity"), ("result", a is null ? "empty" : "task"));
         if (a is not null) Metrics.ActivityClaimed(a);
@@ -136,20 +138,37 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     async Task RetentionLoopAsync(CancellationToken ct)
     {
         if (ArchiveDirectory is null) return;
+        const string lease = "retention";
         var retention = new Operations.Retention(Store, ArchiveDirectory, logger);
-        while (!ct.IsCancellationRequested)
+        var held = false;
+        try
         {
-            try
+            while (!ct.IsCancellationRequested)
             {
-                if (await Store.TryAcquireLeaseAsync("retention", InstanceId, Math.Max(30, RetentionInterval.TotalSeconds * 3)))
-                    while (await retention.RunOnceAsync(ct) >= 100) { } // a backlog: keep going
+                try
+                {
+                    held = await Store.TryAcquireLeaseAsync(lease, InstanceId, Math.Max(30, RetentionInterval.TotalSeconds * 3));
+                    if (held) await retention.RunOnceAsync(ct); // one pass over the whole backlog
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogError(e, "Background loop retention failed; retrying");
+                }
+                await DelayQuietly(RetentionInterval, ct);
             }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                logger.LogError(e, "Background loop retention failed; retrying");
-            }
-            await DelayQuietly(RetentionInterval, ct);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        finally
+        {
+            // A clean shutdown hands retention over at once instead of after the lease runs out.
+            if (held) await ReleaseLeaseQuietlyAsync(lease);
+        }
+    }
+
+    async Task ReleaseLeaseQuietlyAsync(string lease)
+    {
+        try { await Store.ReleaseLeaseAsync(lease, InstanceId); }
+        catch (Exception e) { logger.LogWarning("Could not release the {Lease} lease: {Message}", lease, e.Message); }
     }
 
     /// <summary>
@@ -197,14 +216,14 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         if (IsLeader)
         {
             IsLeader = false;
-            try { await Store.ReleaseLeaseAsync(lease, InstanceId); }
-            catch (Exception e) { logger.LogWarning("Could not release the scheduler lease: {Message}", e.Message); }
+            await ReleaseLeaseQuietlyAsync(lease);
         }
     }
 
     /// <summary>Sleeps until the next due item (or a wake-up saying an earlier one was added), then processes due items.</summary>
     async Task DueLoopAsync(string name, Pulse wake, Func<Task<int>> process, Func<Task<double?>> nextDue, CancellationToken ct)
     {
+        var stuck = 0;
         while (!ct.IsCancellationRequested)
         {
             try
@@ -214,9 +233,20 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 var handled = await process();
                 if (handled >= 200) continue; // a backlog: keep going
                 var due = await nextDue();
-                var sleep = due is { } d ? TimeSpan.FromSeconds(Math.Max(0, d - Clock.Now())) : Timings.Recheck;
-                if (sleep > Timings.Recheck) sleep = Timings.Recheck;
-                if (sleep <= TimeSpan.Zero) continue;
+                // Clamped in seconds before it becomes a TimeSpan: a due time centuries away (or a bad row's
+                // infinity) must mean "sleep the usual while", not an overflow that stalls the loop.
+                var secs = due is { } d ? Math.Clamp(d - Clock.Now(), 0, Timings.Recheck.TotalSeconds) : Timings.Recheck.TotalSeconds;
+                if (double.IsNaN(secs)) secs = Timings.Recheck.TotalSeconds;
+                var sleep = TimeSpan.FromSeconds(secs);
+                if (sleep <= TimeSpan.Zero)
+                {
+                    // Something is due: go again at once — unless twice running nothing due could be handled (rows
+                    // skipped as unprocessable, or raced), which would otherwise spin; then pause briefly.
+                    stuck = handled == 0 ? stuck + 1 : 0;
+                    if (stuck < 2) continue;
+                    sleep = TimeSpan.FromMilliseconds(50);
+                }
+                else stuck = 0;
                 wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
                 await Pulse.WaitAsync(next, sleep, ct);
             }

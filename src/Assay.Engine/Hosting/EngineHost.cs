@@ -50,8 +50,11 @@ public static class EngineHost
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            // Kestrel refuses a request line over its limit with an empty 414 before any middleware runs; with room
+            // above our own limit (Limits.MaxPathBytes), long paths get the JSON error the API promises.
+            k.Limits.MaxRequestLineSize = 4 * Limits.MaxPathBytes;
             k.AddServerHeader = false;
-            k.Listen(address, options.Port);
+            k.Listen(address, options.Port, listen => listen.Use(RejectionBodies.Wrap));
         });
 
         var app = builder.Build();

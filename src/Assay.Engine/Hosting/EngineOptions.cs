@@ -52,6 +52,10 @@ public sealed class EngineOptions
     /// <summary>Least time between two JWKS fetches caused by tokens with an unknown <c>kid</c>.</summary>
     public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Every task claim is lease-bound: reports without the claim's lease token are refused (409), whatever
+    /// the poll asked. Off by default so clients that never send tokens (the original seed client) keep working.</summary>
+    public bool RequireLeaseToken { get; set; }
+
     /// <summary>Directory for retention archives (JSON per workflow). Null: retention is off (nothing is purged).</summary>
     public string? ArchiveDirectory { get; set; }
 

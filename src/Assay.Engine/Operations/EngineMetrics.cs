@@ -88,6 +88,7 @@ public sealed class EngineMetrics
             ["assay_activity_duration_seconds"] = ("histogram", "Time from claim to completion or failure of an activity attempt."),
             ["assay_poll_wait_seconds"] = ("histogram", "Time a worker poll waited on the server, by kind and result."),
             ["assay_store_write_seconds"] = ("histogram", "Duration of store write transactions."),
+            ["assay_event_stream_reads_total"] = ("counter", "Reads of the event table for /events/stream (shared by all clients; resumes read once more)."),
         };
         foreach (var group in _counters.OrderBy(kv => kv.Key, StringComparer.Ordinal).GroupBy(kv => MetricOf(kv.Key)))
         {

@@ -45,7 +45,7 @@ public interface IWorkflowStore : IAsyncDisposable
     Task<SnapshotRecord?> GetLatestSnapshotAsync(string workflowId);
 
     // Workflow tasks
-    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq);
+    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq, bool leaseBound = false);
     /// <summary>Returns the activities claimed for the worker by eager dispatch (empty unless <paramref name="eagerActivities"/> &gt; 0).</summary>
     Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
         IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0);
@@ -58,7 +58,7 @@ public interface IWorkflowStore : IAsyncDisposable
     // Activities
     Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec);
     Task<ActivityRecord?> GetActivityAsync(long id);
-    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId);
+    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false);
     Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
     /// <summary>Hands a running activity back untouched: PENDING again at once, the attempt not counted (see <see cref="TaskRelease"/>).</summary>
     Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release);
@@ -96,14 +96,16 @@ public interface IWorkflowStore : IAsyncDisposable
 
     // Retention
     Task SetNamespaceRetentionAsync(string name, double? retentionSecs);
-    Task<IReadOnlyList<string>> RetentionCandidatesAsync(int limit);
+    /// <summary>Expired terminal workflows in (completed_at, id) order, after the given position (a keyset page).</summary>
+    Task<IReadOnlyList<(string Id, double CompletedAt)>> RetentionCandidatesAsync(int limit, double afterCompletedAt, string afterId);
     Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId);
     Task<bool> PurgeWorkflowAsync(string workflowId);
 
     // API keys (hashes only)
     Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label);
     Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync();
-    Task<int> RevokeApiKeyAsync(string prefix);
+    /// <summary>Revokes a key; with <paramref name="keepOne"/> refuses (409) to revoke the last active one.</summary>
+    Task<int> RevokeApiKeyAsync(string prefix, bool keepOne = false);
     Task<bool> CheckApiKeyAsync(string keyHash);
 
     // Leases for cluster-wide singletons (scheduler, retention): a row with owner and expiry.

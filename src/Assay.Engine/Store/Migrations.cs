@@ -221,6 +221,13 @@ internal static class Migrations
             "ALTER TABLE workflows ADD COLUMN unhandled_by TEXT",
             "ALTER TABLE workflows ADD COLUMN unhandled_at {REAL}",
         ]),
+        (4, [
+            // Lease-bound claims (docs/engine.md "Lease tokens"): reports on them must carry the claim's token.
+            // Activities get a token per attempt, like workflow tasks have had one per lease.
+            "ALTER TABLE workflows ADD COLUMN lease_bound {INT} NOT NULL DEFAULT 0",
+            "ALTER TABLE workflow_activities ADD COLUMN lease_token TEXT",
+            "ALTER TABLE workflow_activities ADD COLUMN lease_bound {INT} NOT NULL DEFAULT 0",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

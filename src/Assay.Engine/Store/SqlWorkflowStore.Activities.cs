@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
@@ -63,14 +64,14 @@ internal abstract partial class SqlWorkflowStore
     /// and the first heartbeat deadline, so one indexed column drives every timeout.</summary>
     const string ClaimActivitySet =
         """
-        SET status = 'RUNNING', claimed_by = @worker, started_at = @now, last_heartbeat = NULL,
+        SET status = 'RUNNING', claimed_by = @worker, started_at = @now, last_heartbeat = NULL, lease_token = @token, lease_bound = @bound,
             timeout_at = @now + (CASE WHEN heartbeat_timeout_secs IS NOT NULL AND heartbeat_timeout_secs < start_to_close_secs
                                       THEN heartbeat_timeout_secs ELSE start_to_close_secs END)
         """;
 
-    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId) => WriteAsync(tx =>
+    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false) => WriteAsync(tx =>
         // Due-time filter: a retry waits out its backoff.
-        ClaimActivityWhereAsync(tx, workerId,
+        ClaimActivityWhereAsync(tx, workerId, leaseBound,
             $"""
             id = (SELECT c.id FROM workflow_activities c
                   WHERE c.task_queue = @queue AND c.status = 'PENDING' AND c.scheduled_at <= @now AND {NotReleasedByActivityWorker}
@@ -78,24 +79,28 @@ internal abstract partial class SqlWorkflowStore
             """, ("@queue", queue)));
 
     /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it.</summary>
-    Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string workerId) =>
-        ClaimActivityWhereAsync(tx, workerId, "id = @id", ("@id", id));
+    Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string workerId, bool leaseBound) =>
+        ClaimActivityWhereAsync(tx, workerId, leaseBound, "id = @id", ("@id", id));
 
-    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, string where, (string, object?) param)
+    /// <summary>Claims one attempt with a fresh lease token, answered to the claimant only (never by GET /activities).</summary>
+    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, bool leaseBound, string where, (string, object?) param)
     {
+        var token = NewToken();
         var claimed = await tx.QueryAsync(
             $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {ActivityColumns}, timeout_at",
             x => (Record: ReadActivity(x), TimeoutAt: x.Dbl(21)),
-            ("@worker", workerId), ("@now", tx.Now), param);
+            ("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), param);
         if (claimed.Count == 0) return null;
         tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
+        claimed[0].Record.LeaseToken = token;
         return claimed[0].Record;
     }
 
     /// <summary>The activity row fields the outcome paths need, read inside the transaction.</summary>
     sealed record ActivityState(long Id, string WorkflowId, long Seq, string Name, string TaskQueue, string Status,
         string? ClaimedBy, long Attempt, long MaxAttempts, double InitialInterval, double Coefficient, double? MaxInterval,
-        string? NonRetryable, double? StartedAt, double StartToClose, double? HeartbeatTimeout, double? TimeoutAt);
+        string? NonRetryable, double? StartedAt, double StartToClose, double? HeartbeatTimeout, double? TimeoutAt,
+        string? LeaseToken, bool LeaseBound);
 
     async Task<(WfRow Row, ActivityState Act)> LoadActivityAsync(Tx tx, long id)
     {
@@ -107,20 +112,25 @@ internal abstract partial class SqlWorkflowStore
             """
             SELECT id, workflow_id, seq, name, task_queue, status, claimed_by, attempt, max_attempts, initial_interval_secs,
                 backoff_coefficient, max_interval_secs, non_retryable_errors, started_at, start_to_close_secs,
-                heartbeat_timeout_secs, timeout_at
+                heartbeat_timeout_secs, timeout_at, lease_token, lease_bound
             FROM workflow_activities WHERE id = @id
             """,
             x => new ActivityState(x.Long(0), x.Str(1), x.Long(2), x.Str(3), x.Str(4), x.Str(5), x.StrN(6), x.Long(7), x.Long(8),
-                x.Dbl(9), x.Dbl(10), x.DblN(11), x.StrN(12), x.DblN(13), x.Dbl(14), x.DblN(15), x.DblN(16)),
+                x.Dbl(9), x.Dbl(10), x.DblN(11), x.StrN(12), x.DblN(13), x.Dbl(14), x.DblN(15), x.DblN(16), x.StrN(17), x.Bool(18)),
             ("@id", id));
         return (row, act!);
     }
 
-    /// <summary>Only the worker running the current attempt may report its outcome.</summary>
+    /// <summary>Only the worker running the current attempt may report its outcome: the attempt's lease token is
+    /// required for a lease-bound claim and checked whenever sent; worker and attempt are checked when sent.</summary>
     static void RequireRunningAttempt(ActivityState a, AttemptCheck check)
     {
         if (a.Status != ActivityStatus.Running)
             throw EngineException.Conflict($"activity {a.Id} is {a.Status}, not RUNNING");
+        if (check.LeaseToken is not null ? !SameToken(check.LeaseToken, a.LeaseToken) : a.LeaseBound)
+            throw EngineException.Conflict(check.LeaseToken is null
+                ? $"activity {a.Id} was claimed with require_lease_token: send its lease_token"
+                : $"activity {a.Id}: the lease token is not the current attempt's");
         if (check.WorkerId is not null && check.WorkerId != a.ClaimedBy)
             throw EngineException.Conflict($"activity {a.Id} is claimed by another worker");
         if (check.Attempt is not null && check.Attempt != a.Attempt)
@@ -167,11 +177,12 @@ internal abstract partial class SqlWorkflowStore
         {
             var delay = act.InitialInterval * Math.Pow(act.Coefficient, act.Attempt - 1);
             if (act.MaxInterval is { } cap) delay = Math.Min(delay, cap);
+            if (!(delay <= Api.Limits.MaxDurationSecs)) delay = Api.Limits.MaxDurationSecs; // a steep coefficient overflows to infinity
             var due = tx.Now + Math.Max(0, delay);
             await tx.ExecAsync(
                 """
                 UPDATE workflow_activities SET status = 'PENDING', attempt = attempt + 1, scheduled_at = @due, error = @error,
-                    claimed_by = NULL, started_at = NULL, last_heartbeat = NULL, timeout_at = NULL
+                    claimed_by = NULL, started_at = NULL, last_heartbeat = NULL, timeout_at = NULL, lease_token = NULL, lease_bound = 0
                 WHERE id = @id
                 """, ("@due", due), ("@error", failure.Error), ("@id", act.Id));
             tx.Wakes.Add(new Wake(WakeKind.Activity, act.TaskQueue, due));
@@ -267,6 +278,7 @@ internal abstract partial class SqlWorkflowStore
         var done = 0;
         foreach (var id in ids)
         {
+            if (IsPoisoned(findSql, id)) continue;
             try
             {
                 if (await WriteAsync(tx => handle(tx, id))) done++;
@@ -275,8 +287,26 @@ internal abstract partial class SqlWorkflowStore
             {
                 // Raced with a worker or an operator (row gone or finished meanwhile): nothing to do.
             }
+            catch (Exception e) when (!Api.Routes.StoreUnavailable(e))
+            {
+                // One row the handler cannot process must not hold back every row due after it: log it, go on,
+                // and leave it alone for a while (it is first in line every time, so it would fail every second).
+                Log.LogError(e, "Skipping due row {Id} for {Seconds} s: it could not be processed", id, PoisonedRowPause);
+                _poisoned[(findSql, id)] = Clock.Now() + PoisonedRowPause;
+            }
         }
         return done;
+    }
+
+    const double PoisonedRowPause = 60;
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Sql, long Id), double> _poisoned = new();
+
+    bool IsPoisoned(string findSql, long id)
+    {
+        if (!_poisoned.TryGetValue((findSql, id), out var until)) return false;
+        if (until > Clock.Now()) return true;
+        _poisoned.TryRemove((findSql, id), out _);
+        return false;
     }
 }
 

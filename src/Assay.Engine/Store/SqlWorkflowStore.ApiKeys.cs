@@ -17,10 +17,18 @@ internal abstract partial class SqlWorkflowStore
         await tx.QueryAsync("SELECT prefix, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, prefix",
             x => new ApiKeyRecord { Prefix = x.Str(0), Label = x.StrN(1), CreatedAt = x.Dbl(2), RevokedAt = x.DblN(3) }));
 
-    public Task<int> RevokeApiKeyAsync(string prefix) => WriteAsync(async tx =>
+    public Task<int> RevokeApiKeyAsync(string prefix, bool keepOne = false) => WriteAsync(async tx =>
     {
+        var normalized = ApiKeys.NormalizePrefix(prefix);
+        if (keepOne)
+        {
+            // Locks every active key row: two concurrent revocations cannot each leave "the other" as the last one.
+            var active = await tx.QueryAsync($"SELECT prefix FROM api_keys WHERE revoked_at IS NULL{D.ForUpdate}", x => x.Str(0));
+            if (active.Count == 1 && active[0] == normalized)
+                throw EngineException.Conflict("cannot revoke the last active API key (it would lock every client out); create another first");
+        }
         var n = await tx.ExecAsync("UPDATE api_keys SET revoked_at = @now WHERE prefix = @p AND revoked_at IS NULL",
-            ("@p", ApiKeys.NormalizePrefix(prefix)), ("@now", tx.Now));
+            ("@p", normalized), ("@now", tx.Now));
         if (n == 0) throw EngineException.NotFound($"api key {prefix}");
         return n;
     });

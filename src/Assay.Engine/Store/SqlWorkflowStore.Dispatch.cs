@@ -5,14 +5,15 @@ namespace Assay.Engine.Store;
 // Workflow tasks: the lease a worker takes to replay a workflow, and the command batch it returns.
 internal abstract partial class SqlWorkflowStore
 {
-    public Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq) => WriteAsync(async tx =>
+    public Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq,
+        bool leaseBound = false) => WriteAsync(async tx =>
     {
         var token = NewToken();
         var expires = tx.Now + leaseSecs;
         // FIFO by the time the workflow became dispatchable; SKIP LOCKED lets concurrent claimers pass each other.
         var claimed = await tx.QuerySingleAsync(
             $"""
-            UPDATE workflows SET lease_owner = @worker, lease_token = @token, lease_expires_at = @expires,
+            UPDATE workflows SET lease_owner = @worker, lease_token = @token, lease_expires_at = @expires, lease_bound = @bound,
                 needs_dispatch = 0, dispatch_ready_at = NULL, updated_at = @now,
                 status = CASE WHEN status = 'PENDING' THEN 'RUNNING' ELSE status END
             WHERE id = (SELECT c.id FROM workflows c
@@ -23,7 +24,8 @@ internal abstract partial class SqlWorkflowStore
             RETURNING id, run_id, namespace, workflow_type, task_queue, input
             """,
             x => new { Id = x.Str(0), RunId = x.Str(1), Ns = x.Str(2), Type = x.Str(3), Queue = x.Str(4), Input = x.StrN(5) },
-            ("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue));
+            ("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue),
+            ("@bound", leaseBound ? 1L : 0L));
         if (claimed is null) return null;
         var history = await tx.QueryAsync($"SELECT {EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
             ReadEvent, ("@id", claimed.Id), ("@after", afterSeq));
@@ -34,11 +36,14 @@ internal abstract partial class SqlWorkflowStore
         };
     });
 
-    /// <summary>The caller must hold the current lease: same worker, and the same token when it sends one.</summary>
-    static void RequireLease(WfRow row, string workerId, string? leaseToken)
+    /// <summary>The caller must hold the current lease: same worker, and the lease's token — always for a lease-bound
+    /// claim, and whenever one is sent (a claim by a poll that did not ask for binding accepts reports without one).</summary>
+    internal static void RequireLease(WfRow row, string workerId, string? leaseToken)
     {
-        if (row.LeaseOwner is null || row.LeaseOwner != workerId || (leaseToken is not null && leaseToken != row.LeaseToken))
+        if (row.LeaseOwner is null || row.LeaseOwner != workerId || (leaseToken is not null && !SameToken(leaseToken, row.LeaseToken)))
             throw EngineException.Conflict($"workflow task lease for {row.Id} is not held by {workerId} (expired, released or taken over)");
+        if (leaseToken is null && row.LeaseBound)
+            throw EngineException.Conflict($"workflow task lease for {row.Id} was claimed with require_lease_token: send its lease_token");
     }
 
     /// <summary>Applies a command batch. With <paramref name="eagerActivities"/> &gt; 0 (eager dispatch), up to that many of
@@ -81,7 +86,8 @@ internal abstract partial class SqlWorkflowStore
         var eager = batch.Eager.Count < batch.EagerSlots && spec.TaskQueue == row.TaskQueue;
         var (id, inserted) = await ScheduleActivityCoreAsync(tx, row, spec, wake: !eager);
         if (!eager || !inserted) return;
-        if (await ClaimScheduledActivityAsync(tx, id, batch.WorkerId) is { } claimed) batch.Eager.Add(claimed);
+        // Handed over under the workflow task's lease: bound the same way.
+        if (await ClaimScheduledActivityAsync(tx, id, batch.WorkerId, row.LeaseBound) is { } claimed) batch.Eager.Add(claimed);
     }
 
     async Task ApplyCommandAsync(Tx tx, WfRow row, WorkflowCommand command, BatchState batch)

@@ -63,14 +63,16 @@ internal abstract partial class SqlWorkflowStore
             throw EngineException.NotFound($"namespace {name}");
     });
 
-    public Task<IReadOnlyList<string>> RetentionCandidatesAsync(int limit) => InReadAsync<IReadOnlyList<string>>(async tx =>
+    public Task<IReadOnlyList<(string Id, double CompletedAt)>> RetentionCandidatesAsync(int limit, double afterCompletedAt, string afterId) =>
+        InReadAsync<IReadOnlyList<(string Id, double CompletedAt)>>(async tx =>
         await tx.QueryAsync(
             """
-            SELECT w.id FROM workflows w JOIN namespaces n ON n.name = w.namespace
+            SELECT w.id, w.completed_at FROM workflows w JOIN namespaces n ON n.name = w.namespace
             WHERE n.retention_secs IS NOT NULL AND w.completed_at IS NOT NULL AND w.completed_at < @now - n.retention_secs
                 AND w.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT')
+                AND (w.completed_at > @after_at OR (w.completed_at = @after_at AND w.id > @after_id))
             ORDER BY w.completed_at, w.id LIMIT @limit
-            """, x => x.Str(0), ("@now", tx.Now), ("@limit", (long)limit)));
+            """, x => (x.Str(0), x.Dbl(1)), ("@now", tx.Now), ("@limit", (long)limit), ("@after_at", afterCompletedAt), ("@after_id", afterId)));
 
     public Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId) => InReadAsync<IReadOnlyList<ActivityRecord>>(async tx =>
         await tx.QueryAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE workflow_id = @id ORDER BY seq", ReadActivity, ("@id", workflowId)));

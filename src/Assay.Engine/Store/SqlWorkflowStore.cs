@@ -286,7 +286,13 @@ internal abstract partial class SqlWorkflowStore(SqlDialect dialect, ILogger log
         await tx.ExecAsync("UPDATE workflow_timers SET fired = 1 WHERE workflow_id = @id AND fired = 0", ("@id", row.Id));
     }
 
-    protected static string NewToken() => Guid.NewGuid().ToString("N");
+    /// <summary>A lease token: 128 random bits, the proof that a report comes from the claimant.</summary>
+    protected static string NewToken() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>Constant-time token comparison (a token is a credential for its claim).</summary>
+    protected static bool SameToken(string? a, string? b) =>
+        a is not null && b is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
 
     // ── record readers ──────────────────────────────────────────────────────────────────────
 

@@ -13,7 +13,7 @@ internal sealed class WfRow
     public const string Columns =
         "id, namespace, run_id, workflow_type, task_queue, status, parent_id, origin_id, search_attributes, " +
         "next_event_seq, needs_dispatch, dispatch_ready_at, lease_owner, lease_token, lease_expires_at, " +
-        "cancel_requested, result, error, completed_at, continued_to, unhandled_kind";
+        "cancel_requested, result, error, completed_at, continued_to, unhandled_kind, lease_bound";
 
     public required string Id;
     public required string Namespace;
@@ -31,6 +31,9 @@ internal sealed class WfRow
     public double? DispatchReadyAt;
     public string? LeaseOwner;
     public string? LeaseToken;
+    /// <summary>The lease was claimed by a poll that asked for it: reports must carry <see cref="LeaseToken"/>.
+    /// Only meaningful while <see cref="LeaseOwner"/> is set (written by the claim, not by flushes).</summary>
+    public bool LeaseBound;
     public double? LeaseExpiresAt;
     public bool CancelRequested;
     public string? Result;
@@ -51,7 +54,7 @@ internal sealed class WfRow
         NextEventSeq = r.Long(9), NeedsDispatch = r.Bool(10), DispatchReadyAt = r.DblN(11),
         LeaseOwner = r.StrN(12), LeaseToken = r.StrN(13), LeaseExpiresAt = r.DblN(14),
         CancelRequested = r.Bool(15), Result = r.StrN(16), Error = r.StrN(17), CompletedAt = r.DblN(18),
-        ContinuedTo = r.StrN(19), UnhandledKind = r.StrN(20),
+        ContinuedTo = r.StrN(19), UnhandledKind = r.StrN(20), LeaseBound = r.Bool(21),
     };
 
     public void ClearLease()

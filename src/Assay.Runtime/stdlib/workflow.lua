@@ -633,7 +633,7 @@ local function hand_back(w, kind, task, reason)
     body = { worker_id = w.worker_id, lease_token = task.lease_token, reason = reason }
   else
     path = "/tasks/" .. encode_component(task.id) .. "/release"
-    body = { worker_id = w.worker_id, attempt = task.attempt, reason = reason }
+    body = { worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token, reason = reason }
   end
   if reason == "unhandled_type" then body.backoff_secs = unhandled_backoff(w, kind, task_type(kind, task)) end
   local resp = deliver(w, path, body, time() + 15)
@@ -719,7 +719,8 @@ local function make_activity_ctx(w, task)
   local function base() return "/tasks/" .. encode_component(task.id) end
   --- Records a heartbeat (details: any JSON). Returns true when the activity should stop.
   function ctx:heartbeat(details)
-    local resp = request(w, "POST", base() .. "/heartbeat", { details = details, worker_id = w.worker_id, attempt = task.attempt })
+    local resp = request(w, "POST", base() .. "/heartbeat",
+      { details = details, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token })
     last_check = time()
     if resp then
       if resp.status == 200 then
@@ -761,9 +762,10 @@ local function handle_activity_task(w, task)
   local path = "/tasks/" .. encode_component(task.id)
   local resp
   if ok then
-    resp = deliver(w, path .. "/complete", { result = result, worker_id = w.worker_id, attempt = task.attempt })
+    resp = deliver(w, path .. "/complete",
+      { result = result, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token })
   else
-    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt }
+    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token }
     if type(result) == "table" then body.non_retryable = result.non_retryable; body.error_type = result.error_type end
     resp = deliver(w, path .. "/fail", body)
   end
@@ -808,7 +810,10 @@ end
 local function poll(w, kind, poller, wid)
   local path = kind == "workflow" and "/workflow-tasks/poll" or "/tasks/poll"
   poller.phase = "poll"
-  local ok, resp = pcall(M._api, "POST", path, { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait }, w.poll_wait + 15)
+  -- require_lease_token: reports on what we claim are refused without the claim's lease token,
+  -- so no other client can complete or extend our tasks (docs/engine.md "Lease tokens")
+  local ok, resp = pcall(M._api, "POST", path,
+    { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait, require_lease_token = true }, w.poll_wait + 15)
   poller.phase = nil
   if w.stopping then return ok and resp or nil end -- interrupted, or answered as the worker stopped
   return settle(w, ok, resp)

@@ -51,6 +51,23 @@ public static class TestDatabases
         return uri.Uri.ToString();
     }
 
+    /// <summary>Runs one statement directly on an engine's database (to plant rows the API refuses to write);
+    /// answers the first column of the first row, if any.</summary>
+    public static async Task<object?> ExecAsync(string backendUrl, string sql)
+    {
+        var backend = BackendUrl.Parse(backendUrl);
+        System.Data.Common.DbConnection conn = backend.Kind == BackendKind.Postgres
+            ? new NpgsqlConnection(BackendUrl.ToNpgsqlConnectionString(backendUrl))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={backend.Target}");
+        await using (conn)
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = sql;
+            return await cmd.ExecuteScalarAsync();
+        }
+    }
+
     public static async Task<string> NewBackendAsync(Backend backend) => backend switch
     {
         Backend.Sqlite => NewSqliteFile(),
