@@ -21,16 +21,25 @@ public class PatternTests
           return table.concat(t, ',')
         end
         local out = {}
+        local function describe(fn, args)
+          local t = {}
+          for i = 1, args.n do
+            local a = args[i]
+            t[i] = type(a) == 'string' and string.format('%q', a) or type(a) == 'number' and tostring(a) or type(a)
+          end
+          return fn .. '(' .. table.concat(t, ', ') .. ') -> '
+        end
         local function case(fn, ...)
           local args = table.pack(...)
+          out[#out + 1] = describe(fn, args)
           if fn == 'gmatch' then
-            out[#out + 1] = show(pcall(function()
+            out[#out] = out[#out] .. show(pcall(function()
               local acc = {}
               for a, b in string.gmatch(table.unpack(args, 1, args.n)) do acc[#acc + 1] = show(a, b) end
               return table.concat(acc, ';')
             end))
           else
-            out[#out + 1] = show(pcall(string[fn], table.unpack(args, 1, args.n)))
+            out[#out] = out[#out] .. show(pcall(string[fn], table.unpack(args, 1, args.n)))
           end
         end
         local subjects = { '', 'hello world', 'a,b,,c', '  trim me  ', 'THE (quick) [brown] fox', 'x=1, y=22, z=333',
@@ -106,8 +115,10 @@ public class PatternTests
     public void AnswersExactlyAsStockLua()
     {
         using var h = new LuaHarness();   // first: the VM's type initializer maps KeraLua to liblua5.4
-        using var stock = new KeraLua.Lua();
-        Assert.False(stock.DoString(Transcript), stock.ToString(-1));
+        using var stock = new KeraLua.Lua { Encoding = System.Text.Encoding.UTF8 };
+        // the same chunk name as the harness, so positions in error messages read alike
+        Assert.Equal(KeraLua.LuaStatus.OK, stock.LoadString(Transcript, "@test.lua"));
+        Assert.True(stock.PCall(0, 0, 0) == KeraLua.LuaStatus.OK, stock.ToString(-1));
         stock.GetGlobal("transcript");
         var expected = stock.ToString(-1).Split('\n');
 

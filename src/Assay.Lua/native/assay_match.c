@@ -77,6 +77,7 @@ static int class_has(int c, int cl) {
     case 'u': in = isupper(c); break;
     case 'w': in = isalnum(c); break;
     case 'x': in = isxdigit(c); break;
+    case 'z': in = c == 0; break;   /* deprecated, but Lua 5.4 still has it */
     default: return cl == c;   /* an escaped ordinary character stands for itself */
   }
   return isupper(cl) ? !in : in != 0;
