@@ -1,5 +1,5 @@
 /*
- * assay_native.c — the only C in Assay: the pieces of the Lua embedding that must raise or
+ * assay_native.c — the Lua embedding's C (with assay_match.c): the pieces of the Lua embedding that must raise or
  * yield, so that no longjmp ever crosses a managed (.NET) frame.
  *
  *  - assay_trampoline: every builtin written in C# is registered through this C function. The
@@ -8,11 +8,15 @@
  *  - a counting allocator that enforces the per-state memory cap while Lua code runs, and lets
  *    C# code (which must never see a memory error) overshoot it.
  *  - a count hook that turns an interrupt request (deadline, Ctrl-C) into a Lua error raised from
- *    C, even inside non-yieldable contexts, tight loops and __gc metamethods (see force_hooks). It is installed only when an interrupt
- *    is requested: while any hook is set, Lua calls into the debug machinery before every
- *    instruction, which costs pure-Lua code about 10%. So the C side tracks which Lua thread is
- *    running (every way into Lua goes through assay_resume, assay_pcall or the tracked
- *    coroutine.resume) and arms that one, the way lua.c arms its state from a signal handler.
+ *    C, even inside non-yieldable contexts, tight loops and __gc metamethods (see arm_hook). It
+ *    is installed only when an interrupt is requested: while any hook is set, Lua calls into the
+ *    debug machinery before every instruction, which costs pure-Lua code about 10%. So the C
+ *    side tracks which Lua thread is running (every way into Lua goes through assay_resume,
+ *    assay_pcall or the tracked coroutine.resume) and arms that one, the way lua.c arms its
+ *    state from a signal handler.
+ *  - assay_file_kind, for fs: .NET cannot tell a device or FIFO from a file.
+ *
+ * The pattern matcher (string.find/match/gmatch/gsub) is in assay_match.c, in the same library.
  *
  * Linked statically into the NativeAOT binary; built as a shared library for JIT test runs.
  */
@@ -107,7 +111,7 @@ static void assay_hook(lua_State *L, lua_Debug *ar) {
  */
 #define ALLOWHOOK_GUESS (sizeof(void *) + 3) /* CommonHeader (next, tt, marked), then status */
 static int allowhook_offset = -1;            /* -2 once the check failed */
-static int allowhook_seen_in_hook;
+static __thread int allowhook_seen_in_hook; /* per thread: VMs may start in parallel */
 
 static void probe_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
