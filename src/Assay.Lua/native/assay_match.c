@@ -282,19 +282,27 @@ done:
 
 /* ---- results ---------------------------------------------------------------------------------- */
 
-/* Pushes capture i (or the whole match s..e when the pattern has none and i is 0). */
-static void push_capture(Matcher *m, int i, const char *s, const char *e) {
+/* Capture i (or the whole match s..e when the pattern has none and i is 0): its text in
+ * *start, its length returned — or CAP_POSITION for a position capture. */
+static ptrdiff_t get_capture(Matcher *m, int i, const char *s, const char *e, const char **start) {
   if (i >= m->level) {
     if (i != 0) luaL_error(m->L, "invalid capture index %%%d", i + 1);
-    lua_pushlstring(m->L, s, (size_t)(e - s));
-    return;
+    *start = s;
+    return e - s;
   }
   ptrdiff_t len = m->cap[i].len;
   if (len == CAP_UNFINISHED) luaL_error(m->L, "unfinished capture");
+  *start = m->cap[i].start;
+  return len;
+}
+
+static void push_capture(Matcher *m, int i, const char *s, const char *e) {
+  const char *start;
+  ptrdiff_t len = get_capture(m, i, s, e, &start);
   if (len == CAP_POSITION)
-    lua_pushinteger(m->L, (lua_Integer)(m->cap[i].start - m->src) + 1);
+    lua_pushinteger(m->L, (lua_Integer)(start - m->src) + 1);
   else
-    lua_pushlstring(m->L, m->cap[i].start, (size_t)len);
+    lua_pushlstring(m->L, start, (size_t)len);
 }
 
 /* Pushes every capture; with s set and no captures in the pattern, the whole match. */
@@ -426,10 +434,14 @@ static void add_template(Matcher *m, luaL_Buffer *b, const char *s, const char *
     } else if (c == '0') {
       luaL_addlstring(b, s, (size_t)(e - s));
     } else if (isdigit((unsigned char)c)) {
-      push_capture(m, c - '1', s, e);
-      luaL_tolstring(L, -1, NULL);   /* a position capture becomes its number's text */
-      lua_remove(L, -2);
-      luaL_addvalue(b);
+      const char *start;
+      ptrdiff_t len = get_capture(m, c - '1', s, e, &start);
+      if (len == CAP_POSITION) {   /* the position's number, as text */
+        lua_pushinteger(L, (lua_Integer)(start - m->src) + 1);
+        luaL_addvalue(b);
+      } else {
+        luaL_addlstring(b, start, (size_t)len);
+      }
     } else {
       luaL_error(L, "invalid use of '%c' in replacement string", ESC);
     }
