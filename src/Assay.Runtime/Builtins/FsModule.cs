@@ -151,7 +151,7 @@ public static class FsModule
         long known = stream.CanSeek ? stream.Length : 0;
         if (known > budget.Bytes) throw TooLarge(path, budget);
         // one spare byte, so reaching the end of a file of known size takes no extra resize
-        var buffer = new byte[Math.Min(budget.Bytes + 1, known > 0 ? known + 1 : 64 * 1024)];
+        var buffer = new byte[Math.Min(Math.Min(budget.Bytes + 1, Array.MaxLength), known > 0 ? known + 1 : 64 * 1024)];
         int length = 0;
         while (true)
         {
