@@ -33,6 +33,9 @@ public sealed unsafe class LuaVm : IDisposable
     GCHandle _self;
     volatile string? _interruptReason;
     bool _disposed;
+    readonly IntPtr _native;        // the C side of the state (assay_vm): outlives MainState until Dispose ends
+    readonly Lock _rearmLock = new();
+    Timer? _rearm;                  // re-arms the interrupt hook while an interrupt is pending
 
     public LuaVm(LuaVmOptions? options = null)
     {
@@ -42,6 +45,8 @@ public sealed unsafe class LuaVm : IDisposable
         _self = GCHandle.Alloc(this);
         assay_configure(MainState, GCHandle.ToIntPtr(_self), &Dispatch, &WaitSynchronously);
         luaL_openlibs(MainState);
+        assay_install_patterns(MainState);   // string.find/match/gmatch/gsub that an interrupt can stop
+        _native = assay_vm_of(MainState);
         Loop = new EventLoop(this);
         LoadBootstrap();
     }
@@ -212,6 +217,10 @@ public sealed unsafe class LuaVm : IDisposable
         if (_disposed) return;
         _interruptReason ??= reason;
         assay_interrupt(MainState, reason);
+        // Lua switches hooks off afresh for every __gc finalizer it runs, so arming once is not
+        // enough for a script whose finalizers loop: arm the running thread again until it stops.
+        lock (_rearmLock)
+            if (!_disposed) _rearm ??= new Timer(static vm => assay_rearm(((LuaVm)vm!)._native), this, 100, 100);
         try { _cancellation.Cancel(); } catch (ObjectDisposedException) { }
         Loop.Wake();
     }
@@ -261,7 +270,16 @@ public sealed unsafe class LuaVm : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        assay_close(MainState);
+        assay_close(MainState);   // finalizers run here, still interruptible
+        lock (_rearmLock)
+        {
+            if (_rearm != null)
+            {
+                using var stopped = new ManualResetEvent(false);
+                if (_rearm.Dispose(stopped)) stopped.WaitOne();   // no re-arm may touch the freed assay_vm
+            }
+        }
+        assay_free(_native);
         _self.Free();
         _cancellation.Dispose();
     }

@@ -26,6 +26,14 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_close(IntPtr L);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial IntPtr assay_vm_of(IntPtr L);
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void assay_free(IntPtr vm);
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void assay_rearm(IntPtr vm);
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial void assay_install_patterns(IntPtr L);
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_configure(IntPtr L, IntPtr managed,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int, int> dispatch,
         delegate* unmanaged[Cdecl]<IntPtr, IntPtr, int> waitSync);
@@ -53,6 +61,9 @@ internal static unsafe partial class LuaNative
 
     [LibraryImport(Helper, StringMarshalling = StringMarshalling.Utf8)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial int assay_setenv(string name, string? value);
+    /// <summary>stat(2) type of a path, symlinks followed: 0 missing, 1 regular file, 2 directory, 3 device/FIFO/socket.</summary>
+    [LibraryImport(Helper, StringMarshalling = StringMarshalling.Utf8)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial int assay_file_kind(string path);
 
     // ---- Lua ----
     [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]

@@ -84,9 +84,12 @@ internal sealed class TaskAwaitOp(LuaTask target, Action<LuaTask> release) : Pen
             return 2;
         }
         L.PushNil();
-        // the ErrorBox's original value
         lua_pushvalue(src.Handle, 2);
         lua_xmove(src.Handle, L.Handle, 1);
+        // Normally the ErrorBox task_main's handler made: re-raise its original value. A task that
+        // ran out of memory has a bare string instead ("not enough memory": Lua does not run the
+        // handler for a memory error, nor when the handler itself fails), raised as it is.
+        if (L.TypeOf(-1) != LuaType.Table) return 2;
         var box = L.AbsIndex(-1);
         L.RawGetField(box, "value");
         L.Remove(box);

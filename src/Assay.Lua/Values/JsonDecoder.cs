@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using static Assay.Lua.Values.LuaFast;
@@ -156,11 +157,16 @@ public static unsafe class JsonDecoder
     static void PushNumber(IntPtr h, ref Utf8JsonReader reader)
     {
         if (reader.TryGetInt64(out long n)) { lua_pushinteger(h, n); return; }
-        // Beyond int64, fractions, exponents: a float (overflow reads as ±inf, as in Lua's tonumber).
+        // Beyond int64, fractions, exponents: a float. JSON has no infinities, so a number too
+        // large for a double (1e999) is an error rather than a silent inf.
         if (!reader.TryGetDouble(out double d))
             d = double.Parse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (!double.IsFinite(d))
+            throw new FormatException($"number {Encoding.UTF8.GetString(Clip(reader.ValueSpan))} is out of range (beyond ±1.8e308)");
         lua_pushnumber(h, d);
     }
+
+    static ReadOnlySpan<byte> Clip(ReadOnlySpan<byte> text) => text.Length <= 40 ? text : text[..40];
 
     /// <summary>The reader's message without its "LineNumber: … | BytePositionInLine: …" tail.</summary>
     static string Describe(Exception e)

@@ -1,5 +1,5 @@
 /*
- * assay_native.c — the only C in Assay: the pieces of the Lua embedding that must raise or
+ * assay_native.c — the Lua embedding's C (with assay_match.c): the pieces of the Lua embedding that must raise or
  * yield, so that no longjmp ever crosses a managed (.NET) frame.
  *
  *  - assay_trampoline: every builtin written in C# is registered through this C function. The
@@ -8,11 +8,15 @@
  *  - a counting allocator that enforces the per-state memory cap while Lua code runs, and lets
  *    C# code (which must never see a memory error) overshoot it.
  *  - a count hook that turns an interrupt request (deadline, Ctrl-C) into a Lua error raised from
- *    C, even inside non-yieldable contexts and tight loops. It is installed only when an interrupt
- *    is requested: while any hook is set, Lua calls into the debug machinery before every
- *    instruction, which costs pure-Lua code about 10%. So the C side tracks which Lua thread is
- *    running (every way into Lua goes through assay_resume, assay_pcall or the tracked
- *    coroutine.resume) and arms that one, the way lua.c arms its state from a signal handler.
+ *    C, even inside non-yieldable contexts, tight loops and __gc metamethods (see arm_hook). It
+ *    is installed only when an interrupt is requested: while any hook is set, Lua calls into the
+ *    debug machinery before every instruction, which costs pure-Lua code about 10%. So the C
+ *    side tracks which Lua thread is running (every way into Lua goes through assay_resume,
+ *    assay_pcall or the tracked coroutine.resume) and arms that one, the way lua.c arms its
+ *    state from a signal handler.
+ *  - assay_file_kind, for fs: .NET cannot tell a device or FIFO from a file.
+ *
+ * The pattern matcher (string.find/match/gmatch/gsub) is in assay_match.c, in the same library.
  *
  * Linked statically into the NativeAOT binary; built as a shared library for JIT test runs.
  */
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include "lua.h"
 #include "lauxlib.h"
 
@@ -37,6 +42,7 @@ typedef struct assay_vm {
   int enforce;            /* 1 while Lua code runs; 0 while C# is in control */
   volatile int interrupt; /* set from any thread: the next hook raises `reason` */
   lua_State *running;     /* the thread executing Lua now (NULL when none); guarded by `lock` */
+  void *closing_block;    /* while lua_close runs: the main thread's memory block (see assay_alloc) */
   char lock;              /* spin lock: loop thread switching `running` vs. an interrupter arming it */
   intptr_t managed;       /* GCHandle of the owning C# LuaVm */
   assay_dispatch_fn dispatch;
@@ -55,10 +61,19 @@ static assay_vm *vm_of(lua_State *L) {
   return (assay_vm *)ud;
 }
 
+static void lock_vm(assay_vm *vm);
+static void unlock_vm(assay_vm *vm);
+
 static void *assay_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   assay_vm *vm = (assay_vm *)ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
+    if (ptr && ptr == vm->closing_block) {
+      /* lua_close frees the main thread last: from here on no interrupter may arm it */
+      lock_vm(vm);
+      vm->running = NULL;
+      unlock_vm(vm);
+    }
     free(ptr);
     vm->used -= old;
     return NULL;
@@ -82,7 +97,45 @@ static void assay_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "%s", vm->reason);
 }
 
-static void arm_hook(lua_State *L) { lua_sethook(L, assay_hook, LUA_MASKCOUNT, 1); }
+/*
+ * Lua switches hooks off (lua_State.allowhook = 0) while a __gc metamethod runs, so an armed hook
+ * never fires inside a finalizer and `while true do end` in __gc could not be interrupted. Arming
+ * therefore also sets allowhook back to 1 on the running thread: the finalizer then raises the
+ * interrupt like any other code (Lua reports a __gc error as a warning and goes on; the hook
+ * raises again in the code that triggered the collection). Lua resets the flag for every
+ * finalizer, so LuaVm re-arms every 100 ms while an interrupt is pending.
+ *
+ * allowhook is not part of the API: it is the byte after `status` in lua_State's header in every
+ * Lua 5.4 release. find_allowhook checks that on a live state (the byte is 1 outside a hook and 0
+ * inside one) before it is ever written; if the check fails, finalizers stay uninterruptible.
+ */
+#define ALLOWHOOK_GUESS (sizeof(void *) + 3) /* CommonHeader (next, tt, marked), then status */
+static int allowhook_offset = -1;            /* -2 once the check failed */
+static __thread int allowhook_seen_in_hook; /* per thread: VMs may start in parallel */
+
+static void probe_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  allowhook_seen_in_hook = ((unsigned char *)L)[ALLOWHOOK_GUESS];
+  lua_sethook(L, NULL, 0, 0);
+}
+
+static void find_allowhook(lua_State *L) {
+  if (allowhook_offset != -1) return;
+  unsigned char *bytes = (unsigned char *)L;
+  allowhook_seen_in_hook = -1;
+  int outside = bytes[ALLOWHOOK_GUESS], status = bytes[ALLOWHOOK_GUESS - 1];
+  lua_sethook(L, probe_hook, LUA_MASKCOUNT, 1);
+  int ok = luaL_loadstring(L, "local x = 1 return x") == LUA_OK && lua_pcall(L, 0, 0, 0) == LUA_OK;
+  if (!ok) lua_pop(L, 1);
+  lua_sethook(L, NULL, 0, 0);
+  allowhook_offset = ok && outside == 1 && status == LUA_OK && allowhook_seen_in_hook == 0
+                         && bytes[ALLOWHOOK_GUESS] == 1 ? (int)ALLOWHOOK_GUESS : -2;
+}
+
+static void arm_hook(lua_State *L) {
+  lua_sethook(L, assay_hook, LUA_MASKCOUNT, 1);
+  if (allowhook_offset >= 0) __atomic_store_n((unsigned char *)L + allowhook_offset, 1, __ATOMIC_RELAXED);
+}
 
 static void lock_vm(assay_vm *vm) {
   while (__atomic_test_and_set(&vm->lock, __ATOMIC_ACQUIRE)) { /* held for a few instructions */ }
@@ -107,13 +160,38 @@ lua_State *assay_newstate(size_t limit) {
   vm->limit = limit;
   lua_State *L = lua_newstate(assay_alloc, vm);
   if (!L) { free(vm); return NULL; }
+  find_allowhook(L);
   return L;
 }
 
+/* The C side of a state, for assay_rearm and assay_free: it outlives the lua_State. */
+void *assay_vm_of(lua_State *L) { return vm_of(L); }
+
+/* Closes the state; finalizers run here, so the main thread counts as running (and is armed when
+ * an interrupt is pending) until lua_close frees it. The assay_vm stays for assay_free. */
 void assay_close(lua_State *L) {
   assay_vm *vm = vm_of(L);
+  vm->closing_block = lua_getextraspace(L); /* where the main thread's block starts */
+  switch_running(vm, L);
   lua_close(L);
-  free(vm);
+}
+
+void assay_free(void *vm) { free(vm); }
+
+/* Arms the running thread again (from any thread) while an interrupt is pending: Lua clears
+ * allowhook anew for each finalizer it runs. */
+void assay_rearm(void *handle) {
+  assay_vm *vm = (assay_vm *)handle;
+  if (!__atomic_load_n(&vm->interrupt, __ATOMIC_ACQUIRE)) return;
+  lock_vm(vm);
+  if (vm->running) arm_hook(vm->running);
+  unlock_vm(vm);
+}
+
+/* Raises the pending interrupt, if any: for C loops that run no Lua instructions (assay_match.c). */
+void assay_check_interrupt(lua_State *L) {
+  assay_vm *vm = vm_of(L);
+  if (__atomic_load_n(&vm->interrupt, __ATOMIC_ACQUIRE)) luaL_error(L, "%s", vm->reason);
 }
 
 void assay_configure(lua_State *L, intptr_t managed, assay_dispatch_fn dispatch, assay_wait_fn wait_sync) {
@@ -266,4 +344,14 @@ void assay_flush(void) { fflush(NULL); }
  * os.getenv, io.popen and os.execute children see the change. */
 int assay_setenv(const char *name, const char *value) {
   return value ? setenv(name, value, 1) : unsetenv(name);
+}
+
+/* stat(2)'s file type, symlinks followed: 0 missing (or unreadable), 1 regular file, 2 directory,
+ * 3 anything else (character or block device, FIFO, socket). .NET reports all of those as files. */
+int assay_file_kind(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return 0;
+  if (S_ISREG(st.st_mode)) return 1;
+  if (S_ISDIR(st.st_mode)) return 2;
+  return 3;
 }

@@ -103,6 +103,9 @@ public static class FsModule
         catch (UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>A character or block device, FIFO or socket (after symlinks): .NET cannot tell these from files.</summary>
+    static bool IsSpecialFile(string path) => Assay.Lua.Interop.LuaNative.assay_file_kind(path) == 3;
+
     static string TypeOf(FileSystemInfo info) =>
         info.LinkTarget != null ? "symlink" : (info.Attributes & FileAttributes.Directory) != 0 ? "directory" : "file";
 
@@ -120,12 +123,54 @@ public static class FsModule
     static int ReadFile(LuaCall call)
     {
         var path = PathArg(call);
+        var budget = ReadBudget(call.Vm);
         return Run(call, () => Io(path, () =>
         {
             if (Directory.Exists(path)) throw new FsError($"is a directory: \"{path}\"");
-            return File.ReadAllBytes(path);
-        }), static (L, bytes) => { L.PushBytes(bytes); return 1; });
+            return ReadCapped(path, budget);
+        }), static (L, bytes) => { L.PushBytes(bytes.Span); return 1; });
     }
+
+    /// <summary>What a read may bring into the Lua heap: the memory limit minus what is in use.</summary>
+    readonly record struct Budget(long Bytes, long LimitMiB);
+
+    static Budget ReadBudget(LuaVm vm)
+    {
+        long limit = vm.Options.MemoryLimitBytes;
+        return limit <= 0 ? new(Array.MaxLength, 0) : new(Math.Clamp(limit - vm.MemoryUsed, 0, Array.MaxLength), limit >> 20);
+    }
+
+    /// <summary>
+    /// Reads a whole file, failing as soon as it outgrows <paramref name="budget"/>: the size of a
+    /// device or pipe is unknown until its end (/dev/zero has none), so the cap is checked as the
+    /// data arrives rather than trusted to the reported length.
+    /// </summary>
+    static ReadOnlyMemory<byte> ReadCapped(string path, Budget budget)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+        long known = stream.CanSeek ? stream.Length : 0;
+        if (known > budget.Bytes) throw TooLarge(path, budget);
+        // one spare byte, so reaching the end of a file of known size takes no extra resize
+        var buffer = new byte[Math.Min(Math.Min(budget.Bytes + 1, Array.MaxLength), known > 0 ? known + 1 : 64 * 1024)];
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                long grown = Math.Min(2L * buffer.Length, Math.Min(budget.Bytes + 1, Array.MaxLength));
+                if (grown <= buffer.Length) throw TooLarge(path, budget);
+                Array.Resize(ref buffer, (int)grown);
+            }
+            int n = stream.Read(buffer, length, buffer.Length - length);
+            if (n == 0) return buffer.AsMemory(0, length);
+            length += n;
+            if (length > budget.Bytes) throw TooLarge(path, budget);
+        }
+    }
+
+    static FsError TooLarge(string path, Budget budget) => new(budget.LimitMiB > 0
+        ? $"file too large for the memory limit ({budget.Bytes >> 20} MiB left of {budget.LimitMiB} MiB; raise it with --memory-limit): \"{path}\""
+        : $"file too large to read into memory: \"{path}\"");
 
     static int WriteFile(LuaCall call, bool append)
     {
@@ -311,14 +356,22 @@ public static class FsModule
         }));
     }
 
+    /// <summary>
+    /// fs.copy(src, dst, opts?) → bytes copied. A device, FIFO or socket as the source is refused
+    /// unless <c>{allow_special = true}</c>: copying /dev/zero or /dev/urandom never ends (it fills
+    /// the disk), and a FIFO blocks until a writer comes.
+    /// </summary>
     static int Copy(LuaCall call)
     {
         var src = PathArg(call, 1);
         var dst = PathArg(call, 2);
+        bool allowSpecial = OptField(call.L, 3, "allow_special");
         return Run(call, () => Io(src, () =>
         {
             if (Directory.Exists(src)) throw new FsError($"is a directory (only files are copied): \"{src}\"");
             if (!File.Exists(src)) throw new FsError($"no such file or directory: \"{src}\"");
+            if (!allowSpecial && IsSpecialFile(src))
+                throw new FsError($"not a regular file (a device, FIFO or socket; pass {{allow_special = true}} to copy it anyway): \"{src}\"");
             var target = Directory.Exists(dst) ? Path.Combine(dst, Path.GetFileName(src)) : dst;
             Io(target, () => File.Copy(src, target, overwrite: true));
             return new FileInfo(target).Length;

@@ -51,6 +51,8 @@ public static class MarkdownModule
             L.Pop(1);
         }
         else if (!L.IsNoneOrNil(2)) return call.Error($"markdown.to_html: second argument must be an options table, got {call.TypeName(2)}");
+        if (DeepestLine(text) is { } deep)
+            return call.Error($"markdown.to_html: lists and block quotes nest more than {MaxNesting} levels deep at line {deep}");
         var pipeline = Pipeline(safe, headingIds);
         var document = Markdown.Parse(text, pipeline);
         if (safe)
@@ -62,6 +64,57 @@ public static class MarkdownModule
         }
         L.PushString(document.ToHtml(pipeline));
         return 1;
+    }
+
+    /// <summary>
+    /// Container nesting allowed. Markdig itself gives up past 128 nested blocks (a list is two:
+    /// list and item), but only after work that grows with the cube of the depth (2,000 nested
+    /// lists: 23 s), so deeper input is refused up front by <see cref="DeepestLine"/>.
+    /// </summary>
+    const int MaxNesting = 128;
+
+    /// <summary>
+    /// The first line whose container prefix could nest deeper than <see cref="MaxNesting"/>, or
+    /// null. A line can only be as deep as its prefix allows: each enclosing block quote needs a
+    /// '>' and each enclosing list item at least two columns (its marker and a space, or the
+    /// indentation under it). So a line that opens a container (has a '>' or list marker at its
+    /// start) counts one level per marker plus one per two columns of indentation — never less
+    /// than its real depth, and linear in the input. Lines opening nothing cannot deepen nesting.
+    /// </summary>
+    static int? DeepestLine(string text)
+    {
+        int line = 1;
+        for (int i = 0; i < text.Length; line++)
+        {
+            int markers = 0, columns = 0;
+            while (i < text.Length)
+            {
+                char c = text[i];
+                if (c == ' ') { columns++; i++; }
+                else if (c == '\t') { columns += 4; i++; }
+                else if (c == '>') { markers++; i++; }
+                else if (ListMarkerLength(text, i) is > 0 and var n) { markers++; i += n; }
+                else break;
+            }
+            if (markers > 0 && markers + columns / 2 > MaxNesting) return line;
+            int end = text.IndexOf('\n', i);
+            i = end < 0 ? text.Length : end + 1;
+        }
+        return null;
+    }
+
+    /// <summary>Length of a list marker ("-", "+", "*", "1." or "1)") at <paramref name="i"/> that is followed by a blank or the line's end, else 0.</summary>
+    static int ListMarkerLength(string text, int i)
+    {
+        int j = i;
+        if (text[j] is '-' or '+' or '*') j++;
+        else
+        {
+            while (j < text.Length && j - i < 9 && char.IsAsciiDigit(text[j])) j++;
+            if (j == i || j == text.Length || text[j] is not ('.' or ')')) return 0;
+            j++;
+        }
+        return j == text.Length || text[j] is ' ' or '\t' or '\r' or '\n' ? j - i : 0;
     }
 
     static bool IsDangerous(string url)

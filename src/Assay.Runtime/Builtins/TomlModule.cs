@@ -33,6 +33,9 @@ public static class TomlModule
         catch (TomlException e)
         {
             var message = e.Diagnostics is { Count: > 0 } d ? d[0].Message : e.Message;
+            // Tomlyn's own depth error tells a .NET caller which option to raise; a script cannot
+            var tooDeep = System.Text.RegularExpressions.Regex.Match(message, @"^The maximum depth of (\d+) has been exceeded");
+            if (tooDeep.Success) message = $"nesting deeper than {tooDeep.Groups[1].Value} levels";
             var where = e.Line > 0 ? $" at line {e.Line} column {e.Column}" : "";
             if (e.Diagnostics is { Count: > 0 } d2) where = $" at line {d2[0].Span.Start.Line + 1} column {d2[0].Span.Start.Column + 1}";
             return call.Error($"toml.parse: {message.TrimEnd('.')}{where}");
@@ -41,7 +44,15 @@ public static class TomlModule
         {
             return call.Error($"toml.parse: {e.Message}");
         }
-        LuaValues.Push(call.L, root);
+        try
+        {
+            LuaValues.Push(call.L, root);
+        }
+        catch (LuaValueException e)
+        {
+            e.Prefix = "toml.parse: ";   // e.g. dotted keys nested deeper than the bridge allows
+            return call.Error(e.Message);
+        }
         return 1;
     }
 

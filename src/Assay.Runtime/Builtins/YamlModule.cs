@@ -52,14 +52,18 @@ public static class YamlModule
             // YamlDotNet's scanner gives up on some malformed flow collections without a YamlException
             return call.Error($"{call.Name}: malformed YAML after line {reader.Last.Line} column {reader.Last.Column}");
         }
-        if (all)
-        {
-            LuaValues.Push(call.L, docs);
-            return 1;
-        }
-        if (docs.Count > 1)
+        if (!all && docs.Count > 1)
             return call.Error($"yaml.parse: the input holds {docs.Count} documents (use yaml.parse_all)");
-        LuaValues.Push(call.L, docs.Count == 0 || docs[0] is LuaNull ? null : docs[0]);
+        try
+        {
+            // an alias can nest an anchored collection deeper than the text itself: Push bounds that too
+            LuaValues.Push(call.L, all ? docs : docs.Count == 0 || docs[0] is LuaNull ? null : docs[0]);
+        }
+        catch (LuaValueException e)
+        {
+            e.Prefix = call.Name + ": ";
+            return call.Error(e.Message);
+        }
         return 1;
     }
 
@@ -80,6 +84,7 @@ public static class YamlModule
         readonly IParser _parser = new Parser(new StringReader(text));
         readonly Dictionary<string, (object? Value, long Size)> _anchors = [];
         long _expanded;
+        int _depth;   // open sequences and mappings: bounded, so deep input is an error, not a stack overflow
 
         /// <summary>Where the last event ended (for errors the scanner reports without a position).</summary>
         public Mark Last { get; private set; } = Mark.Empty;
@@ -104,6 +109,17 @@ public static class YamlModule
         {
             var ev = _parser.Current ?? throw new YamlError("unexpected end of input");
             Last = ev.End;
+            if (ev is not (SequenceStart or MappingStart)) return Read(ev, out size);
+            if (_depth >= LuaTables.MaxDepth)
+                throw new YamlError($"nesting deeper than {LuaTables.MaxDepth} levels at {Where(ev)}");
+            _depth++;
+            try { return Read(ev, out size); }
+            finally { _depth--; }
+        }
+
+        /// <summary>One node: a scalar, an alias, or a whole collection (through <see cref="Node"/> for its items).</summary>
+        object? Read(ParsingEvent ev, out long size)
+        {
             switch (ev)
             {
                 case AnchorAlias alias:
