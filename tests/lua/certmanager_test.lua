@@ -174,5 +174,22 @@ local c3 = certmanager.client({ base_url = api.url, token = "fake-token", timeou
 assert.eq(c3.connection.source, "explicit")
 assert.is_true(c3.certificates:is_ready("infra", "web-tls"))
 
+-- url nil: the connection comes from a kubeconfig (here a named one) or the pod's environment
+local tmp = fs.tempdir("certmanager-kubeconfig-")
+fs.write(tmp .. "/config", yaml.encode({
+  apiVersion = "v1", kind = "Config", ["current-context"] = "test",
+  clusters = { { name = "mock", cluster = { server = api.url } } },
+  users = { { name = "ops", user = { token = "fake-token" } } },
+  contexts = { { name = "test", context = { cluster = "mock", user = "ops", namespace = "infra" } } },
+}))
+local ck = certmanager.client(nil, nil, { kubeconfig = tmp .. "/config" })
+assert.eq(ck.connection.source, "kubeconfig")
+assert.is_true(ck.certificates:is_ready("infra", "web-tls"))
+if not os.getenv("KUBERNETES_SERVICE_HOST") then
+  e = assert.error(function() certmanager.client(nil, nil, { kubeconfig = tmp .. "/missing" }) end)
+  assert.contains(e, "certmanager: not running in a Kubernetes pod")
+end
+fs.remove(tmp, { recursive = true })
+
 print("certmanager ok")
 http.stop()
