@@ -106,11 +106,26 @@ public class DiscoveryTests
     [InlineData("deploy to kubernetes", "assay.k8s")]
     [InlineData("read a kubeconfig and list pods", "assay.k8s")]
     [InlineData("rest api client with retries and pagination", "assay.rest")]
+    [InlineData("cert renewal letsencrypt", "assay.certmanager")]
+    [InlineData("terraform-style infrastructure", "assay.crossplane")]
+    [InlineData("backup and restore", "assay.velero")]
+    [InlineData("external secrets sync from vault", "assay.eso")]
+    [InlineData("promote freight to a stage", "assay.kargo")]
+    [InlineData("argocd application rollback", "assay.argocd")]
+    [InlineData("flux kustomization helmrelease", "assay.flux")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
         Assert.NotEmpty(hits);
         Assert.Equal(expected, hits[0].Module.Name);
+    }
+
+    [Fact]
+    public void GitopsSyncFindsFluxOrArgocdFirst()
+    {
+        var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search("gitops sync", 5);
+        Assert.NotEmpty(hits);
+        Assert.Contains(hits[0].Module.Name, new[] { "assay.flux", "assay.argocd" });
     }
 
     [Fact]

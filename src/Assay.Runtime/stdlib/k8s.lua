@@ -325,6 +325,37 @@ Resource.list = function(self, a, b)
   return list
 end
 
+-- ------------------------------------------------------------------ operator modules
+
+--- For the modules built on this layer (certmanager, flux, …): raises "<fn>: <what> must be a
+--- non-empty string, got <type>" at the caller's caller.
+M.check_string = need_string
+
+--- The connection behind an operator module's `client(url, token, opts)`: url nil → discovered
+--- (kubeconfig, in-cluster), a string → that API server, a table → k8s.connect options; token
+--- nil → the service account's (when mounted); opts adds connection options (timeout, ca_cert, …).
+function M.operator_connection(module, url, token, opts)
+  local fn = module .. ".client"
+  local o = {}
+  if type(url) == "table" then
+    for k, v in pairs(url) do o[k] = v end
+  elseif url ~= nil then
+    if type(url) ~= "string" or url == "" then
+      error(fn .. ": url must be a non-empty string, a table of connection options or nil, got "
+        .. (url == "" and "an empty string" or type(url)), 3)
+    end
+    o.base_url = url
+  end
+  if token ~= nil then
+    if type(token) ~= "string" then error(fn .. ": token must be a string or nil, got " .. type(token), 3) end
+    o.token = token
+  end
+  if opts ~= nil and type(opts) ~= "table" then error(fn .. ": opts must be a table, got " .. type(opts), 3) end
+  for k, v in pairs(opts or {}) do if o[k] == nil then o[k] = v end end
+  o.module = module
+  return M.connect(o)
+end
+
 -- ------------------------------------------------------------------ the original module API
 
 -- Connections for the module-level functions, one per distinct set of connection options (the

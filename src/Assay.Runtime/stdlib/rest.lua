@@ -100,6 +100,21 @@ function M.parse_link(header)
   return links
 end
 
+-- ------------------------------------------------------------------ argument checks
+
+--- For integration modules: raises "<fn>: <what> must be a non-empty string, got <type>" at the
+--- caller of the function that checks.
+function M.check_string(fn, what, v)
+  if type(v) ~= "string" or v == "" then
+    error(fn .. ": " .. what .. " must be a non-empty string, got " .. (v == "" and "an empty string" or type(v)), 3)
+  end
+end
+
+--- Raises "<fn>: <what> must be a table, got <type>" unless v is a table or nil.
+function M.check_table(fn, what, v)
+  if v ~= nil and type(v) ~= "table" then error(fn .. ": " .. what .. " must be a table, got " .. type(v), 3) end
+end
+
 -- ------------------------------------------------------------------ waiting
 
 --- Polls `check()` until it returns a truthy value (returned) or `timeout` seconds pass on a

@@ -1,0 +1,122 @@
+--- @module assay.eso
+--- @description External Secrets Operator on Kubernetes: ExternalSecrets, SecretStores, ClusterSecretStores and ClusterExternalSecrets; sync status, store readiness, wait for a secret to sync from Vault, AWS Secrets Manager or another provider.
+--- @keywords eso, external secrets, external-secrets, externalsecret, secretstore, clustersecretstore, clusterexternalsecret, secret sync, synced, secrets manager, vault, aws secrets manager, gcp secret manager, azure key vault, kubernetes, crd, secret store
+--- @example local eso = require("assay.eso"); local c = eso.client(); c.external_secrets:wait_synced("apps", "db-creds", 120)
+--- @quickref c = eso.client(url?, token?, opts?) -> client; opts.version ("v1beta1"; "v1" for ESO ≥ 0.17)
+--- @quickref c.external_secrets:list(ns) / :get(ns, name) (nil on 404) / :status(ns, name) -> {ready, status, sync_hash, conditions} / :is_synced(ns, name) / :wait_synced(ns, name, timeout_secs?) / :all_synced(ns) -> {synced, failed, total, failed_names}
+--- @quickref c.secret_stores:list(ns) / :get(ns, name) / :status(ns, name) -> {ready, conditions} / :is_ready(ns, name) / :all_ready(ns) -> {ready, not_ready, total, not_ready_names}
+--- @quickref c.cluster_secret_stores:list() / :get(name) / :is_ready(name); c.cluster_external_secrets:list() / :get(name)
+--
+-- Read-only client of the external-secrets.io CRDs on the Kubernetes access layer of assay.k8s.
+-- Gets answer nil on 404; lists raise on 404 (the CRDs are not installed). See docs/modules/eso.md.
+local k8s = require("assay.k8s")
+local rest = require("assay.rest")
+
+local M = {}
+
+local check = k8s.check_string
+
+local function ready(obj) return k8s.condition_true(obj, "Ready") end
+
+--- Creates a client. url: the Kubernetes API (nil: kubeconfig or in-cluster); token: bearer token
+--- (nil: the service account's); opts: k8s.connect options plus version ("v1beta1").
+function M.client(url, token, opts)
+  local conn = k8s.operator_connection("eso", url, token, opts)
+  local version = opts and opts.version or "v1beta1"
+  if type(version) ~= "string" then error("eso.client: opts.version must be a string", 2) end
+  local function resource(label, plural, namespaced)
+    return conn:resource({ group = "external-secrets.io", version = version, plural = plural,
+                           namespaced = namespaced, name = "eso." .. label })
+  end
+  local es = resource("external_secrets", "externalsecrets", true)
+  local stores = resource("secret_stores", "secretstores", true)
+  local cstores = resource("cluster_secret_stores", "clustersecretstores", false)
+  local ces = resource("cluster_external_secrets", "clusterexternalsecrets", false)
+
+  local c = { connection = conn }
+  c.external_secrets = {
+    list = function(_, ns) return es:list(ns) end,
+    get = function(_, ns, name) return es:get(ns, name) end,
+  }
+  c.secret_stores = {
+    list = function(_, ns) return stores:list(ns) end,
+    get = function(_, ns, name) return stores:get(ns, name) end,
+  }
+  c.cluster_secret_stores = {
+    list = function() return cstores:list() end,
+    get = function(_, name) return cstores:get(name) end,
+  }
+  c.cluster_external_secrets = {
+    list = function() return ces:list() end,
+    get = function(_, name) return ces:get(name) end,
+  }
+
+  -- the object, or an error "eso: <Kind> <ns>/<name> not found"
+  local function must_get(fn, res, kind, ns, name)
+    check(fn, "namespace", ns)
+    check(fn, "name", name)
+    local obj = res:get(ns, name)
+    if obj == nil then error("eso: " .. kind .. " " .. ns .. "/" .. name .. " not found", 3) end
+    return obj
+  end
+
+  c.external_secrets.status = function(_, ns, name)
+    local obj = must_get("eso.external_secrets:status", es, "ExternalSecret", ns, name)
+    local st = type(obj.status) == "table" and obj.status or {}
+    local cond = k8s.find_condition(obj, "Ready")
+    return {
+      ready = ready(obj), status = cond and cond.reason or "Unknown",
+      sync_hash = st.syncedResourceVersion or "", conditions = st.conditions or {},
+    }
+  end
+
+  c.external_secrets.is_synced = function(_, ns, name)
+    check("eso.external_secrets:is_synced", "namespace", ns)
+    check("eso.external_secrets:is_synced", "name", name)
+    return ready(es:get(ns, name))
+  end
+
+  --- Polls is_synced every wopts.interval (5) seconds; 404 = not yet, other errors raise.
+  c.external_secrets.wait_synced = function(_, ns, name, timeout_secs, wopts)
+    check("eso.external_secrets:wait_synced", "namespace", ns)
+    check("eso.external_secrets:wait_synced", "name", name)
+    if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
+      error("eso.external_secrets:wait_synced: timeout_secs must be a number, got " .. type(timeout_secs), 2)
+    end
+    timeout_secs = timeout_secs or 60
+    return rest.wait_until(function() return ready(es:get(ns, name)) end, {
+      timeout = timeout_secs, interval = wopts and wopts.interval or 5,
+      message = "eso: ExternalSecret " .. ns .. "/" .. name .. " not synced after " .. timeout_secs .. "s",
+    })
+  end
+
+  c.external_secrets.all_synced = function(_, ns)
+    check("eso.external_secrets:all_synced", "namespace", ns)
+    return k8s.tally(es:list(ns).items, ready, { "synced", "failed", "failed_names" })
+  end
+
+  c.secret_stores.status = function(_, ns, name)
+    local obj = must_get("eso.secret_stores:status", stores, "SecretStore", ns, name)
+    return { ready = ready(obj), conditions = type(obj.status) == "table" and obj.status.conditions or {} }
+  end
+
+  c.secret_stores.is_ready = function(_, ns, name)
+    check("eso.secret_stores:is_ready", "namespace", ns)
+    check("eso.secret_stores:is_ready", "name", name)
+    return ready(stores:get(ns, name))
+  end
+
+  c.secret_stores.all_ready = function(_, ns)
+    check("eso.secret_stores:all_ready", "namespace", ns)
+    return k8s.tally(stores:list(ns).items, ready)
+  end
+
+  c.cluster_secret_stores.is_ready = function(_, name)
+    check("eso.cluster_secret_stores:is_ready", "name", name)
+    return ready(cstores:get(name))
+  end
+
+  return c
+end
+
+return M
