@@ -121,7 +121,8 @@ public sealed class Repl
         var task = _vm.Loop.Spawn(L, 1, "repl", detached: true);
         task.OnFinished = (t, _) =>
         {
-            if (!t.Succeeded) ReportError(t.ErrorReport);
+            // a wait cut short by Ctrl-C fails with "operation cancelled": say what happened instead
+            if (!t.Succeeded) ReportError(_vm.IsInterrupted ? "interrupted" : t.ErrorReport);
             Finish(Outcome.Done);
         };
         Volatile.Write(ref _running, task);

@@ -645,7 +645,7 @@ local function hand_back(w, kind, task, reason)
     w.release_missing_logged = true
     log.warn("assay.workflow: the engine cannot take tasks back (no release endpoint); they return when their lease lapses")
   elseif resp then
-    log.debug("assay.workflow: hand-back refused", { status = resp.status, body = resp.body })
+    log.warn("assay.workflow: hand-back refused", { status = resp.status, body = resp.body })
   end
 end
 
