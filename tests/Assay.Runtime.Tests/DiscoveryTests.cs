@@ -88,6 +88,17 @@ public class DiscoveryTests
     [InlineData("deploy to kubernetes", "assay.k8s")]
     [InlineData("read a kubeconfig and list pods", "assay.k8s")]
     [InlineData("rest api client with retries and pagination", "assay.rest")]
+    [InlineData("metrics query", "assay.prometheus")]
+    [InlineData("alert silence", "assay.alertmanager")]
+    [InlineData("logs", "assay.loki")]
+    [InlineData("dashboards", "assay.grafana")]
+    [InlineData("docker registry", "assay.harbor")]
+    [InlineData("pull request", "assay.github")]
+    [InlineData("merge request ci pipeline", "assay.gitlab")]
+    [InlineData("feature flag", "assay.unleash")]
+    [InlineData("wait until an http endpoint is healthy", "assay.healthcheck")]
+    [InlineData("reverse proxy routers", "assay.traefik")]
+    [InlineData("grafana", "assay.grafana")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

@@ -75,7 +75,7 @@ assert.eq(h.artifacts:exists("library", "nginx", "99.99.99"), false)
 mock:on("GET", NGINX .. "/artifacts/broken", { status = 500, body = "db down" })
 raises(function() harbor.client(mock.url, { retries = 0 }).artifacts:exists("library", "nginx", "broken") end, "harbor: GET /projects/library/repositories/nginx/artifacts/broken HTTP 500")
 assert.eq(h.artifacts:latest("library", "nginx").digest, "sha256:aaa")
-assert.eq(mock:last().params.page_size, "1")
+assert.eq(mock:last().query, "page_size=1&sort=-push_time")
 mock:on("GET", V .. "/projects/library/repositories/empty/artifacts", { json = json.array() })
 assert.eq(h.artifacts:latest("library", "empty"), nil)
 

@@ -74,7 +74,7 @@ function M.client(url, opts)
     local path = repo(fn, p, r) .. "/artifacts"
     o = rest.need_table(fn, "opts", o) or {}
     return get(path, { { "page", o.page }, { "page_size", o.page_size }, { "q", o.q }, { "with_tag", o.with_tag },
-      { "with_scan_overview", o.with_scan_overview } })
+      { "with_scan_overview", o.with_scan_overview }, { "sort", o.sort } })
   end
   function c.artifacts:get(p, r, ref) return get(artifact("harbor.artifacts:get", p, r, ref)) end
   function c.artifacts:tags(p, r, ref) return get(artifact("harbor.artifacts:tags", p, r, ref) .. "/tags") end
