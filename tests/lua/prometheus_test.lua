@@ -43,7 +43,8 @@ local function stop() os.execute(string.format("pkill -f '[w]eb.listen-address=1
 
 local c = prometheus.client("http://127.0.0.1:" .. port .. "///")
 local ok, err = pcall(function()
-  -- wait for the first scrape of itself
+  -- wait for the first scrape of itself: Prometheus 2.42's scrape manager applies targets on a
+  -- fixed 5 s tick (no flag shortens it), which is most of this file's run time
   local up
   for _ = 1, 200 do
     local got, v = pcall(c.queries.instant, c.queries, "up")
