@@ -12,6 +12,7 @@ command -v gcc >/dev/null || need+=(gcc)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # dashboard browser tests (Playwright drives Debian's chromium)
 command -v python3 >/dev/null || need+=(python3)
 command -v prometheus >/dev/null || need+=(prometheus)   # a real server for the prometheus checks
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)   # a real server for the alertmanager module
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

@@ -113,6 +113,17 @@ public class DiscoveryTests
     [InlineData("promote freight to a stage", "assay.kargo")]
     [InlineData("argocd application rollback", "assay.argocd")]
     [InlineData("flux kustomization helmrelease", "assay.flux")]
+    [InlineData("metrics query", "assay.prometheus")]
+    [InlineData("alert silence", "assay.alertmanager")]
+    [InlineData("logs", "assay.loki")]
+    [InlineData("dashboards", "assay.grafana")]
+    [InlineData("docker registry", "assay.harbor")]
+    [InlineData("pull request", "assay.github")]
+    [InlineData("merge request ci pipeline", "assay.gitlab")]
+    [InlineData("feature flag", "assay.unleash")]
+    [InlineData("wait until an http endpoint is healthy", "assay.healthcheck")]
+    [InlineData("reverse proxy routers", "assay.traefik")]
+    [InlineData("grafana", "assay.grafana")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

@@ -35,7 +35,7 @@ internal abstract partial class SqlWorkflowStore
         await tx.ExecAsync(
             """
             UPDATE workflow_activities SET status = 'PENDING', claimed_by = NULL, started_at = NULL, last_heartbeat = NULL,
-                timeout_at = NULL
+                timeout_at = NULL, lease_token = NULL, lease_bound = 0
             WHERE id = @id
             """, ("@id", id));
         await tx.ExecAsync("DELETE FROM activity_releases WHERE until_at <= @now", ("@now", tx.Now));

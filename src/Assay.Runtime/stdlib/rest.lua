@@ -78,6 +78,30 @@ function M.object(t)
   return o
 end
 
+--- Argument checks for module functions: raise "<fn>: <what> must be ..., got <type>" at the caller.
+function M.need_string(fn, what, v)
+  if type(v) ~= "string" or v == "" then
+    error(fn .. ": " .. what .. " must be a non-empty string, got " .. (v == "" and "an empty string" or type(v)), 3)
+  end
+  return v
+end
+
+--- As need_string, for an optional table (nil passes).
+function M.need_table(fn, what, v)
+  if v ~= nil and type(v) ~= "table" then error(fn .. ": " .. what .. " must be a table, got " .. type(v), 3) end
+  return v
+end
+
+--- Every status 100–599, for `ok = rest.ANY_STATUS` when a caller reads the status itself.
+M.ANY_STATUS = {}
+for s = 100, 599 do M.ANY_STATUS[#M.ANY_STATUS + 1] = s end
+
+--- RFC 3339 UTC date-time for Unix seconds: 1700000000 → "2023-11-14T22:13:20Z" (fractions dropped).
+function M.rfc3339(seconds)
+  if type(seconds) ~= "number" then error("rest.rfc3339: seconds must be a number, got " .. type(seconds), 2) end
+  return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(seconds))
+end
+
 --- Strips every trailing "/" from a base URL.
 function M.normalize_url(u)
   if type(u) ~= "string" or u == "" then return nil end
@@ -102,18 +126,8 @@ end
 
 -- ------------------------------------------------------------------ argument checks
 
---- For integration modules: raises "<fn>: <what> must be a non-empty string, got <type>" at the
---- caller of the function that checks.
-function M.check_string(fn, what, v)
-  if type(v) ~= "string" or v == "" then
-    error(fn .. ": " .. what .. " must be a non-empty string, got " .. (v == "" and "an empty string" or type(v)), 3)
-  end
-end
-
---- Raises "<fn>: <what> must be a table, got <type>" unless v is a table or nil.
-function M.check_table(fn, what, v)
-  if v ~= nil and type(v) ~= "table" then error(fn .. ": " .. what .. " must be a table, got " .. type(v), 3) end
-end
+-- check_string/check_table: the same checks under the names the operator modules use.
+M.check_string, M.check_table = M.need_string, M.need_table
 
 -- ------------------------------------------------------------------ waiting
 
