@@ -158,7 +158,7 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var id = ctx.RouteId("id");
             var attempt = b.Long("attempt") ?? throw EngineException.Invalid("'attempt' is required");
-            await store.ReleaseActivityAsync(id, new AttemptCheck(b.RequiredString("worker_id"), attempt), ReleaseOf(b));
+            await store.ReleaseActivityAsync(id, new AttemptCheck(b.RequiredString("worker_id"), attempt, b.String("lease_token")), ReleaseOf(b));
             engine.Metrics.ActivityReported(id, "released");
             await ctx.EmptyAsync();
         });

@@ -135,6 +135,20 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
     }
 
     [SkippableFact]
+    public async Task A_lease_bound_activity_is_released_only_with_its_lease_token()
+    {
+        var (id, _, _) = await StartAndClaimAsync();
+        var aq = Uid("aq");
+        (await SubmitAsync(id, "w-test", ScheduleActivity(1, "charge", aq, O(("n", 1))))).Expect(200);
+        var a = (await C.PostAsync("/tasks/poll", O(("queue", aq), ("worker_id", "aw-1"), ("require_lease_token", true)))).Expect(200).Obj;
+        var actId = a["id"].Long();
+        Assert.Contains("lease_token", (await ReleaseActivityAsync(actId, "aw-1", 1)).Expect(409).Error);
+        (await ReleaseActivityAsync(actId, "aw-1", 1, ("lease_token", "0123456789abcdef0123456789abcdef"))).Expect(409);
+        (await ReleaseActivityAsync(actId, "aw-1", 1, ("lease_token", a["lease_token"].Str()), ("reason", "unhandled_type"))).Expect(200);
+        Assert.Equal("PENDING", (await C.GetAsync($"/activities/{actId}")).Expect(200).Obj["status"].Str());
+    }
+
+    [SkippableFact]
     public async Task Activity_released_after_its_workflow_finished_is_not_offered_again()
     {
         var (id, _, _) = await StartAndClaimAsync();
