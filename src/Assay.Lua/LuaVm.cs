@@ -215,13 +215,16 @@ public sealed unsafe class LuaVm : IDisposable
     public void Interrupt(string reason)
     {
         if (_disposed) return;
+        // taken before the reason is set: a ClearInterrupt that sees the reason replaces this source,
+        // and a cancel landing after it must not hit the fresh one
+        var cancellation = _cancellation;
         _interruptReason ??= reason;
         assay_interrupt(MainState, reason);
         // Lua switches hooks off afresh for every __gc finalizer it runs, so arming once is not
         // enough for a script whose finalizers loop: arm the running thread again until it stops.
         lock (_rearmLock)
             if (!_disposed) _rearm ??= new Timer(static vm => assay_rearm(((LuaVm)vm!)._native), this, 100, 100);
-        try { _cancellation.Cancel(); } catch (ObjectDisposedException) { }
+        try { cancellation.Cancel(); } catch (ObjectDisposedException) { }
         Loop.Wake();
     }
 
@@ -233,7 +236,13 @@ public sealed unsafe class LuaVm : IDisposable
     {
         assay_clear_interrupt(MainState);
         _interruptReason = null;
-        if (_cancellation.IsCancellationRequested) _cancellation = new CancellationTokenSource();
+        // always a new source: the interrupting thread may not have cancelled the old one yet
+        _cancellation = new CancellationTokenSource();
+        lock (_rearmLock)
+        {
+            _rearm?.Dispose();
+            _rearm = null;
+        }
     }
 
     public void FlushOutput() => assay_flush();
