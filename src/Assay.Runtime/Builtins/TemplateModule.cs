@@ -34,7 +34,7 @@ public static class TemplateModule
         }
         catch (LuaValueException e)
         {
-            e.Prefix = $"{fn}: vars";
+            e.Prefix = $"{fn}: vars: ";
             error = call.Error(e.Message);
             return false;
         }
