@@ -13,59 +13,54 @@ local binary = {}
 for i = 0, 255 do binary[#binary + 1] = string.char(i) end
 binary = table.concat(binary)
 
-local base
-_SERVER_PORT = nil
-async.spawn(function()
-  http.serve(0, {
-    GET = {
-      ["/echo/*"] = echo,
-      ["/echo"] = echo,
-      ["/status/:code"] = function(req) return { status = tonumber(req.params.code), body = "status body " .. req.params.code } end,
-      ["/empty"] = function() return { status = 204 } end,
-      ["/big"] = function() return { status = 500, body = big } end,
-      ["/text"] = function() return { body = "not json" } end,
-      ["/bin"] = function() return { body = binary, headers = { ["Content-Type"] = "application/octet-stream" } } end,
-      ["/slow"] = function() sleep(3) return { json = { ok = true } } end,
-      ["/flaky/:key"] = function(req)
-        local n = count(req.params.key)
-        local fails = tonumber(req.params.fails or "1")
-        if n <= fails then
-          return { status = tonumber(req.params.code or "503"), headers = { ["Retry-After"] = req.params.after }, body = "busy" }
-        end
-        return { json = { attempt = n } }
-      end,
-      ["/pages"] = function(req)
-        local p = tonumber(req.params.page or "1")
-        local link = p < 3 and ('<' .. base .. '/pages?page=' .. (p + 1) .. '&per_page=2>; rel="next", <' .. base .. '/pages?page=3>; rel="last"') or nil
-        return { json = { (p - 1) * 2 + 1, (p - 1) * 2 + 2 }, headers = { Link = link } }
-      end,
-      ["/wrapped"] = function(req)
-        local p = tonumber(req.params.page or "1")
-        return { json = { values = { "p" .. p } }, headers = { Link = p < 3 and ('</wrapped?page=' .. (p + 1) .. '>; rel="next"') or nil } }
-      end,
-      ["/evil"] = function() return { json = { 1 }, headers = { Link = '<http://attacker.invalid/steal>; rel="next"' } } end,
-      ["/kube"] = function(req)
-        local c = req.params["continue"]
-        local page = c == nil and 1 or tonumber(c:match("%d+"))
-        return { json = { kind = "WidgetList", metadata = { ["continue"] = page < 3 and ("c" .. (page + 1)) or nil },
-                          items = { { name = "w" .. page } } } }
-      end,
-    },
-    POST = {
-      ["/echo"] = echo,
-      ["/raw"] = function(req) return { body = req.body, headers = { ["Content-Type"] = "application/octet-stream", ["X-Type"] = req.headers["content-type"] } } end,
-      ["/flaky/:key"] = function(req)
-        local n = count("post-" .. req.params.key)
-        if n == 1 then return { status = 503, body = "busy" } end
-        return { json = { attempt = n } }
-      end,
-      ["/created"] = function(req) return { status = 201, json = { id = 7 } } end,
-    },
-    PUT = { ["/echo"] = echo }, PATCH = { ["/echo"] = echo }, DELETE = { ["/echo"] = echo },
-  }, { host = "127.0.0.1" })
-end)
-while not _SERVER_PORT do sleep(0.005) end
-base = "http://127.0.0.1:" .. _SERVER_PORT
+local local_server = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/fixtures/local_server.lua")
+local base = local_server.start({
+  GET = {
+    ["/echo/*"] = echo,
+    ["/echo"] = echo,
+    ["/status/:code"] = function(req) return { status = tonumber(req.params.code), body = "status body " .. req.params.code } end,
+    ["/empty"] = function() return { status = 204 } end,
+    ["/big"] = function() return { status = 500, body = big } end,
+    ["/text"] = function() return { body = "not json" } end,
+    ["/bin"] = function() return { body = binary, headers = { ["Content-Type"] = "application/octet-stream" } } end,
+    ["/slow"] = function() sleep(3) return { json = { ok = true } } end,
+    ["/flaky/:key"] = function(req)
+      local n = count(req.params.key)
+      local fails = tonumber(req.params.fails or "1")
+      if n <= fails then
+        return { status = tonumber(req.params.code or "503"), headers = { ["Retry-After"] = req.params.after }, body = "busy" }
+      end
+      return { json = { attempt = n } }
+    end,
+    ["/pages"] = function(req)
+      local p = tonumber(req.params.page or "1")
+      local link = p < 3 and ('<' .. base .. '/pages?page=' .. (p + 1) .. '&per_page=2>; rel="next", <' .. base .. '/pages?page=3>; rel="last"') or nil
+      return { json = { (p - 1) * 2 + 1, (p - 1) * 2 + 2 }, headers = { Link = link } }
+    end,
+    ["/wrapped"] = function(req)
+      local p = tonumber(req.params.page or "1")
+      return { json = { values = { "p" .. p } }, headers = { Link = p < 3 and ('</wrapped?page=' .. (p + 1) .. '>; rel="next"') or nil } }
+    end,
+    ["/evil"] = function() return { json = { 1 }, headers = { Link = '<http://attacker.invalid/steal>; rel="next"' } } end,
+    ["/kube"] = function(req)
+      local c = req.params["continue"]
+      local page = c == nil and 1 or tonumber(c:match("%d+"))
+      return { json = { kind = "WidgetList", metadata = { ["continue"] = page < 3 and ("c" .. (page + 1)) or nil },
+                        items = { { name = "w" .. page } } } }
+    end,
+  },
+  POST = {
+    ["/echo"] = echo,
+    ["/raw"] = function(req) return { body = req.body, headers = { ["Content-Type"] = "application/octet-stream", ["X-Type"] = req.headers["content-type"] } } end,
+    ["/flaky/:key"] = function(req)
+      local n = count("post-" .. req.params.key)
+      if n == 1 then return { status = 503, body = "busy" } end
+      return { json = { attempt = n } }
+    end,
+    ["/created"] = function(req) return { status = 201, json = { id = 7 } } end,
+  },
+  PUT = { ["/echo"] = echo }, PATCH = { ["/echo"] = echo }, DELETE = { ["/echo"] = echo },
+})
 
 -- encoding helpers
 assert.eq(rest.segment("a b/c?d%é"), "a%20b%2Fc%3Fd%25%C3%A9")
