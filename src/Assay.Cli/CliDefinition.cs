@@ -124,8 +124,7 @@ public sealed class CliDefinition
 
     public static string VersionLine()
     {
-        var info = System.Reflection.CustomAttributeExtensions
-            .GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(CliDefinition).Assembly)?.InformationalVersion ?? "0.0.0";
+        var info = AssayVersion.Informational;
         var plus = info.IndexOf('+');
         if (plus < 0) return $"assay {info}";
         var commit = info[(plus + 1)..];

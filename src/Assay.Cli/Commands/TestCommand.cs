@@ -97,7 +97,7 @@ public static class TestCommand
         {
             if (!_live || _running.Count == 0) return;
             var line = "running: " + string.Join(", ", _running.Select(Path.GetFileName));
-            int width = Console.IsOutputRedirected ? 80 : Math.Max(20, Console.WindowWidth - 1);
+            int width = Math.Max(20, Console.WindowWidth - 1); // only on a terminal (_live)
             Console.Write("\r" + (line.Length > width ? line[..(width - 1)] + "…" : line) + "\u001b[K");
         }
 

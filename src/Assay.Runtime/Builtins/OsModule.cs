@@ -17,16 +17,11 @@ public static class OsModule
             ("platform", static call => { call.L.PushString(Platform()); return 1; }),
             // seconds on a clock that never jumps (wall-clock changes do not move it): for deadlines
             ("monotonic", static call => { call.L.PushNumber(System.Diagnostics.Stopwatch.GetTimestamp() / (double)System.Diagnostics.Stopwatch.Frequency); return 1; }),
-            ("assay_version", static call => { call.L.PushString(AssayVersion); return 1; }),
+            ("assay_version", static call => { call.L.PushString(AssayVersion.Number); return 1; }),
             ("exit", call => Exit(rt, call)),
             ("on_signal", call => OnSignal(rt, call)));
         rt.RunPrelude("os");
     }
-
-    /// <summary>The version of Assay itself (e.g. "0.1.0"), as in User-Agent headers.</summary>
-    public static readonly string AssayVersion =
-        System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(OsModule).Assembly)
-            ?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     // os.on_signal(name, fn|nil): "TERM"/"INT"/"HUP"/"QUIT" (with or without "SIG"). While a
     // handler is set, the signal no longer ends the process; each delivery runs fn(name) as its

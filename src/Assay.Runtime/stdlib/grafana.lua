@@ -16,9 +16,7 @@ local type, tostring, error = type, tostring, error
 function M.client(url, opts)
   rest.need_table("grafana.client", "opts", opts)
   opts = opts or {}
-  local auth
-  if opts.api_key then auth = { bearer = opts.api_key }
-  elseif opts.username then auth = { basic = { opts.username, opts.password } } end
+  local auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password)
   local headers = {}
   if opts.org_id then headers["X-Grafana-Org-Id"] = tostring(opts.org_id) end
   local api = rest.client({ module = "grafana", base_url = url, auth = auth, headers = headers,

@@ -20,10 +20,9 @@ local VULN_REPORT = "application/vnd.security.vulnerability.report; version=1.1"
 function M.client(url, opts)
   rest.need_table("harbor.client", "opts", opts)
   opts = opts or {}
-  local auth
-  if opts.api_key then auth = { bearer = opts.api_key }
-  elseif opts.username then auth = { basic = { opts.username, opts.password } } end
-  local api = rest.client({ module = "harbor", base_url = rest.normalize_url(url) and (rest.normalize_url(url) .. "/api/v2.0") or url,
+  local auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password)
+  local base = rest.normalize_url(url)
+  local api = rest.client({ module = "harbor", base_url = base and (base .. "/api/v2.0") or url,
                             auth = auth, headers = opts.headers, timeout = opts.timeout, retries = opts.retries })
 
   local function get(path, query) return (api:get(path, { query = query })) end

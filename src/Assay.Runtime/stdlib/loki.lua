@@ -49,9 +49,7 @@ end
 function M.client(url, opts)
   rest.need_table("loki.client", "opts", opts)
   opts = opts or {}
-  local auth
-  if opts.token then auth = { bearer = opts.token }
-  elseif opts.username then auth = { basic = { opts.username, opts.password } } end
+  local auth = rest.bearer_or_basic(opts.token, opts.username, opts.password)
   local headers = {}
   for k, v in pairs(opts.headers or {}) do headers[k] = v end
   if opts.tenant then headers["X-Scope-OrgID"] = tostring(opts.tenant) end

@@ -126,6 +126,14 @@ end
 
 -- ------------------------------------------------------------------ argument checks
 
+--- The auth most vendor clients take from their options: a token as Bearer, else a user name and
+--- password as Basic, else none (nil).
+function M.bearer_or_basic(token, username, password)
+  if token then return { bearer = token } end
+  if username then return { basic = { username, password } } end
+  return nil
+end
+
 -- check_string/check_table: the same checks under the names the operator modules use.
 M.check_string, M.check_table = M.need_string, M.need_table
 

@@ -18,9 +18,7 @@ local type, ipairs, tonumber, error = type, ipairs, tonumber, error
 function M.client(url, opts)
   rest.need_table("traefik.client", "opts", opts)
   opts = opts or {}
-  local auth
-  if opts.token then auth = { bearer = opts.token }
-  elseif opts.username then auth = { basic = { opts.username, opts.password } } end
+  local auth = rest.bearer_or_basic(opts.token, opts.username, opts.password)
   local api = rest.client({ module = "traefik", base_url = url, auth = auth, headers = opts.headers,
                             timeout = opts.timeout, retries = opts.retries })
 

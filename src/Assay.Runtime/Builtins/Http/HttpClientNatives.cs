@@ -44,7 +44,7 @@ internal static class HttpClientNatives
                 return call.Error($"{call.Name}: {problem}");
             }
         }
-        if (!msg.Headers.Contains("User-Agent")) msg.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        if (!msg.Headers.Contains("User-Agent")) msg.Headers.TryAddWithoutValidation("User-Agent", AssayVersion.UserAgent);
         var total = ReadSeconds(L, 5, DefaultTimeoutSeconds);
         var connect = ReadSeconds(L, 6, HttpClients.DefaultConnectTimeout.TotalSeconds);
         if (total == null || connect == null)
@@ -121,11 +121,6 @@ internal static class HttpClientNatives
     /// </summary>
     static string? HeaderValue(LuaState L, int idx) =>
         L.TypeOf(idx) == LuaType.String ? System.Text.Encoding.Latin1.GetString(L.ToBytes(idx)) : L.ToStringValue(idx);
-
-    /// <summary>Sent unless the script sets its own: servers such as GitHub's API refuse requests without one.</summary>
-    public static readonly string UserAgent = "assay/" + (System.Reflection.CustomAttributeExtensions
-        .GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(HeaderRules).Assembly)?
-        .InformationalVersion.Split('+')[0] ?? "0.0.0");
 
     static string? AddHeader(HttpRequestMessage msg, string name, string? value)
     {
