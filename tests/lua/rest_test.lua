@@ -14,7 +14,8 @@ for i = 0, 255 do binary[#binary + 1] = string.char(i) end
 binary = table.concat(binary)
 
 local local_server = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/fixtures/local_server.lua")
-local base = local_server.start({
+local base
+base = local_server.start({
   GET = {
     ["/echo/*"] = echo,
     ["/echo"] = echo,
