@@ -124,6 +124,14 @@ public class DiscoveryTests
     [InlineData("wait until an http endpoint is healthy", "assay.healthcheck")]
     [InlineData("reverse proxy routers", "assay.traefik")]
     [InlineData("grafana", "assay.grafana")]
+    [InlineData("single sign-on oidc", "assay.dex")]
+    [InlineData("openid connect discovery jwks", "assay.dex")]
+    [InlineData("zitadel machine key service account", "assay.zitadel")]
+    [InlineData("permissions", "assay.ory.keto")]
+    [InlineData("role based access control capabilities", "assay.ory.rbac")]
+    [InlineData("oauth2 login consent challenge", "assay.ory.hydra")]
+    [InlineData("identity sessions whoami registration", "assay.ory.kratos")]
+    [InlineData("ory", "assay.ory")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
