@@ -13,7 +13,7 @@ local rest = require("assay.rest")
 
 local M = {}
 
-local type, tostring, ipairs, pairs, pcall, error = type, tostring, ipairs, pairs, pcall, error
+local type, tostring, tonumber, ipairs, pcall, error = type, tostring, tonumber, ipairs, pcall, error
 local floor, max = math.floor, math.max
 
 local JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
