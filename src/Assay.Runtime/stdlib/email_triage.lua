@@ -1,8 +1,8 @@
 --- @module assay.email_triage
---- @description Email triage: sort emails into needs_reply, needs_action and fyi buckets with fixed rules (action keywords, automated senders, newsletters) or with an OpenClaw LLM task.
---- @keywords email triage, triage, inbox triage, categorize, classify, sort emails, prioritize, needs reply, needs action, fyi, newsletter, noreply, automated, inbox zero, llm
---- @quickref email_triage.categorize(emails) -> {needs_reply, needs_action, fyi} (emails: {from, subject, automated?} or Gmail messages)
---- @quickref email_triage.categorize_llm(emails, openclaw_client, {prompt, output_schema}) -> buckets
+--- @description Sort emails into needs_reply, needs_action and fyi buckets: fixed rules (action words, automated senders, newsletters, list headers) or an OpenClaw LLM task.
+--- @keywords triage, inbox triage, categorize, classify, sort emails, prioritize, needs reply, needs action, fyi, newsletter, noreply, automated mail, inbox zero, buckets
+--- @quickref triage.categorize(emails) -> {needs_reply, needs_action, fyi} (emails: {from, subject, automated?} or Gmail messages)
+--- @quickref triage.categorize_llm(emails, openclaw_client, {prompt, output_schema}) -> buckets
 --- @example local triage = require("assay.email_triage"); local b = triage.categorize(gmail_client.messages:search("is:unread")); print(#b.needs_action .. " need action")
 --
 -- See docs/modules/email_triage.md.

@@ -1,6 +1,6 @@
 --- @module assay.gmail
 --- @description Gmail API v1 client: search and read email messages and threads, send email, reply in thread, list labels; decodes base64url bodies; OAuth2 token refreshed on 401.
---- @keywords gmail, email, e-mail, mail, inbox, message, messages, send email, reply, thread, threads, labels, unread, search mail, google, oauth2, base64url
+--- @keywords gmail, email, emails, email client, send email, read email, reply to email, e-mail, mail, inbox, message, messages, thread, threads, labels, unread, search mail, google, oauth2, base64url
 --- @quickref c = gmail.client{credentials_file, token_file, token_url?, api_base?} -> client
 --- @quickref c.messages:search(query, {max}) -> [message] ; c.messages:get(id, {format}) -> message|nil ; c.labels:list() -> [label]
 --- @quickref c.messages:send(to, subject, body, {from, cc, bcc}) ; c.messages:reply(id, {body}) ; c.threads:list(query, {max}) ; c.threads:get(id)
