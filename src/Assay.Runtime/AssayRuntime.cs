@@ -102,6 +102,13 @@ public sealed class AssayRuntime : IDisposable
 
     public RuntimeOptions Options { get; }
     public LuaVm Vm { get; }
+
+    /// <summary>Set by a host that can ask a person and resume (tool mode): an unanswered approval
+    /// gate then halts the run with <see cref="PendingApproval"/> instead of raising an error.</summary>
+    public bool ApprovalGatesHalt { get; set; }
+
+    /// <summary>The approval gate that halted the run, or null.</summary>
+    public ApprovalRequest? PendingApproval { get; internal set; }
     public Logger Logger => Options.Logger;
 
     /// <summary>Runs a prelude written in Lua (prelude/NAME.lua, compiled in) with optional natives.</summary>

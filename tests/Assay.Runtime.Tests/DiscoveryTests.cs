@@ -132,6 +132,16 @@ public class DiscoveryTests
     [InlineData("oauth2 login consent challenge", "assay.ory.hydra")]
     [InlineData("identity sessions whoami registration", "assay.ory.kratos")]
     [InlineData("ory", "assay.ory")]
+    [InlineData("calendar", "assay.gcal")]
+    [InlineData("schedule a meeting", "assay.gcal")]
+    [InlineData("email", "assay.gmail")]
+    [InlineData("send an email", "assay.gmail")]
+    [InlineData("reply to an email", "assay.gmail")]
+    [InlineData("triage my inbox", "assay.email_triage")]
+    [InlineData("categorize emails", "assay.email_triage")]
+    [InlineData("oauth2 refresh token", "assay.oauth2")]
+    [InlineData("openclaw", "assay.openclaw")]
+    [InlineData("agent gateway llm task", "assay.openclaw")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

@@ -47,6 +47,26 @@ public sealed class FsTests : BatteriesTest
         """));
 
     [Fact]
+    public void WriteAtomicWithMode() => Ok(Lua("""
+        -- a secret: the new file gets the mode asked for, whatever the old one had or the umask says
+        local p = dir .. "/token.json"
+        fs.write(p, "old")
+        fs.chmod(p, "644")
+        fs.write_atomic(p, "secret", { mode = "600" })
+        assert.eq(fs.read(p), "secret")
+        assert.eq(fs.stat(p).permissions, "600")
+        fs.write_atomic(dir .. "/fresh.json", "x", { mode = "0o640" })
+        assert.eq(fs.stat(dir .. "/fresh.json").permissions, "640")
+        fs.write_atomic(dir .. "/plain.json", "x", {})          -- no mode: as before
+        assert.eq(fs.read(dir .. "/plain.json"), "x")
+        assert.error(function() fs.write_atomic(p, "x", { mode = "999" }) end, 'fs.write_atomic: invalid mode "999"')
+        assert.error(function() fs.write_atomic(p, "x", "600") end, "fs.write_atomic: opts must be a table, got string")
+        assert.error(function() fs.chmod(p, 755) end, "fs.chmod: ambiguous mode 755")
+        assert.eq(fs.read(p), "secret")
+        for _, e in ipairs(fs.list(dir)) do assert.eq(e.name:find("%.tmp%-"), nil) end
+        """));
+
+    [Fact]
     public void ExistsAndStat() => Ok(Lua("""
         fs.write(dir .. "/f.txt", "12345")
         fs.mkdir(dir .. "/d")

@@ -59,6 +59,11 @@ base = local_server.start({
       return { json = { attempt = n } }
     end,
     ["/created"] = function(req) return { status = 201, json = { id = 7 } } end,
+    ["/guarded"] = function(req)
+      count("guarded")
+      if req.headers["authorization"] ~= "Bearer fresh" then return { status = 401, json = { error = "expired" } } end
+      return { json = { body = req.body } }
+    end,
   },
   PUT = { ["/echo"] = echo }, PATCH = { ["/echo"] = echo }, DELETE = { ["/echo"] = echo },
 })
@@ -208,6 +213,24 @@ e = assert.error(function()
     sleep = function(s) slept[#slept + 1] = s fake = fake + s end })
 end)
 assert.eq(slept, { 4, 4, 2 })
+
+-- auth.refresh: a 401 refreshes once and the request goes again with the new token
+local current, refreshes = "stale", 0
+local oauth = rest.client({ module = "oa", base_url = base, auth = {
+  bearer = function() return current end,
+  refresh = function() refreshes = refreshes + 1 current = "fresh" end } })
+assert.eq(oauth:post("/guarded", { n = 1 }).body, '{"n":1}')
+assert.eq(refreshes, 1)
+assert.eq(hits.guarded, 2)
+assert.eq(oauth:post("/guarded", { n = 2 }).body, '{"n":2}') -- the new token is kept: no refresh
+assert.eq(refreshes, 1)
+local revoked = rest.client({ module = "oa", base_url = base, auth = {
+  bearer = function() return "revoked" end, refresh = function() refreshes = refreshes + 1 end } })
+e = assert.error(function() revoked:post("/guarded", { n = 3 }) end)
+assert.contains(e, 'oa: POST /guarded HTTP 401: {"error":"expired"}')
+assert.eq(refreshes, 2) -- once, not in a loop
+assert.error(function() rest.client({ module = "m", base_url = base, auth = { bearer = "t", refresh = "x" } }) end,
+  "m: auth.refresh must be a function")
 
 -- bad input
 assert.error(function() rest.client("http://x") end, "rest.client: expected an options table")

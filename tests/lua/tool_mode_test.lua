@@ -98,5 +98,62 @@ local f = io.open(gated, "a"); f:write("\n-- edited\n"); f:close()
 out = run("resume --token " .. token3 .. " --approve yes")
 assert.contains(json.parse(out).error, "script changed")
 
+-- issue 20: the gate travels as a value, not as error text; a pcall around it cannot swallow
+-- it, and nothing after it runs before the answer
+local marker_file = dir .. "/went-on"
+local swallow = script("swallow.lua", string.format([[
+  local ok, err = pcall(tool.approve, "delete the bucket?", { bucket = "logs" })
+  local f = io.open(%q, "w") f:write("x") f:close()
+  return { ok = ok, answer = err }
+]], marker_file))
+out = run("run --mode tool " .. swallow)
+local s1 = json.parse(out)
+assert.eq(s1.status, "needs_approval", out)
+assert.eq(s1.requiresApproval.prompt, "delete the bucket?")
+assert.eq(s1.requiresApproval.context.bucket, "logs")
+assert.eq(io.open(marker_file), nil) -- the script did not go on past the gate
+out = run("resume --token " .. s1.requiresApproval.resumeToken .. " --approve yes")
+assert.eq(json.parse(out).output, { ok = true, answer = true }, out)
+os.remove(marker_file)
+
+-- nor can xpcall with a handler, a coroutine around the gate, or an error() in between
+local nested = script("nested.lua", [[
+  local results = {}
+  for i = 1, 3 do
+    local ok = xpcall(function()
+      return coroutine.wrap(function() return pcall(tool.gate, "nested gate?", { n = 1 }) end)()
+    end, function(e) return "handled: " .. tostring(e) end)
+    results[i] = ok
+  end
+  return results
+]])
+out = run("run --mode tool " .. nested)
+local n1 = json.parse(out)
+assert.eq(n1.status, "needs_approval", out)
+assert.eq(n1.requiresApproval.prompt, "nested gate?")
+out = run("resume --token " .. n1.requiresApproval.resumeToken .. " --approve no")
+assert.eq(json.parse(out).status, "needs_approval", out) -- the loop's second gate asks again
+out = run("resume --token " .. json.parse(out).requiresApproval.resumeToken .. " --approve yes")
+out = run("resume --token " .. json.parse(out).requiresApproval.resumeToken .. " --approve yes")
+assert.eq(json.parse(out).output, { true, true, true }, out)
+
+-- the original's protocol (an error carrying the marker) still raises a gate
+local legacy = script("legacy.lua", [[error('__assay_approval_request__:{"prompt":"old style?","context":{"a":1}}')]])
+out = run("run --mode tool " .. legacy)
+local l1 = json.parse(out)
+assert.eq(l1.status, "needs_approval", out)
+assert.eq(l1.requiresApproval.prompt, "old style?")
+assert.eq(l1.requiresApproval.context.a, 1)
+
+-- outside tool mode no one can answer: a plain error that says how to ask
+local _, plain_code, plain_err = run(gated)
+assert.ne(plain_code, 0)
+assert.contains(plain_err, "tool.approve: no one can answer an approval gate here")
+assert.contains(plain_err, "deploy to staging?")
+-- bad input names the function
+local bad_gate = script("badgate.lua", "return tool.approve(42)")
+out = run("run --mode tool " .. bad_gate)
+assert.contains(json.parse(out).error, "tool.approve: prompt must be a string, got number")
+
 os.execute("rm -rf " .. dir)
 print("tool mode ok")

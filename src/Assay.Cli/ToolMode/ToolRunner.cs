@@ -34,7 +34,7 @@ public static class ToolRunner
         var original = (byte[])source.Clone();
         ScriptRunner.BlankShebang(source);
 
-        using var runtime = new AssayRuntime(settings.CreateRuntimeOptions());
+        using var runtime = new AssayRuntime(settings.CreateRuntimeOptions()) { ApprovalGatesHalt = true };
         // stdout belongs to the envelope
         runtime.Vm.Execute("print = function(...) local n = select('#', ...) local t = {...} " +
                            "for i = 1, n do t[i] = tostring(t[i]) end io.stderr:write(table.concat(t, '\\t', 1, n), '\\n') end " +
@@ -60,6 +60,9 @@ public static class ToolRunner
         {
             return Envelope.Error("error", e.Message);
         }
+        // a gate halted the run (it came here as a value; the interrupt only stopped the script)
+        if (runtime.PendingApproval is { } gate && runtime.Vm.InterruptReason == Assay.Runtime.Builtins.ToolModule.HaltReason)
+            return Approval(path, original, gate.Prompt, gate.ContextJson);
         if (runtime.Vm.IsInterrupted)
             return runtime.Vm.InterruptReason == timeoutReason ? Envelope.Error("timeout", timeoutReason) : Envelope.Error("error", runtime.Vm.InterruptReason!);
         if (!main.Succeeded)
@@ -68,6 +71,7 @@ public static class ToolRunner
         return Envelope.Success(output ?? "null"u8.ToArray());
     }
 
+    /// <summary>The original's protocol: an error whose message carries the marker and the request's JSON.</summary>
     static string ApprovalOrError(string path, byte[] script, string report)
     {
         var message = report.Split("\nstack traceback:")[0];
@@ -77,8 +81,15 @@ public static class ToolRunner
         JsonNode? request;
         try { request = JsonNode.Parse(payload); }
         catch (System.Text.Json.JsonException e) { return Envelope.Error("error", "malformed approval request: " + e.Message); }
-        var prompt = request?["prompt"]?.ToString() ?? "";
-        var context = request?["context"];
+        return Approval(path, script, request?["prompt"]?.ToString() ?? "", request?["context"]?.ToJsonString() ?? "null");
+    }
+
+    /// <summary>Saves the gate under a new resume token and builds the needs_approval envelope.</summary>
+    static string Approval(string path, byte[] script, string prompt, string contextJson)
+    {
+        JsonNode? context;
+        try { context = JsonNode.Parse(contextJson); }
+        catch (System.Text.Json.JsonException e) { return Envelope.Error("error", "malformed approval context: " + e.Message); }
         try
         {
             var token = ApprovalStore.Save(path, script, prompt, context, ApprovalStore.AnswersFromEnvironment(), DefaultTtlSecs);

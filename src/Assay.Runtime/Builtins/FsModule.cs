@@ -184,11 +184,30 @@ public static class FsModule
         }));
     }
 
-    /// <summary>Writes a temporary file beside the target, flushes it to disk, then renames it over.</summary>
+    /// <summary>
+    /// Writes a temporary file beside the target, flushes it to disk, then renames it over. The
+    /// new file keeps the old one's mode, or gets opts.mode — given at creation, so a secret
+    /// (a token file) is never readable by others, not even for a moment.
+    /// </summary>
     static int WriteAtomic(LuaCall call)
     {
         var path = PathArg(call);
         var data = call.CheckBytes(2).ToArray();
+        long? mode = null;
+        if (!call.L.IsNoneOrNil(3))
+        {
+            if (call.L.TypeOf(3) != LuaType.Table) return call.Error($"fs.write_atomic: opts must be a table, got {call.TypeName(3)}");
+            call.L.CheckStack(2);
+            if (call.L.RawGetField(3, "mode") != LuaType.Nil)
+            {
+                var problem = ParseMode(call, -1, "fs.write_atomic", out var m);
+                call.L.Pop(1);
+                if (problem != null) return call.Error(problem);
+                if (OperatingSystem.IsWindows()) return call.Error("fs.write_atomic: mode is not supported on Windows");
+                mode = m;
+            }
+            else call.L.Pop(1);
+        }
         return Run(call, () => Io(path, () =>
         {
             var full = Path.GetFullPath(path);
@@ -197,12 +216,17 @@ public static class FsModule
             var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.tmp-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6))}");
             try
             {
-                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+                if (mode is { } requested && !OperatingSystem.IsWindows()) options.UnixCreateMode = (UnixFileMode)requested;
+                using (var stream = new FileStream(temp, options))
                 {
                     stream.Write(data);
                     stream.Flush(flushToDisk: true);
                 }
-                if (File.Exists(full) && !OperatingSystem.IsWindows())
+                // UnixCreateMode is filtered by the umask; set the requested bits exactly
+                if (mode is { } exact && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(temp, (UnixFileMode)exact);
+                else if (File.Exists(full) && !OperatingSystem.IsWindows())
                     File.SetUnixFileMode(temp, File.GetUnixFileMode(full));
                 File.Move(temp, full, overwrite: true);
             }
@@ -429,6 +453,37 @@ public static class FsModule
     }
 
     /// <summary>
+    /// Reads a permission mode at <paramref name="idx"/>: an octal string ("755", "0755", "0o755") or
+    /// the integer value. Returns the problem (an error message naming <paramref name="fn"/>) or null.
+    /// </summary>
+    static string? ParseMode(LuaCall call, int idx, string fn, out long mode)
+    {
+        var L = call.L;
+        if (L.TypeOf(idx) == LuaType.String)
+        {
+            var text = L.ToStringValue(idx)!.Trim();
+            var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+            mode = 0;
+            if (digits.Length is 0 or > 5 || !digits.All(c => c is >= '0' and <= '7'))
+                return $"{fn}: invalid mode \"{text}\" (expected octal digits like \"755\")";
+            mode = Convert.ToInt64(digits, 8);
+        }
+        else if (L.TryGetInteger(idx, out mode))
+        {
+            var dec = mode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (mode > 511 && dec.All(c => c is >= '0' and <= '7'))
+                return $"{fn}: ambiguous mode {mode}: pass the string \"{mode}\" for octal, or tonumber(\"{mode}\", 8)";
+        }
+        else
+        {
+            mode = 0;
+            return $"{fn}: mode must be an octal string like \"755\" or an integer, got {call.TypeName(idx)}";
+        }
+        if (mode < 0 || mode > 0xFFF) return $"{fn}: mode out of range (0 to 0o7777), got {mode}";
+        return null;
+    }
+
+    /// <summary>
     /// fs.chmod(path, mode): mode is an octal string ("755", "0755", "0o755") or the integer value
     /// (tonumber("755", 8) = 493). An integer that reads like octal digits but is above 0o777
     /// (e.g. 755) is refused as ambiguous: it is almost always a forgotten string.
@@ -436,24 +491,7 @@ public static class FsModule
     static int Chmod(LuaCall call)
     {
         var path = PathArg(call);
-        var L = call.L;
-        long mode;
-        if (L.TypeOf(2) == LuaType.String)
-        {
-            var text = L.ToStringValue(2)!.Trim();
-            var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
-            if (digits.Length is 0 or > 5 || !digits.All(c => c is >= '0' and <= '7'))
-                return call.Error($"fs.chmod: invalid mode \"{text}\" (expected octal digits like \"755\")");
-            mode = Convert.ToInt64(digits, 8);
-        }
-        else if (L.TryGetInteger(2, out mode))
-        {
-            var dec = mode.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (mode > 511 && dec.All(c => c is >= '0' and <= '7'))
-                return call.Error($"fs.chmod: ambiguous mode {mode}: pass the string \"{mode}\" for octal, or tonumber(\"{mode}\", 8)");
-        }
-        else return call.Error($"fs.chmod: mode must be an octal string like \"755\" or an integer, got {call.TypeName(2)}");
-        if (mode < 0 || mode > 0xFFF) return call.Error($"fs.chmod: mode out of range (0 to 0o7777), got {mode}");
+        if (ParseMode(call, 2, "fs.chmod", out var mode) is { } problem) return call.Error(problem);
         if (OperatingSystem.IsWindows()) return call.Error("fs.chmod: not supported on Windows");
         return Run(call, () => Io(path, () =>
         {

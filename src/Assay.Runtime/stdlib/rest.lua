@@ -195,7 +195,8 @@ local function auth_headers(auth, where)
 end
 
 --- Creates a client. opts: module (error prefix), base_url, auth ({bearer=} | {basic={u,p}} |
---- {header=, value=} | {authorization=} | {cookie=}), headers, timeout (30), retries (2),
+--- {header=, value=} | {authorization=} | {cookie=}; with a `refresh` function, a 401 answer
+--- calls it once and sends the request again), headers, timeout (30), retries (2),
 --- retry_delay (0.25), max_retry_delay (30), ok (list of success codes; default any 2xx),
 --- not_found ("error" | "nil" | "empty": {}), empty ("true" | "nil": result of an empty body), accept,
 --- TLS: ca_cert, ca_cert_file, client_cert, client_key, client_cert_file, client_key_file, insecure.
@@ -226,12 +227,15 @@ function M.client(opts)
   end
   local retries = opts.retries == nil and 2 or opts.retries
   if type(retries) ~= "number" or retries < 0 then error(name .. ": retries must be a number >= 0", 2) end
+  local refresh = type(opts.auth) == "table" and opts.auth.refresh or nil
+  if refresh ~= nil and type(refresh) ~= "function" then error(name .. ": auth.refresh must be a function", 2) end
   return setmetatable({
     module = name, base_url = base, headers = headers, http = h, timeout = opts.timeout or 30,
     retries = retries, retry_delay = opts.retry_delay or 0.25, max_retry_delay = opts.max_retry_delay or 30,
     ok = opts.ok, not_found = opts.not_found or "error", empty = opts.empty or "true", accept = opts.accept,
     user_agent = opts.user_agent or ("assay/" .. os.assay_version()),
     token_fn = opts.auth and type(opts.auth.bearer) == "function" and opts.auth.bearer or nil,
+    refresh_fn = refresh,
   }, Client)
 end
 
@@ -401,6 +405,13 @@ Client.request = function(self, method, path, opts)
   method = method:upper()
   local url, headers, body = prepare(self, method, path, o)
   local resp = send(self, method, url, headers, body, o)
+  if resp.status == 401 and self.refresh_fn then
+    -- the token expired (or was revoked): get a new one, once, and send the request again with it
+    -- (safe for any verb: the server refused the request before acting on it)
+    self.refresh_fn()
+    url, headers, body = prepare(self, method, path, o)
+    resp = send(self, method, url, headers, body, o)
+  end
   local shown = url:sub(1, #self.base_url) == self.base_url and url:sub(#self.base_url + 1) or url
   local verb = o.verb or method
   local nf = o.not_found or self.not_found
