@@ -18,6 +18,20 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# unleash: a real unleash-server for tests/lua/unleash_server_test.lua, the npm packages pinned in
+# tests/tools/unleash (unleash-server 7.5 needs Node.js 20 or later)
+node_need=()
+command -v node >/dev/null || node_need+=(nodejs)
+command -v npm >/dev/null || node_need+=(npm)
+if [ ${#node_need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${node_need[*]}" >&2
+  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${node_need[@]}" >/dev/null
+fi
+if [ ! -d tests/tools/unleash/node_modules ]; then
+  echo "test.sh: npm ci in tests/tools/unleash" >&2
+  (cd tests/tools/unleash && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
 echo "== build (NativeAOT)"
 ./build.sh
 

@@ -1,7 +1,9 @@
--- assay.unleash against a mock following Unleash's documented Admin API (a real unleash-server
--- needs an npm install and minutes of database migrations, beyond this suite's budget): the
--- reference's test plan, raw Authorization token, encoded paths, {} toggle bodies, 2xx
--- statuses, wait on rest.wait_until, ensure_* helpers, errors and bad input.
+-- assay.unleash against a mock following Unleash's documented Admin API. The real server is
+-- exercised by unleash_server_test.lua (open-source unleash-server 7.5 on PostgreSQL); this file
+-- keeps what that server cannot easily produce: the reference's test plan as written, project
+-- create/update/delete answers (Enterprise-only), the pre-7 single-project path, 5xx and 403
+-- errors, a /health that fails and recovers for wait, bad input, and the exact requests sent
+-- (raw Authorization token, encoded paths, {} toggle bodies, Content-Type only on writes).
 local unleash = require("assay.unleash")
 local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 local mock_api = dofile(here .. "/fixtures/mock_api.lua")
@@ -29,8 +31,15 @@ local projects = c.projects:list()
 assert.eq(#projects, 2)
 assert.eq(projects[2].name, "Demo Project")
 mock:on("GET", P, { json = { id = "demo-project", environments = { { environment = "development" }, { environment = "production" } } } })
-assert.eq(#c.projects:get("demo-project").environments, 2)
+assert.eq(#c.projects:get("demo-project").environments, 2) -- servers before 7: …/{id} (after …/overview 404s)
 assert.eq(c.projects:get("nope"), nil)
+-- Unleash 7 answers at …/overview, without the id (filled in); no second request then
+mock:on("GET", "/api/admin/projects/current/overview", { json = { name = "Current", environments = {} } })
+local current = c.projects:get("current")
+assert.eq(current.id, "current")
+assert.eq(current.name, "Current")
+assert.eq(mock:last().path, "/api/admin/projects/current/overview")
+assert.eq(#mock:requests_to("/api/admin/projects/current"), 0)
 mock:on("POST", "/api/admin/projects", function(req) return { status = 201, json = req:json() } end)
 assert.eq(c.projects:create({ id = "new", name = "New" }).id, "new")
 assert.eq(mock:last().headers["content-type"], "application/json")
@@ -107,6 +116,8 @@ local posts = #mock:requests_to("/api/admin/projects", "POST")
 assert.not_nil(unleash.ensure_project(c, "fresh", { name = "Fresh", description = "new one" }))
 assert.eq(#mock:requests_to("/api/admin/projects", "POST"), posts + 1)
 assert.eq(mock:last():json(), { id = "fresh", name = "Fresh", description = "new one" })
+mock:on("POST", "/api/admin/projects", { status = 403, json = { message = "forbidden" } })
+raises(function() unleash.ensure_project(c, "other") end, "unleash.ensure_project: unleash: POST /api/admin/projects HTTP 403")
 assert.eq(unleash.ensure_environment(c, "demo-project", "staging"), true)
 mock:on("POST", P .. "/environments", { status = 409, json = { message = "Environment already enabled" } })
 assert.eq(unleash.ensure_environment(c, "demo-project", "staging"), true)

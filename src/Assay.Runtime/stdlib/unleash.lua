@@ -44,7 +44,15 @@ function M.client(url, opts)
   function c.health:check() return (api:get("/health")) end
 
   function c.projects:list() return get_list("/api/admin/projects", "projects") end
-  function c.projects:get(id) return get(P("unleash.projects:get", id)) end
+  -- open-source Unleash 7 answers for one project only at …/{id}/overview (without the id), and
+  -- 404 at …/{id} for every id; older servers answered at …/{id}. Ask the current path first.
+  function c.projects:get(id)
+    local path = P("unleash.projects:get", id)
+    local overview = get(path .. "/overview")
+    if type(overview) ~= "table" then return get(path) end
+    if overview.id == nil then overview.id = id end
+    return overview
+  end
   function c.projects:create(project) return send("POST", "/api/admin/projects", body_of("unleash.projects:create", project)) end
   function c.projects:update(id, project)
     local fn = "unleash.projects:update"
@@ -132,7 +140,16 @@ function M.ensure_project(client, id, opts)
     log.info("unleash: project " .. id .. " exists")
     return existing
   end
-  local created = client.projects:create({ id = id, name = opts.name or id, description = opts.description })
+  local ok, created = pcall(client.projects.create, client.projects, { id = id, name = opts.name or id, description = opts.description })
+  if not ok then
+    local msg = tostring(created)
+    -- the open-source server has no POST /api/admin/projects route at all: say why, not just "404"
+    if msg:find("HTTP 404", 1, true) then
+      error(fn .. ": project " .. id .. " does not exist and this server cannot create projects"
+        .. " (the open-source Unleash has only the \"default\" project; creating projects needs Unleash Enterprise): " .. msg, 2)
+    end
+    error(fn .. ": " .. msg, 2)
+  end
   log.info("unleash: project " .. id .. " created")
   return created or client.projects:get(id)
 end
