@@ -124,6 +124,11 @@ public class DiscoveryTests
     [InlineData("wait until an http endpoint is healthy", "assay.healthcheck")]
     [InlineData("reverse proxy routers", "assay.traefik")]
     [InlineData("grafana", "assay.grafana")]
+    [InlineData("secrets", "assay.vault")]
+    [InlineData("encryption", "assay.vault")]
+    [InlineData("password rotation", "assay.vault")]
+    [InlineData("openbao", "assay.openbao")]
+    [InlineData("database users and grants", "assay.postgres")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

@@ -347,6 +347,7 @@ local ec = vault.client()
 ec.kv:get("secret", "mykey")
 assert.eq(token_of(mock:last()), "s.from-env")
 assert.eq(ec.url, mock.url)
+assert.eq(vault.wait(nil, { timeout = 2, interval = 0.1 }), true) -- wait's url defaults to VAULT_ADDR too
 env.set("VAULT_ADDR", nil)
 env.set("VAULT_TOKEN", nil)
 local anon = vault.client(mock.url)

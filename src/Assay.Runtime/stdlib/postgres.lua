@@ -1,7 +1,7 @@
 --- @module assay.postgres
 --- @description PostgreSQL administration on the db builtin: create login users (roles) and databases idempotently with an owner, grant privileges, run SQL; connection URLs with the user and password percent-encoded; login credentials read from Vault.
 --- @keywords postgresql, pg, users, user, role, roles, login role, create user, create role, owner, grant, grants, privileges, permissions, idempotent, ensure, provisioning, vault credentials, set password
---- @quickref c = postgres.client(host, port, user, password, database?, {timeout, pool_size, sslmode}) -> client (or postgres.client(url, opts))
+--- @quickref c = postgres.client(host, port, user, password, dbname?, {timeout, pool_size, sslmode}) -> client (or postgres.client(url, opts))
 --- @quickref c.users:exists(name) ; c.users:ensure(name, password, {createdb, createrole, superuser}) -> created? ; c.users:set_password(name, password) ; c.users:drop(name)
 --- @quickref c.databases:exists(name) ; c.databases:ensure(name, owner?) -> created? ; c.databases:grant(db, user, privileges?) ; c.databases:drop(name, {force})
 --- @quickref c.queries:query(sql, params?) -> rows ; c.queries:execute(sql, params?) -> {rows_affected} ; c:close()
@@ -65,17 +65,17 @@ end
 
 --- postgres://user:password@host:port/database with user, password and database percent-encoded
 --- (so "@", ":", "/", "?", "#", "%" and quotes stay part of them) and an IPv6 host bracketed.
-function M._url(host, port, username, password, database, opts)
+function M._url(host, port, username, password, dbname, opts)
   local fn = "postgres.client"
   rest.need_string(fn, "host", host)
   port = need_port(fn, port)
   rest.need_string(fn, "username", username)
   if password ~= nil and type(password) ~= "string" then error(fn .. ": password must be a string, got " .. type(password), 2) end
-  if database ~= nil then rest.need_string(fn, "database", database) end
+  if dbname ~= nil then rest.need_string(fn, "dbname", dbname) end
   if host:find(":", 1, true) and not host:find("^%[") then host = "[" .. host .. "]" end
   local userinfo = rest.segment(username) .. (password and (":" .. rest.segment(password)) or "")
   local query = rest.query({ sslmode = opts and opts.sslmode })
-  return "postgres://" .. userinfo .. "@" .. host .. ":" .. port .. "/" .. rest.segment(database or "postgres")
+  return "postgres://" .. userinfo .. "@" .. host .. ":" .. port .. "/" .. rest.segment(dbname or "postgres")
     .. (query ~= "" and ("?" .. query) or "")
 end
 
@@ -113,15 +113,15 @@ local function database_privileges(fn, privileges)
 end
 
 --- Connects (db.connect, a pool) and returns the client. Either (host, port, username,
---- password, database?, opts?) — database "postgres" — or (url, opts?) with a postgres:// URL.
+--- password, dbname?, opts?) — dbname "postgres" — or (url, opts?) with a postgres:// URL.
 --- opts: timeout (seconds per statement), pool_size (10), sslmode.
-function M.client(host, port, username, password, database, opts)
+function M.client(host, port, username, password, dbname, opts)
   local fn = "postgres.client"
   local dsn
   if type(host) == "string" and (host:find("^postgres://") or host:find("^postgresql://")) then
     dsn, opts = host, port
   else
-    dsn = M._url(host, port, username, password, database, rest.need_table(fn, "opts", opts))
+    dsn = M._url(host, port, username, password, dbname, rest.need_table(fn, "opts", opts))
   end
   opts = rest.need_table(fn, "opts", opts) or {}
   local pool = db.connect(dsn, { timeout = opts.timeout, pool_size = opts.pool_size })
@@ -212,13 +212,13 @@ function M.client(host, port, username, password, database, opts)
   end
   --- GRANT <privileges> ON DATABASE; privileges (default ALL PRIVILEGES) from ALL [PRIVILEGES],
   --- CREATE, CONNECT, TEMPORARY/TEMP, as "CONNECT, TEMP" or a list.
-  function c.databases:grant(database_name, user, privileges)
+  function c.databases:grant(dbname, user, privileges)
     local fn = "postgres.databases:grant"
-    need_name(fn, "database", database_name)
+    need_name(fn, "database", dbname)
     need_name(fn, "user", user)
     local privs = database_privileges(fn, privileges)
-    execute("GRANT " .. privs .. " ON DATABASE " .. M._quote_ident(database_name) .. " TO " .. M._quote_ident(user))
-    log.info("Granted " .. privs .. " on " .. database_name .. " to " .. user)
+    execute("GRANT " .. privs .. " ON DATABASE " .. M._quote_ident(dbname) .. " TO " .. M._quote_ident(user))
+    log.info("Granted " .. privs .. " on " .. dbname .. " to " .. user)
   end
   --- Drops the database if it exists; opts.force ends its sessions first. True when it existed.
   function c.databases:drop(name, opts)

@@ -1,9 +1,8 @@
 --- @module assay.vault
 --- @description HashiCorp Vault / OpenBao client for secrets management: KV v2 and KV v1 secrets, transit encryption and decryption (binary-safe), ACL policies, auth methods, secrets engines, tokens, PKI certificates, sys health and seal status; wait, ensure_* and assert_* bootstrap helpers for credentials and password rotation.
---- @keywords vault, hashicorp vault, openbao, secrets, secret, secrets management, secret management, secrets manager, secrets store, store secrets, read secrets, write secrets, kv secrets, static secrets, dynamic secrets, app secrets, secrets engine, kv, key value, credentials, password, passwords, password rotation, rotate, transit, encryption, encrypt, decrypt, decryption, policies, acl, auth methods, approle, tokens, pki, certificate, seal, unseal, ensure, bootstrap
+--- @keywords vault, hashicorp vault, openbao, secrets, secret, secrets management, secrets manager, secrets store, secrets api, secrets backend, shared secrets, store secrets, read secrets, write secrets, kv secrets, static secrets, dynamic secrets, app secrets, secrets engine, secrets engines, rotate secrets, kv, credentials, password, password rotation, transit, encryption, encrypt, decrypt, policies, auth methods, tokens, pki, seal, unseal
 --- @env VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE
---- @quickref c = vault.client(url, token | {token, namespace, kv_mount, timeout, ca_cert}) -> client
---- @quickref c.kv:get(mount, key) -> {data, metadata}|nil ; c.kv:put(mount, key, data) ; c.kv1:get/put (KV v1) ; c.transit:encrypt(key, bytes) / decrypt(key, ciphertext)
+--- @quickref c = vault.client(url, token | {token, namespace, kv_mount}) ; c.kv:get(mount, key) -> {data, metadata} ; c.kv:put(mount, key, data) ; c.kv1:get/put ; c.transit:encrypt/decrypt(key, bytes)
 --- @quickref vault.wait(url, opts) ; vault.ensure_credentials(c, path, check_key, generator) ; vault.assert_secret(c, path, keys)
 --- @example local vault = require("assay.vault"); local c = vault.client("http://vault:8200", env.get("VAULT_TOKEN")); c.kv:put("secret", "app/db", {password = crypto.random(32)}); print(c.kv:get("secret", "app/db").data.password)
 --
@@ -334,11 +333,12 @@ end
 -- ------------------------------------------------------------------ helpers
 
 --- Polls <url>/v1/sys/health (standby, sealed and uninitialised count as up) until it answers
---- 200; raises after opts.timeout (60) seconds. opts: interval (2), health_path, TLS options.
+--- 200; raises after opts.timeout (60) seconds. url defaults to $VAULT_ADDR. opts: interval (2),
+--- health_path, TLS options.
 function M.wait(url, opts)
   local fn = "vault.wait"
   opts = rest.need_table(fn, "opts", opts) or {}
-  url = check_url(fn, url)
+  url = check_url(fn, url or env.get("VAULT_ADDR"))
   local timeout = opts.timeout or 60
   local api = rest.client(transport_options(opts, { base_url = url, retries = 0, timeout = math.max(math.min(timeout, 10), 1) }))
   local health_path = opts.health_path or HEALTH_PATH
