@@ -142,6 +142,11 @@ public class DiscoveryTests
     [InlineData("oauth2 refresh token", "assay.oauth2")]
     [InlineData("openclaw", "assay.openclaw")]
     [InlineData("agent gateway llm task", "assay.openclaw")]
+    [InlineData("secrets", "assay.vault")]
+    [InlineData("encryption", "assay.vault")]
+    [InlineData("password rotation", "assay.vault")]
+    [InlineData("openbao", "assay.openbao")]
+    [InlineData("database users and grants", "assay.postgres")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
