@@ -18,11 +18,9 @@ public class DiscoveryTests
         var all = new List<string>();
         foreach (var module in BuiltinModules)
         {
-            h.Vm.Execute($"local t = rawget(_G, '{module}') local names = {{}} " +
-                         "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
-                         "table.sort(names) return table.concat(names, ' ')", "=list", null, 1);
-            var names = h.Vm.Main.ToStringValue(-1) ?? "";
-            h.Vm.Main.Pop(1);
+            var names = h.Chunk($"local t = rawget(_G, '{module}') local names = {{}} " +
+                                "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
+                                "table.sort(names) return table.concat(names, ' ')");
             all.AddRange(names.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(name => $"{module}.{name}"));
         }
         return all;

@@ -156,7 +156,7 @@ public sealed class TemplateEngineTests : IDisposable
 }
 
 /// <summary>template.render / template.render_string from Lua.</summary>
-public sealed class TemplateModuleTests : BatteriesTest
+public sealed class TemplateModuleTests : LuaHarness
 {
     [Fact]
     public void RenderString() =>
