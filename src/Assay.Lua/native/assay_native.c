@@ -220,26 +220,35 @@ void assay_interrupt(lua_State *L, const char *reason) {
 
 void assay_clear_interrupt(lua_State *L) { __atomic_store_n(&vm_of(L)->interrupt, 0, __ATOMIC_RELEASE); }
 
-/* Entry points C# uses to run Lua: they switch the memory cap on and track the running thread. */
+/* Entry points C# uses to run Lua: they switch the memory cap on and track the running thread
+ * (enter_lua), and put both back when Lua returns (leave_lua). */
+typedef struct { int enforce; lua_State *prev; } lua_entry;
+
+static lua_entry enter_lua(assay_vm *vm, lua_State *L) {
+  lua_entry e = { vm->enforce, NULL };
+  vm->enforce = 1;
+  e.prev = switch_running(vm, L);
+  return e;
+}
+
+static void leave_lua(assay_vm *vm, lua_entry e) {
+  switch_running(vm, e.prev);
+  vm->enforce = e.enforce;
+}
+
 int assay_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
   assay_vm *vm = vm_of(co);
-  int saved = vm->enforce;
-  vm->enforce = 1;
-  lua_State *prev = switch_running(vm, co);
+  lua_entry e = enter_lua(vm, co);
   int status = lua_resume(co, from, nargs, nresults);
-  switch_running(vm, prev);
-  vm->enforce = saved;
+  leave_lua(vm, e);
   return status;
 }
 
 int assay_pcall(lua_State *L, int nargs, int nresults, int msgh) {
   assay_vm *vm = vm_of(L);
-  int saved = vm->enforce;
-  vm->enforce = 1;
-  lua_State *prev = switch_running(vm, L);
+  lua_entry e = enter_lua(vm, L);
   int status = lua_pcall(L, nargs, nresults, msgh);
-  switch_running(vm, prev);
-  vm->enforce = saved;
+  leave_lua(vm, e);
   return status;
 }
 
@@ -249,12 +258,9 @@ int assay_pcall(lua_State *L, int nargs, int nresults, int msgh) {
  * interrupt reaches them; Lua runs them in protected mode, so nothing raises out of here. */
 int assay_closethread(lua_State *co) {
   assay_vm *vm = vm_of(co);
-  int saved = vm->enforce;
-  vm->enforce = 1;
-  lua_State *prev = switch_running(vm, co);
+  lua_entry e = enter_lua(vm, co);
   int status = lua_resetthread(co);
-  switch_running(vm, prev);
-  vm->enforce = saved;
+  leave_lua(vm, e);
   return status;
 }
 

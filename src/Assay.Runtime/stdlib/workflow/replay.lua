@@ -58,15 +58,6 @@ local function describe_step(s)
   return string.format("child workflow '%s' of type '%s'", tostring(s.key), tostring(s.name))
 end
 
-local function error_text(e)
-  if type(e) == "table" then
-    if e.message ~= nil then return tostring(e.message) end
-    local ok, s = pcall(json.encode, e)
-    if ok then return s end
-  end
-  return tostring(e)
-end
-
 -- Runs one workflow task; returns the command list to submit.
 -- `extend` is called from ctx calls so long replays keep their lease.
 local function replay(task, handler, extend)
