@@ -20,10 +20,6 @@ public class LuaException(string message) : Exception(message)
 /// <summary>The calling context of one builtin invocation: the stack, the VM, argument checks.</summary>
 public readonly struct LuaCall(LuaState state, LuaVm vm, string name)
 {
-    internal const int StatusError = -1;         // error value on top; C prepends file:line
-    internal const int StatusPending = -2;       // op id on top; C yields or waits
-    internal const int StatusErrorAsIs = -3;     // error value on top; raised unchanged
-
     public LuaState L { get; } = state;
     public LuaVm Vm { get; } = vm;
     /// <summary>The builtin's Lua name ("json.parse"), used in error messages.</summary>
@@ -34,7 +30,7 @@ public readonly struct LuaCall(LuaState state, LuaVm vm, string name)
     public int Error(string message)
     {
         L.PushString(message);
-        return StatusError;
+        return BuiltinStatus.Error;
     }
 
     public LuaException ArgError(int arg, string problem) =>

@@ -90,7 +90,8 @@ public readonly unsafe struct LuaState(IntPtr handle)
     public void NewTable(int narr = 0, int nrec = 0) => lua_createtable(Handle, narr, nrec);
     public LuaType RawGet(int tableIdx) => (LuaType)lua_rawget(Handle, tableIdx);
     public LuaType RawGetIndex(int tableIdx, long n) => (LuaType)lua_rawgeti(Handle, tableIdx, n);
-    public void RawSet(int tableIdx) => lua_rawset(Handle, tableIdx);
+    // Setters take the key typed: lua_rawset with a key from the stack raises on nil or NaN (a longjmp
+    // out of a C# frame); a string or integer key cannot.
     public void RawSetIndex(int tableIdx, long n) => lua_rawseti(Handle, tableIdx, n);
     public bool Next(int tableIdx) => lua_next(Handle, tableIdx) != 0;
     public ulong RawLength(int idx) => lua_rawlen(Handle, idx);
@@ -103,7 +104,16 @@ public readonly unsafe struct LuaState(IntPtr handle)
         tableIdx = AbsIndex(tableIdx);
         PushString(key);
         Insert(-2);
-        RawSet(tableIdx);
+        lua_rawset(Handle, tableIdx);
+    }
+
+    /// <summary>t[key] = value at top (raw), the key given as UTF-8 bytes (a literal: no encoding on hot paths); pops the value.</summary>
+    public void RawSetField(int tableIdx, ReadOnlySpan<byte> key)
+    {
+        tableIdx = AbsIndex(tableIdx);
+        PushBytes(key);
+        Insert(-2);
+        lua_rawset(Handle, tableIdx);
     }
 
     /// <summary>Pushes t[key] (raw) and returns its type.</summary>
@@ -111,6 +121,14 @@ public readonly unsafe struct LuaState(IntPtr handle)
     {
         tableIdx = AbsIndex(tableIdx);
         PushString(key);
+        return RawGet(tableIdx);
+    }
+
+    /// <summary>Pushes t[key] (raw), the key given as UTF-8 bytes, and returns its type.</summary>
+    public LuaType RawGetField(int tableIdx, ReadOnlySpan<byte> key)
+    {
+        tableIdx = AbsIndex(tableIdx);
+        PushBytes(key);
         return RawGet(tableIdx);
     }
 

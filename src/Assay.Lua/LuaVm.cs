@@ -125,14 +125,14 @@ public sealed unsafe class LuaVm : IDisposable
         {
             state.CheckStack(2);
             state.PushString(e.Message);
-            return e.Positioned ? LuaCall.StatusErrorAsIs : LuaCall.StatusError;
+            return e.Positioned ? BuiltinStatus.ErrorAsIs : BuiltinStatus.Error;
         }
         catch (Exception e)
         {
             // A .NET exception never crosses into Lua: it becomes a Lua error naming the builtin.
             state.CheckStack(2);
             state.PushString($"{name}: {e.Message}");
-            return LuaCall.StatusError;
+            return BuiltinStatus.Error;
         }
     }
 
@@ -149,7 +149,7 @@ public sealed unsafe class LuaVm : IDisposable
         {
             state.CheckStack(2);
             state.PushString(e.Message);
-            return LuaCall.StatusError;
+            return BuiltinStatus.Error;
         }
     }
 
@@ -263,7 +263,7 @@ public sealed unsafe class LuaVm : IDisposable
             L.PushLightUserData(Mark);
             L.RawSetField(-2, "mark");
             // wait(id): re-issues a pending op upward from inside a user coroutine (raw: never raises)
-            PushFunction(L, "wait", static call => { call.L.PushValue(1); return LuaCall.StatusPending; }, raw: true);
+            PushFunction(L, "wait", static call => { call.L.PushValue(1); return BuiltinStatus.Pending; }, raw: true);
             L.RawSetField(-2, "wait");
             // the standard resume, tracked in C so an interrupt reaches code inside user coroutines
             assay_push_tracked_resume(L.Handle);

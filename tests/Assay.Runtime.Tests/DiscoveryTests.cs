@@ -18,11 +18,9 @@ public class DiscoveryTests
         var all = new List<string>();
         foreach (var module in BuiltinModules)
         {
-            h.Vm.Execute($"local t = rawget(_G, '{module}') local names = {{}} " +
-                         "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
-                         "table.sort(names) return table.concat(names, ' ')", "=list", null, 1);
-            var names = h.Vm.Main.ToStringValue(-1) ?? "";
-            h.Vm.Main.Pop(1);
+            var names = h.Chunk($"local t = rawget(_G, '{module}') local names = {{}} " +
+                                "if type(t) == 'table' then for k, v in pairs(t) do if type(v) == 'function' and k:sub(1, 1) ~= '_' then names[#names + 1] = k end end end " +
+                                "table.sort(names) return table.concat(names, ' ')");
             all.AddRange(names.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(name => $"{module}.{name}"));
         }
         return all;
@@ -172,6 +170,32 @@ public class DiscoveryTests
         Assert.Equal("builtin", all.Single(m => m.Name == "assay.workflow").SourceName);
         // every builtin has a one-line description for the `assay modules` table
         Assert.DoesNotContain(all, m => string.IsNullOrWhiteSpace(m.Description));
+    }
+
+    [Fact]
+    public void InternalPartsAreListedAsTheirModule()
+    {
+        // assay.workflow is embedded as parts (stdlib/workflow/*.lua tagged @internal)
+        var all = ModuleCatalog.Discover(globalDir: "/nonexistent");
+        Assert.DoesNotContain(all, m => m.Name.StartsWith("assay.workflow.", StringComparison.Ordinal));
+        var workflow = all.Single(m => m.Name == "assay.workflow");
+        foreach (var fn in new[] { "connect(url, opts)", "define(name, handler)", "schedules.create(opts)", "execute_activity(name, input, opts)", "listen(opts)" })
+            Assert.Contains("assay.workflow." + fn, workflow.Functions);
+        Assert.DoesNotContain(workflow.Functions, f => f.Contains("encode_component"));   // common.lua's locals are not API
+
+        // the same for a package of the user's: pkg/init.lua plus a part pkg/more.lua
+        var dir = Directory.CreateTempSubdirectory("assay-parts-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "pkg"));
+            File.WriteAllText(Path.Combine(dir, "pkg", "init.lua"), "--- @description A package\nlocal M = require('assay.pkg.more')\nfunction M.first(a) end\nreturn M\n");
+            File.WriteAllText(Path.Combine(dir, "pkg", "more.lua"), "--- @internal part of assay.pkg\nlocal M = {}\nfunction M.second(b) end\nreturn M\n");
+            var pkg = ModuleCatalog.Discover(globalDir: dir).Where(m => m.Name.StartsWith("assay.pkg", StringComparison.Ordinal)).ToList();
+            var only = Assert.Single(pkg);
+            Assert.Equal("assay.pkg", only.Name);
+            Assert.Equal(["assay.pkg.first(a)", "assay.pkg.second(b)"], only.Functions);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     [Fact]

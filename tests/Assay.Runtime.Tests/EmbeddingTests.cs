@@ -1,4 +1,5 @@
 using Assay.Lua;
+using Assay.Lua.Interop;
 
 namespace Assay.Runtime.Tests;
 
@@ -136,6 +137,73 @@ public class EmbeddingTests
             Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0.1, 5);
         }
     }
+
+    /// <summary>A task whose (cancelled) body waits, with a to-be-closed variable whose __close runs <paramref name="close"/>.</summary>
+    static string CancelWithCloseHandler(string close) => $$"""
+        local t = async.spawn(function()
+          local guard <close> = setmetatable({}, {__close = function() {{close}} end})
+          sleep(10)
+        end)
+        sleep(0.01)
+        t:cancel()
+        cancelled = true
+        """;
+
+    [Fact]
+    public void CloseHandlersOfACancelledTaskRunUnderTheMemoryCap()
+    {
+        using var h = new LuaHarness(memoryLimit: 32L * 1024 * 1024);
+        var task = h.Run(CancelWithCloseHandler("closed = true; big = pcall(string.rep, 'x', 64 * 1024 * 1024)"));
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal("true", h.Eval("closed"));
+        Assert.Equal("false", h.Eval("big"));   // 64 MiB did not fit under the 32 MiB cap
+        Assert.InRange(h.Vm.MemoryUsed, 0, 32L * 1024 * 1024);
+    }
+
+    [Fact]
+    public async Task AnInterruptReachesTheCloseHandlersOfACancelledTask()
+    {
+        var h = new LuaHarness();
+        var entered = Path.Combine(Path.GetTempPath(), $"assay-close-{Guid.NewGuid():N}");
+        var run = Task.Run(() => h.Run(CancelWithCloseHandler($"io.open('{entered}', 'w'):close() while true do end")));
+        try
+        {
+            // interrupt once the handler loops (not before: a pending interrupt would stop the script at its start)
+            for (int i = 0; i < 1000 && !File.Exists(entered) && !run.IsCompleted; i++) await Task.Delay(10);
+            Assert.True(File.Exists(entered), "the __close handler did not run");
+            h.Vm.Interrupt("deadline exceeded");
+            // Before __close ran as the tracked thread, the interrupt armed the canceller and the loop never
+            // ended (the state is left undisposed then: its thread still spins in it).
+            var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(first == run, "the looping __close handler was not interrupted");
+        }
+        finally { File.Delete(entered); }
+        Assert.True(h.Vm.IsInterrupted);
+        Assert.False((await run).Succeeded);
+        h.Dispose();
+    }
+
+    [Theory]
+    [InlineData("ASSAY_ERROR", BuiltinStatus.Error)]
+    [InlineData("ASSAY_PENDING", BuiltinStatus.Pending)]
+    [InlineData("ASSAY_ERROR_AS_IS", BuiltinStatus.ErrorAsIs)]
+    [InlineData("LUA_OK", LuaNative.LUA_OK)]
+    [InlineData("LUA_YIELD", LuaNative.LUA_YIELD)]
+    [InlineData("LUA_ERRRUN", LuaNative.LUA_ERRRUN)]
+    [InlineData("LUA_ERRSYNTAX", LuaNative.LUA_ERRSYNTAX)]
+    [InlineData("LUA_ERRMEM", LuaNative.LUA_ERRMEM)]
+    [InlineData("LUA_ERRERR", LuaNative.LUA_ERRERR)]
+    [InlineData("LUA_REGISTRYINDEX", LuaNative.LUA_REGISTRYINDEX)]
+    [InlineData("LUA_RIDX_GLOBALS", LuaNative.LUA_RIDX_GLOBALS)]
+    [InlineData("LUA_MULTRET", LuaNative.LUA_MULTRET)]
+    public void TheCSideAgreesOnStatusCodesAndConstants(string name, int csharp)
+    {
+        Assert.True(LuaNative.assay_constant(name, out int c), $"assay_native.c does not know {name}");
+        Assert.Equal(c, csharp);
+    }
+
+    [Fact]
+    public void TheCSideRejectsUnknownConstantNames() => Assert.False(LuaNative.assay_constant("LUA_NOPE", out _));
 
     [Fact]
     public void SyntaxErrorsNameTheChunkAndLine()

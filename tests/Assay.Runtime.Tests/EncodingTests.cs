@@ -1,7 +1,7 @@
 namespace Assay.Runtime.Tests;
 
 /// <summary>base64, hex and url.</summary>
-public sealed class EncodingTests : BatteriesTest
+public sealed class EncodingTests : LuaHarness
 {
     // RFC 4648 §10 test vectors
     [Theory]

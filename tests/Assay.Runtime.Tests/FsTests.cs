@@ -1,7 +1,7 @@
 namespace Assay.Runtime.Tests;
 
 /// <summary>fs: binary-safe I/O, metadata, directories, glob, remove semantics, chmod, and non-blocking waits.</summary>
-public sealed class FsTests : BatteriesTest
+public sealed class FsTests : LuaHarness
 {
     readonly string _dir = Directory.CreateTempSubdirectory("assay-fs-test-").FullName;
 

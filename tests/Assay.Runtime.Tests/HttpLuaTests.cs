@@ -34,7 +34,7 @@ public class HttpLuaTests
         var path = Path.Combine(RepoRoot(), "tests", "lua", name);
         using var h = new LuaHarness();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var task = h.Vm.RunMain(File.ReadAllBytes(path), "@" + path, null, stop.Token);
+        var task = h.RunFile(path, stop.Token);
         Assert.False(stop.IsCancellationRequested, $"{name} did not finish within 60 s\n{h.Log}");
         Assert.True(task.IsFinished, $"{name} did not finish\n{h.Log}");
         Assert.True(task.Succeeded, $"{name} failed: {task.ErrorReport}\n--- log ---\n{h.Log}");

@@ -3,25 +3,8 @@ using Assay.Lua;
 namespace Assay.Runtime.Tests;
 
 /// <summary>json.parse / json.encode / json.null / json.object / json.array, driven from Lua.</summary>
-public sealed class JsonTests : IDisposable
+public sealed class JsonTests : LuaHarness
 {
-    readonly AssayRuntime _rt = new();
-
-    public void Dispose() => _rt.Dispose();
-
-    /// <summary>Runs a chunk that returns one string and gives it back.</summary>
-    string Eval(string code)
-    {
-        _rt.Vm.Execute(code, "=test", nresults: 1);
-        var L = _rt.Vm.Main;
-        var s = L.ToStringValue(-1);
-        L.Pop(1);
-        return s ?? throw new InvalidOperationException($"chunk returned a {L.TypeOf(-1)}");
-    }
-
-    /// <summary>Runs a chunk expected to raise and returns the message.</summary>
-    string Error(string code) => Assert.Throws<LuaException>(() => _rt.Vm.Execute(code, "=test")).Message;
-
     // ------------------------------------------------------------------ encode
 
     [Theory]
@@ -41,12 +24,12 @@ public sealed class JsonTests : IDisposable
     [InlineData("json.null", "null")]
     [InlineData("'hi'", "\"hi\"")]
     public void EncodesScalars(string lua, string expected) =>
-        Assert.Equal(expected, Eval($"return json.encode({lua})"));
+        Assert.Equal(expected, Chunk($"return json.encode({lua})"));
 
     [Fact]
     public void FloatsRoundTripExactly()
     {
-        Assert.Equal("ok", Eval("""
+        Assert.Equal("ok", Chunk("""
             for _, x in ipairs({0.1, 1/3, 1e-7, 123456789.123, 2^60, -1.5e-300, 5e-324}) do
               local y = json.parse(json.encode(x))
               assert(y == x and math.type(y) == "float", tostring(x) .. " came back as " .. tostring(y))
@@ -59,14 +42,14 @@ public sealed class JsonTests : IDisposable
     public void EscapesOnlyWhatJsonRequires()
     {
         Assert.Equal("\"a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f/é😀\"",
-            Eval("return json.encode('a\"b\\\\c\\n\\t\\r\\b\\f\\1\\31/é😀')"));
+            Chunk("return json.encode('a\"b\\\\c\\n\\t\\r\\b\\f\\1\\31/é😀')"));
     }
 
     [Fact]
     public void SortsObjectKeysByBytes()
     {
         Assert.Equal("""{"B":0,"a":2,"b":1,"c":{"y":2,"z":1},"é":3}""",
-            Eval("return json.encode({b = 1, a = 2, c = {z = 1, y = 2}, B = 0, ['é'] = 3})"));
+            Chunk("return json.encode({b = 1, a = 2, c = {z = 1, y = 2}, B = 0, ['é'] = 3})"));
     }
 
     [Theory]
@@ -85,22 +68,22 @@ public sealed class JsonTests : IDisposable
     [InlineData("json.object({'a', 'b'})", "{\"1\":\"a\",\"2\":\"b\"}")]
     [InlineData("{1, json.null, 3}", "[1,null,3]")]
     public void ChoosesArrayOrObject(string lua, string expected) =>
-        Assert.Equal(expected, Eval($"return json.encode({lua})"));
+        Assert.Equal(expected, Chunk($"return json.encode({lua})"));
 
     [Fact]
     public void ArrayWithHoleFoundOnFastPathFallsBackToObject()
     {
         // rawlen may report 4 for {1, 2, nil, 4}: the hole must be noticed, not encoded as null.
-        Assert.Equal("""{"1":1,"2":2,"4":4}""", Eval("return json.encode({1, 2, nil, 4})"));
+        Assert.Equal("""{"1":1,"2":2,"4":4}""", Chunk("return json.encode({1, 2, nil, 4})"));
     }
 
     [Fact]
     public void PrettyPrintsWithExactLayout()
     {
         Assert.Equal("{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {},\n  \"c\": [],\n  \"d\": {\n    \"e\": null\n  }\n}",
-            Eval("return json.encode({a = {1, 2}, b = json.object(), c = {}, d = {e = json.null}}, {pretty = true})"));
-        Assert.Equal("[\n    1\n]", Eval("return json.encode({1}, {indent = 4})"));
-        Assert.Equal("[1,2]", Eval("return json.encode({1, 2}, {pretty = false})"));
+            Chunk("return json.encode({a = {1, 2}, b = json.object(), c = {}, d = {e = json.null}}, {pretty = true})"));
+        Assert.Equal("[\n    1\n]", Chunk("return json.encode({1}, {indent = 4})"));
+        Assert.Equal("[1,2]", Chunk("return json.encode({1, 2}, {pretty = false})"));
     }
 
     [Theory]
@@ -116,7 +99,7 @@ public sealed class JsonTests : IDisposable
     [InlineData("io.stdout", "json.encode: cannot encode a userdata value at $")]
     public void EncodeErrorsNameTheProblemAndPath(string lua, string expected)
     {
-        var message = Error($"json.encode({lua})");
+        var message = ChunkError($"json.encode({lua})");
         if (expected.Contains("nan")) message = message.Replace("-nan", "nan").Replace("nan", "-nan");
         Assert.EndsWith(expected, message);
     }
@@ -124,25 +107,25 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void EncodeErrorsCarryTheCallersLine()
     {
-        Assert.StartsWith("test:2: json.encode:", Error("local x = 1\njson.encode(print)"));
+        Assert.StartsWith("test:2: json.encode:", ChunkError("local x = 1\njson.encode(print)"));
     }
 
     [Fact]
     public void DetectsCycles()
     {
         Assert.EndsWith("json.encode: circular reference (a table contains itself) at $.a.b",
-            Error("local t = {a = {}} t.a.b = t json.encode(t)"));
-        Assert.Contains("circular reference", Error("local t = {} t[1] = t json.encode(t)"));
+            ChunkError("local t = {a = {}} t.a.b = t json.encode(t)"));
+        Assert.Contains("circular reference", ChunkError("local t = {} t[1] = t json.encode(t)"));
         // The same table twice (not a cycle) is fine.
-        Assert.Equal("""{"x":[1],"y":[1]}""", Eval("local s = {1} return json.encode({x = s, y = s})"));
+        Assert.Equal("""{"x":[1],"y":[1]}""", Chunk("local s = {1} return json.encode({x = s, y = s})"));
     }
 
     [Fact]
     public void LimitsDepth()
     {
         const string Nest = "local function nest(n) local t = {} for _ = 1, n - 1 do t = {t} end return t end ";
-        Assert.Equal("ok", Eval(Nest + "assert(#json.encode(nest(1000)) == 2000) return 'ok'"));
-        var message = Error(Nest + "json.encode(nest(1001))");
+        Assert.Equal("ok", Chunk(Nest + "assert(#json.encode(nest(1000)) == 2000) return 'ok'"));
+        var message = ChunkError(Nest + "json.encode(nest(1001))");
         Assert.Contains("json.encode: nesting deeper than 1000 levels at $[1][1]", message);
         Assert.True(message.Length < 300, "a deep path is elided: " + message);
     }
@@ -150,16 +133,16 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void RejectsBadOptions()
     {
-        Assert.Contains("bad argument #2 to 'json.encode' (table expected, got string)", Error("json.encode(1, 'x')"));
-        Assert.Contains("'indent' must be an integer", Error("json.encode(1, {indent = 99})"));
+        Assert.Contains("bad argument #2 to 'json.encode' (table expected, got string)", ChunkError("json.encode(1, 'x')"));
+        Assert.Contains("'indent' must be an integer", ChunkError("json.encode(1, {indent = 99})"));
     }
 
     [Fact]
     public void MarkersRefuseForeignMetatables()
     {
-        Assert.Contains("json.object: the table already has a metatable", Error("json.object(setmetatable({}, {}))"));
-        Assert.Contains("json.array: expected a table or nothing, got number", Error("json.array(5)"));
-        Assert.Equal("[]", Eval("return json.encode(json.array(json.object()))"));
+        Assert.Contains("json.object: the table already has a metatable", ChunkError("json.object(setmetatable({}, {}))"));
+        Assert.Contains("json.array: expected a table or nothing, got number", ChunkError("json.array(5)"));
+        Assert.Equal("[]", Chunk("return json.encode(json.array(json.object()))"));
     }
 
     // ------------------------------------------------------------------ parse
@@ -167,7 +150,7 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void ParsesValuesWithTheirTypes()
     {
-        Assert.Equal("ok", Eval("""
+        Assert.Equal("ok", Chunk("""
             local v = json.parse('{"i": 9223372036854775807, "big": 9223372036854775808, "neg": -9223372036854775808,'
               .. ' "f": 1.0, "e": 1e2, "s": "x", "t": true, "n": false, "a": [1, "two", [3]], "o": {"k": "v"}}')
             assert(math.type(v.i) == "integer" and v.i == math.maxinteger)
@@ -186,15 +169,15 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void DecodesUnicodeEscapes()
     {
-        Assert.Equal("é😀\0x/", Eval("""return json.parse('"\\u00e9\\ud83d\\ude00\\u0000x\\/"')"""));
-        Assert.Equal("5", Eval("""return tostring(#json.parse('"a\\u0000b\\n\\t"'))"""));
+        Assert.Equal("é😀\0x/", Chunk("""return json.parse('"\\u00e9\\ud83d\\ude00\\u0000x\\/"')"""));
+        Assert.Equal("5", Chunk("""return tostring(#json.parse('"a\\u0000b\\n\\t"'))"""));
     }
 
     [Fact]
     public void NullHandlingIsExplicit()
     {
         // The last line checks that an object whose members were all null encodes as {}.
-        Assert.Equal("{}", Eval("""
+        Assert.Equal("{}", Chunk("""
             local o = json.parse('{"a": null, "b": 1}')
             assert(o.a == nil and o.b == 1, "null members are left out")
             local a = json.parse('[1, null, 3]')
@@ -212,16 +195,16 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void EmptyContainersSurviveARoundTrip()
     {
-        Assert.Equal("""{"a":{},"b":[],"c":{}}""", Eval("""return json.encode(json.parse('{"a":{},"b":[],"c":{"x":null}}'))"""));
-        Assert.Equal("{}", Eval("return json.encode(json.parse('{}'))"));
-        Assert.Equal("[]", Eval("return json.encode(json.parse('[]'))"));
+        Assert.Equal("""{"a":{},"b":[],"c":{}}""", Chunk("""return json.encode(json.parse('{"a":{},"b":[],"c":{"x":null}}'))"""));
+        Assert.Equal("{}", Chunk("return json.encode(json.parse('{}'))"));
+        Assert.Equal("[]", Chunk("return json.encode(json.parse('[]'))"));
     }
 
     [Fact]
     public void RoundTripsADocumentExactly()
     {
         const string Doc = """{"id":12345678901234,"name":"Zoë 🚀","nested":{"list":[1,2.5,-3,"x",true,false,null,{"deep":[[],{}]}],"score":-0.0001},"tags":["a","b"]}""";
-        Assert.Equal(Doc, Eval($"return json.encode(json.parse([==[{Doc}]==]))"));
+        Assert.Equal(Doc, Chunk($"return json.encode(json.parse([==[{Doc}]==]))"));
     }
 
     [Theory]
@@ -237,7 +220,7 @@ public sealed class JsonTests : IDisposable
     public void ParseErrorsGivePosition(string text, string expected)
     {
         var lua = "json.parse(\"" + string.Concat(text.Select(c => c < 128 && c != '"' && c != '\\' && c != '\n' ? c.ToString() : $"\\{(int)c}")) + "\")";
-        var message = Error(lua);
+        var message = ChunkError(lua);
         Assert.Contains("json.parse: ", message);
         Assert.EndsWith(expected, message);
     }
@@ -245,7 +228,7 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void ParseErrorMessagesAreReadable()
     {
-        var message = Error("json.parse('{\"a\" 1}')");
+        var message = ChunkError("json.parse('{\"a\" 1}')");
         Assert.Matches(@"^test:1: json\.parse: [a-z'].+ at line 1 column 6$", message);
         Assert.DoesNotContain("LineNumber", message);
     }
@@ -253,29 +236,29 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void ParseLimitsDepth()
     {
-        Assert.Equal("ok", Eval("local s = string.rep('[', 1000) .. string.rep(']', 1000) assert(type(json.parse(s)) == 'table') return 'ok'"));
-        Assert.Contains("json.parse:", Error("json.parse(string.rep('[', 1001) .. string.rep(']', 1001))"));
-        Assert.Contains("json.parse:", Error("json.parse(string.rep('[', 100000))"));
+        Assert.Equal("ok", Chunk("local s = string.rep('[', 1000) .. string.rep(']', 1000) assert(type(json.parse(s)) == 'table') return 'ok'"));
+        Assert.Contains("json.parse:", ChunkError("json.parse(string.rep('[', 1001) .. string.rep(']', 1001))"));
+        Assert.Contains("json.parse:", ChunkError("json.parse(string.rep('[', 100000))"));
     }
 
     [Fact]
     public void ParseRejectsNonStrings()
     {
-        Assert.Contains("bad argument #1 to 'json.parse' (string expected, got table)", Error("json.parse({})"));
-        Assert.Contains("bad argument #2 to 'json.parse' (table expected, got number)", Error("json.parse('1', 5)"));
+        Assert.Contains("bad argument #1 to 'json.parse' (string expected, got table)", ChunkError("json.parse({})"));
+        Assert.Contains("bad argument #2 to 'json.parse' (table expected, got number)", ChunkError("json.parse('1', 5)"));
     }
 
     [Fact]
     public void ParseErrorsCanBeCaught()
     {
-        Assert.Equal("false", Eval("local ok = pcall(json.parse, '{') return tostring(ok)"));
-        Assert.Equal("2", Eval("local a = {pcall(json.parse, '[1,2]')} return tostring(#a[2])"));
+        Assert.Equal("false", Chunk("local ok = pcall(json.parse, '{') return tostring(ok)"));
+        Assert.Equal("2", Chunk("local a = {pcall(json.parse, '[1,2]')} return tostring(#a[2])"));
     }
 
     [Fact]
     public void LeavesTheStackBalanced()
     {
-        Assert.Equal("ok", Eval("""
+        Assert.Equal("ok", Chunk("""
             for i = 1, 2000 do
               pcall(json.parse, '[1, 2, {"a": [')
               pcall(json.encode, {1, {2, {print}}})
@@ -284,6 +267,6 @@ public sealed class JsonTests : IDisposable
             end
             return "ok"
             """));
-        Assert.Equal(0, _rt.Vm.Main.Top);
+        Assert.Equal(0, Vm.Main.Top);
     }
 }

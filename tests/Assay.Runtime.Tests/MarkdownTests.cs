@@ -1,7 +1,7 @@
 namespace Assay.Runtime.Tests;
 
 /// <summary>markdown.to_html.</summary>
-public sealed class MarkdownTests : BatteriesTest
+public sealed class MarkdownTests : LuaHarness
 {
     [Fact]
     public void CommonMarkAndExtensions() => Ok("""

@@ -47,11 +47,7 @@ public class PostgresDbTests(PostgresDbFixture pg) : IClassFixture<PostgresDbFix
         return "";
     }
 
-    void Ok(LuaHarness h, string code)
-    {
-        var task = h.Run(code.Replace("$URL", Url()));
-        Assert.True(task.Succeeded, task.ErrorReport);
-    }
+    void Ok(LuaHarness h, string code) => h.Ok(code.Replace("$URL", Url()));
 
     [Fact]
     public void TypedResultsAndParameters()

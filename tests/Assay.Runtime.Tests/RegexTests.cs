@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Assay.Runtime.Tests;
 
 /// <summary>regex: (text, pattern) order, groups, named groups, byte offsets, replace, split, ReDoS.</summary>
-public sealed class RegexTests : BatteriesTest
+public sealed class RegexTests : LuaHarness
 {
     [Fact]
     public void MatchAndFind() => Ok("""

@@ -123,6 +123,30 @@ public sealed class TemplateEngineTests : IDisposable
     }
 
     [Fact]
+    public void EveryBuiltinFilterAndTestIsKnownByName()
+    {
+        // Jinja2 3.1's names (the filter and test tables are the only lists of them)
+        string[] filters =
+        [
+            "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+            "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items",
+            "join", "last", "length", "list", "lower", "map", "max", "min", "random", "reject", "rejectattr",
+            "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags",
+            "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount", "wordwrap", "xmlattr",
+        ];
+        string[] tests =
+        [
+            "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "escaped", "even", "false", "filter",
+            "float", "ge", "gt", "greaterthan", "in", "integer", "iterable", "le", "lessthan", "lower", "lt",
+            "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "test", "true", "undefined",
+            "upper", "==", "!=", "<", "<=", ">", ">=",
+        ];
+        foreach (var f in filters) Assert.True(R($"{{{{ '{f}' is filter }}}}") == "True", f);
+        foreach (var t in tests) Assert.True(R($"{{{{ '{t}' is test }}}}") == "True", t);
+        Assert.Equal("False False", R("{{ 'nope' is filter }} {{ 'nope' is test }}"));
+    }
+
+    [Fact]
     public void BlocksAndInheritanceFromFiles()
     {
         File("base.html", "<t>{% block t %}base{% endblock %}</t>");
@@ -132,7 +156,7 @@ public sealed class TemplateEngineTests : IDisposable
 }
 
 /// <summary>template.render / template.render_string from Lua.</summary>
-public sealed class TemplateModuleTests : BatteriesTest
+public sealed class TemplateModuleTests : LuaHarness
 {
     [Fact]
     public void RenderString() =>

@@ -1,7 +1,7 @@
 namespace Assay.Runtime.Tests;
 
 /// <summary>toml.parse / toml.encode.</summary>
-public sealed class TomlTests : BatteriesTest
+public sealed class TomlTests : LuaHarness
 {
     [Fact]
     public void ParsesTomlDocuments() => Ok(""""

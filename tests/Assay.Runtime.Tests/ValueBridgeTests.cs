@@ -4,41 +4,22 @@ using Assay.Lua.Values;
 namespace Assay.Runtime.Tests;
 
 /// <summary>LuaValues.ToClr / LuaValues.Push: the Lua ⇄ .NET model other builtins build on.</summary>
-public sealed class ValueBridgeTests : IDisposable
+public sealed class ValueBridgeTests : LuaHarness
 {
-    readonly AssayRuntime _rt = new();
-
-    public void Dispose() => _rt.Dispose();
-
     /// <summary>Evaluates a Lua expression and converts the result.</summary>
-    object? FromLua(string expression)
-    {
-        _rt.Vm.Execute($"return {expression}", "=test", nresults: 1);
-        var L = _rt.Vm.Main;
-        try { return LuaValues.ToClr(L, -1); }
-        finally { L.Pop(1); }
-    }
+    object? FromLua(string expression) => Chunk($"return {expression}", L => LuaValues.ToClr(L, -1));
 
     /// <summary>Pushes a .NET value as the chunk's argument and returns what the chunk returns (a string).</summary>
-    string WithArg(object? value, string code)
-    {
-        _rt.Vm.Execute($"local v = ... {code}", "=test", L => { LuaValues.Push(L, value); return 1; }, nresults: 1);
-        var L = _rt.Vm.Main;
-        var s = L.ToStringValue(-1);
-        L.Pop(1);
-        return s!;
-    }
+    string WithArg(object? value, string code) =>
+        Chunk($"local v = ... {code}", L => L.ToStringValue(-1)!, L => { LuaValues.Push(L, value); return 1; });
 
-    LuaValueException ToClrFails(string expression)
+    LuaValueException ToClrFails(string expression) => Chunk($"return {expression}", L =>
     {
-        _rt.Vm.Execute($"return {expression}", "=test", nresults: 1);
-        var L = _rt.Vm.Main;
         int top = L.Top;
         var e = Assert.Throws<LuaValueException>(() => LuaValues.ToClr(L, -1));
         Assert.Equal(top, L.Top);
-        L.Pop(1);
         return e;
-    }
+    });
 
     [Fact]
     public void ScalarsKeepTheirTypes()
@@ -57,9 +38,7 @@ public sealed class ValueBridgeTests : IDisposable
         Assert.Equal(new byte[] { 0, 0xff, 0x80, (byte)'a' }, Assert.IsType<byte[]>(FromLua("'\\0\\xff\\x80a'")));
         var bytes = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
         Assert.Equal("256 0 255", WithArg(bytes, "return #v .. ' ' .. v:byte(1) .. ' ' .. v:byte(256)"));
-        _rt.Vm.Execute("return ...", "=test", L => { LuaValues.Push(L, bytes); return 1; }, nresults: 1);
-        Assert.Equal(bytes, LuaValues.ToClr(_rt.Vm.Main, -1));
-        _rt.Vm.Main.Pop(1);
+        Assert.Equal(bytes, Chunk("return ...", L => LuaValues.ToClr(L, -1), L => { LuaValues.Push(L, bytes); return 1; }));
     }
 
     [Fact]
@@ -114,7 +93,7 @@ public sealed class ValueBridgeTests : IDisposable
     {
         var cyclic = new List<object?> { 1 };
         cyclic.Add(new List<object?> { cyclic });
-        var L = _rt.Vm.Main;
+        var L = Vm.Main;
         int top = L.Top;
         var e = Assert.Throws<LuaValueException>(() => LuaValues.Push(L, cyclic));
         Assert.Equal("circular reference (a collection contains itself) at $[2][1]", e.Message);
@@ -133,7 +112,7 @@ public sealed class ValueBridgeTests : IDisposable
             ["b"] = new OrderedDictionary<string, object?>(),
             ["c"] = true,
         };
-        var L = _rt.Vm.Main;
+        var L = Vm.Main;
         LuaValues.Push(L, value);
         var back = Assert.IsType<OrderedDictionary<string, object?>>(LuaValues.ToClr(L, -1));
         L.Pop(1);

@@ -1,7 +1,7 @@
 namespace Assay.Runtime.Tests;
 
 /// <summary>yaml.parse / parse_all / encode.</summary>
-public sealed class YamlTests : BatteriesTest
+public sealed class YamlTests : LuaHarness
 {
     [Fact]
     public void ParsesTheCoreSchema() => Ok("""

@@ -47,4 +47,23 @@ local out2 = p2:read("a")
 p2:close()
 os.execute("rm -rf " .. dir2)
 assert.contains(out2, "override ok", out2)
+
+-- assay.workflow is embedded as parts (stdlib/workflow/init.lua, client.lua, replay.lua, worker.lua):
+-- `assay modules` lists the module once, and its parts' functions under it
+local function run(args)
+  local p3 = io.popen(bin .. " " .. args .. " 2>&1")
+  local text = p3:read("a")
+  p3:close()
+  return text
+end
+local listing = run("modules")
+local _, rows = listing:gsub("\nassay%.workflow ", "")
+assert.eq(rows, 1, listing)
+assert.eq(listing:find("assay.workflow.", 1, true), nil, listing)
+local context = run("context 'workflow engine signal'")
+for _, fn in ipairs({ "assay.workflow.connect(url, opts)", "assay.workflow.define(name, handler)",
+                      "assay.workflow.execute_activity(name, input, opts)", "assay.workflow.listen(opts)" }) do
+  assert.contains(context, fn)
+end
+assert.eq(context:find("assay.workflow.client", 1, true), nil, context)
 print("modules test ok")

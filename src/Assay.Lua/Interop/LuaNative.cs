@@ -7,8 +7,8 @@ namespace Assay.Lua.Interop;
 /// The Lua C API calls the embedding uses, declared once. Only functions that cannot raise in the
 /// way we call them are used from C# (raw table access, pushes, reads of values we type-checked);
 /// anything that may raise runs inside <c>assay_pcall</c>/<c>assay_resume</c> in C.
-/// "lua54" is KeraLua's library name: the JIT build maps it to Debian's liblua5.4 (see
-/// <see cref="NativeLibraries"/>), the NativeAOT build links liblua5.4.a statically.
+/// "lua54" names Lua: the JIT build maps it to Debian's liblua5.4 (see <see cref="NativeLibraries"/>),
+/// the NativeAOT build links liblua5.4.a statically.
 /// </summary>
 internal static unsafe partial class LuaNative
 {
@@ -51,6 +51,9 @@ internal static unsafe partial class LuaNative
     public static partial int assay_resume(IntPtr co, IntPtr from, int nargs, out int nresults);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial int assay_pcall(IntPtr L, int nargs, int nresults, int msgh);
+    /// <summary>lua_resetthread under the memory cap, with the thread tracked for interrupts: __close handlers run.</summary>
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial int assay_closethread(IntPtr co);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_push_builtin(IntPtr L, int builtin, int raw);
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
@@ -58,6 +61,10 @@ internal static unsafe partial class LuaNative
 
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_flush();
+    /// <summary>The C side's value of a status code or Lua constant, by name (false for an unknown name).</summary>
+    [LibraryImport(Helper, StringMarshalling = StringMarshalling.Utf8)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    [return: MarshalAs(UnmanagedType.Bool)]
+    public static partial bool assay_constant(string name, out int value);
 
     [LibraryImport(Helper, StringMarshalling = StringMarshalling.Utf8)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial int assay_setenv(string name, string? value);
@@ -149,8 +156,6 @@ internal static unsafe partial class LuaNative
 
     [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial IntPtr lua_newthread(IntPtr L);
-    [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
-    public static partial int lua_resetthread(IntPtr L);
     [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial int lua_status(IntPtr L);
     [LibraryImport(Lua)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]

@@ -5,9 +5,9 @@ using System.Runtime.InteropServices;
 namespace Assay.Lua.Interop;
 
 /// <summary>
-/// JIT runs (tests, <c>dotnet run</c>) load Lua dynamically. KeraLua ships its own liblua54.so,
-/// but our C helper links Debian's liblua5.4 — two copies of Lua in one process must never meet,
-/// so "lua54" is mapped to the system library for every assembly. NativeAOT links Lua statically
+/// JIT runs (tests, <c>dotnet run</c>) load Lua dynamically: "lua54" is mapped to Debian's
+/// liblua5.4, the library our C helper links too, so there is only ever one Lua in the process,
+/// and "assay_native" to the helper built beside the assembly. NativeAOT links Lua statically
 /// (DirectPInvoke) and never consults this resolver, so the NativeAOT build skips registering it:
 /// the reflection behind SetDllImportResolver cost ~1 ms of every cold start. The build tells us
 /// through an ILC feature switch (see Assay.Cli.csproj), because a project with PublishAot reports
@@ -31,15 +31,9 @@ public static class NativeLibraries
     public static void EnsureResolver()
     {
         if (LinkedStatically || Interlocked.Exchange(ref _installed, 1) == 1) return;
-        Register(typeof(NativeLibraries).Assembly);
-        Register(typeof(KeraLua.Lua).Assembly);
-    }
-
-    static void Register(Assembly assembly)
-    {
         try
         {
-            NativeLibrary.SetDllImportResolver(assembly, Resolve);
+            NativeLibrary.SetDllImportResolver(typeof(NativeLibraries).Assembly, Resolve);
         }
         catch (InvalidOperationException)
         {

@@ -84,7 +84,7 @@ public sealed class EventLoop
         task.ContinueWith(_ => Post(() => Complete(id)), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         call.L.PushInteger(id);
-        return LuaCall.StatusPending;
+        return BuiltinStatus.Pending;
     }
 
     /// <summary>handle:await() — the results of another task, waiting if it still runs.</summary>
@@ -104,7 +104,7 @@ public sealed class EventLoop
         _ops[op.Id] = op;
         (target.Awaiters ??= []).Add(op);
         call.L.PushInteger(op.Id);
-        return LuaCall.StatusPending;
+        return BuiltinStatus.Pending;
     }
 
     static void PushOutcomeThenUnwrap(LuaState L, LuaTask target, out int status)
@@ -114,7 +114,7 @@ public sealed class EventLoop
         var flag = L.TypeOf(top + 1);
         bool ok = flag == LuaType.Boolean && L.ToBoolean(top + 1);
         L.Remove(top + 1);
-        status = ok ? 0 : flag == LuaType.Nil ? LuaCall.StatusErrorAsIs : LuaCall.StatusError;
+        status = ok ? 0 : flag == LuaType.Nil ? BuiltinStatus.ErrorAsIs : BuiltinStatus.Error;
     }
 
     /// <summary>Called by the C trampoline where Lua cannot yield: block the loop thread instead.</summary>
@@ -125,13 +125,13 @@ public sealed class EventLoop
         if (!_ops.TryGetValue(id, out var op))
         {
             L.PushString("internal error: unknown pending operation");
-            return LuaCall.StatusErrorAsIs;
+            return BuiltinStatus.ErrorAsIs;
         }
         if (!op.CanWaitSynchronously)
         {
             L.PushString("cannot wait for a task here: this code runs where Lua cannot yield " +
                          "(a metamethod, a sort comparator, a gsub callback or a module's top level)");
-            return LuaCall.StatusError;
+            return BuiltinStatus.Error;
         }
         op.WaitSynchronously();
         _ops.Remove(id);
@@ -178,7 +178,7 @@ public sealed class EventLoop
         task.Cancellation?.Cancel();
         task.State = LuaTaskState.Cancelled;
         _liveTasks--;
-        if (!IsRunning(task)) lua_resetthread(task.Thread);
+        if (!IsRunning(task)) assay_closethread(task.Thread);
         WakeAwaiters(task);
         if (task.Detached) Release(task);
         return true;
@@ -298,7 +298,7 @@ public sealed class EventLoop
         _running = null;
         if (task.State == LuaTaskState.Cancelled)
         {
-            lua_resetthread(task.Thread);
+            assay_closethread(task.Thread);
             return;
         }
         switch (status)

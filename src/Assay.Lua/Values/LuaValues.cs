@@ -218,11 +218,10 @@ public static class LuaValues
             foreach (var (key, item) in map)
             {
                 empty = false;
-                L.PushString(key);
                 _segments.Add(key);
                 Push(item);
                 _segments.RemoveAt(_segments.Count - 1);
-                L.RawSet(-3);
+                L.RawSetField(-2, key);
             }
             if (empty)
             {

@@ -12,9 +12,11 @@
  *    is installed only when an interrupt is requested: while any hook is set, Lua calls into the
  *    debug machinery before every instruction, which costs pure-Lua code about 10%. So the C
  *    side tracks which Lua thread is running (every way into Lua goes through assay_resume,
- *    assay_pcall or the tracked coroutine.resume) and arms that one, the way lua.c arms its
- *    state from a signal handler.
+ *    assay_pcall, assay_closethread or the tracked coroutine.resume) and arms that one, the way
+ *    lua.c arms its state from a signal handler.
  *  - assay_file_kind, for fs: .NET cannot tell a device or FIFO from a file.
+ *  - assay_constant: the status codes and Lua constants by name, so a test can check that the C#
+ *    declarations of them agree with this file and lua.h.
  *
  * The pattern matcher (string.find/match/gmatch/gsub) is in assay_match.c, in the same library.
  *
@@ -218,26 +220,47 @@ void assay_interrupt(lua_State *L, const char *reason) {
 
 void assay_clear_interrupt(lua_State *L) { __atomic_store_n(&vm_of(L)->interrupt, 0, __ATOMIC_RELEASE); }
 
-/* Entry points C# uses to run Lua: they switch the memory cap on and track the running thread. */
+/* Entry points C# uses to run Lua: they switch the memory cap on and track the running thread
+ * (enter_lua), and put both back when Lua returns (leave_lua). */
+typedef struct { int enforce; lua_State *prev; } lua_entry;
+
+static lua_entry enter_lua(assay_vm *vm, lua_State *L) {
+  lua_entry e = { vm->enforce, NULL };
+  vm->enforce = 1;
+  e.prev = switch_running(vm, L);
+  return e;
+}
+
+static void leave_lua(assay_vm *vm, lua_entry e) {
+  switch_running(vm, e.prev);
+  vm->enforce = e.enforce;
+}
+
 int assay_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
   assay_vm *vm = vm_of(co);
-  int saved = vm->enforce;
-  vm->enforce = 1;
-  lua_State *prev = switch_running(vm, co);
+  lua_entry e = enter_lua(vm, co);
   int status = lua_resume(co, from, nargs, nresults);
-  switch_running(vm, prev);
-  vm->enforce = saved;
+  leave_lua(vm, e);
   return status;
 }
 
 int assay_pcall(lua_State *L, int nargs, int nresults, int msgh) {
   assay_vm *vm = vm_of(L);
-  int saved = vm->enforce;
-  vm->enforce = 1;
-  lua_State *prev = switch_running(vm, L);
+  lua_entry e = enter_lua(vm, L);
   int status = lua_pcall(L, nargs, nresults, msgh);
-  switch_running(vm, prev);
-  vm->enforce = saved;
+  leave_lua(vm, e);
+  return status;
+}
+
+/* Resets a finished, failed or cancelled coroutine (lua_resetthread, called lua_closethread from
+ * Lua 5.4.6 on): its pending to-be-closed variables are closed, so their __close handlers run Lua
+ * code. Like any other way into Lua they run under the memory cap and as the running thread, so an
+ * interrupt reaches them; Lua runs them in protected mode, so nothing raises out of here. */
+int assay_closethread(lua_State *co) {
+  assay_vm *vm = vm_of(co);
+  lua_entry e = enter_lua(vm, co);
+  int status = lua_resetthread(co);
+  leave_lua(vm, e);
   return status;
 }
 
@@ -335,6 +358,21 @@ static int assay_trampoline_raw(lua_State *L) { return trampoline(L, 1); }
 void assay_push_builtin(lua_State *L, int builtin, int raw) {
   lua_pushinteger(L, builtin);
   lua_pushcclosure(L, raw ? assay_trampoline_raw : assay_trampoline, 1);
+}
+
+/* The values of the status codes and Lua constants the C# side declares again (LuaCall's builtin
+ * statuses, LuaNative's LUA_*), by name, so a test can hold both sides to the same numbers.
+ * Returns 0 for an unknown name. */
+int assay_constant(const char *name, int *value) {
+  static const struct { const char *name; int value; } constants[] = {
+    {"ASSAY_ERROR", ASSAY_ERROR}, {"ASSAY_PENDING", ASSAY_PENDING}, {"ASSAY_ERROR_AS_IS", ASSAY_ERROR_AS_IS},
+    {"LUA_OK", LUA_OK}, {"LUA_YIELD", LUA_YIELD}, {"LUA_ERRRUN", LUA_ERRRUN}, {"LUA_ERRSYNTAX", LUA_ERRSYNTAX},
+    {"LUA_ERRMEM", LUA_ERRMEM}, {"LUA_ERRERR", LUA_ERRERR}, {"LUA_REGISTRYINDEX", LUA_REGISTRYINDEX},
+    {"LUA_RIDX_GLOBALS", LUA_RIDX_GLOBALS}, {"LUA_MULTRET", LUA_MULTRET},
+  };
+  for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
+    if (strcmp(constants[i].name, name) == 0) { *value = constants[i].value; return 1; }
+  return 0;
 }
 
 /* print and io.write go through C stdio; the loop flushes it whenever it goes idle. */

@@ -168,14 +168,13 @@ public static class DbModule
         for (int i = 0; i < columns.Length; i++)
         {
             if (row[i] == null) continue;
-            L.PushString(columns[i]);
             if (row[i] is JsonText json)
             {
                 try { JsonDecoder.Push(L, System.Text.Encoding.UTF8.GetBytes(json.Text)); }
                 catch (LuaException) { L.PushString(json.Text); }
             }
             else LuaValues.Push(L, row[i]);
-            L.RawSet(-3);
+            L.RawSetField(-2, columns[i]);
         }
     }
 

@@ -104,7 +104,7 @@ public static class FsModule
     }
 
     /// <summary>A character or block device, FIFO or socket (after symlinks): .NET cannot tell these from files.</summary>
-    static bool IsSpecialFile(string path) => Assay.Lua.Interop.LuaNative.assay_file_kind(path) == 3;
+    static bool IsSpecialFile(string path) => Assay.Lua.Interop.NativeFiles.KindOf(path) == Assay.Lua.Interop.FileKind.Special;
 
     static string TypeOf(FileSystemInfo info) =>
         info.LinkTarget != null ? "symlink" : (info.Attributes & FileAttributes.Directory) != 0 ? "directory" : "file";

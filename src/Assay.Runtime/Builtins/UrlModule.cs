@@ -200,9 +200,8 @@ public static class UrlModule
                 if (L.RawGet(-3) == LuaType.Nil)
                 {
                     L.Pop(1);
-                    L.PushBytes(key);
                     L.PushBytes(value);
-                    L.RawSet(-4);
+                    L.RawSetField(-3, key);
                 }
                 else L.Pop(1);
             }

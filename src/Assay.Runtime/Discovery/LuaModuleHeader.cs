@@ -2,8 +2,10 @@ namespace Assay.Runtime.Discovery;
 
 /// <summary>
 /// Reads the metadata header of a Lua module: the leading `---` lines with `@module`,
-/// `@description`, `@keywords`, `@env`, `@example`, `@quickref` tags, plus the names of the
-/// functions the file defines (`function M.name(`, `function c.x:y(`). Never fails.
+/// `@description`, `@keywords`, `@env`, `@example`, `@quickref` and `@internal` tags, plus the
+/// names of the functions the file defines (`function M.name(`, `function c.x:y(`). Never fails.
+/// `@internal` marks a part of the module one level up (stdlib/workflow/worker.lua of
+/// assay.workflow): discovery lists its functions under that module, not the part itself.
 /// </summary>
 public static class LuaModuleHeader
 {
@@ -14,6 +16,7 @@ public static class LuaModuleHeader
         var env = new List<string>();
         var examples = new List<string>();
         var functions = new List<string>();
+        bool isPart = false;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
@@ -31,6 +34,7 @@ public static class LuaModuleHeader
                 case "env": env.AddRange(List(value)); break;
                 case "example": examples.Add(value); break;
                 case "quickref": functions.Add(value); break;
+                case "internal": isPart = true; break;
             }
         }
         foreach (var raw in text.Split('\n'))
@@ -48,7 +52,7 @@ public static class LuaModuleHeader
             var signature = name + "." + fn + line[paren..(close >= 0 ? close + 1 : line.Length)];
             if (!functions.Any(f => f.StartsWith(signature, StringComparison.Ordinal))) functions.Add(signature);
         }
-        return new ModuleInfo(name, source, description, keywords, env, functions, examples, path);
+        return new ModuleInfo(name, source, description, keywords, env, functions, examples, path) { IsPart = isPart };
     }
 
     static IEnumerable<string> List(string value) =>

@@ -11,25 +11,54 @@ public static class ModuleCatalog
     public static IReadOnlyList<ModuleInfo> Discover(string? globalDir = null)
     {
         var all = new List<ModuleInfo>();
-        all.AddRange(FromDirectory("modules", ModuleSource.Project));
-        all.AddRange(FromDirectory(globalDir ?? ModuleLoader.GlobalModulesDir(new RuntimeOptions()), ModuleSource.Global));
-        foreach (var name in ModuleLoader.EmbeddedModules())
-        {
-            var rel = name["assay.".Length..].Replace('.', '/');
-            if (ModuleLoader.TryGetEmbedded(rel + ".lua", out var source) || ModuleLoader.TryGetEmbedded(rel + "/init.lua", out source))
-                all.Add(LuaModuleHeader.Parse(name, ModuleSource.Embedded, System.Text.Encoding.UTF8.GetString(source)));
-        }
+        all.AddRange(Read(FromDirectory("modules"), ModuleSource.Project));
+        all.AddRange(Read(FromDirectory(globalDir ?? ModuleLoader.GlobalModulesDir(new RuntimeOptions())), ModuleSource.Global));
+        all.AddRange(Read(Embedded(), ModuleSource.Embedded));
         all.AddRange(BuiltinDocs.Load());
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return all.Where(m => seen.Add(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal).ToList();
     }
 
-    static IEnumerable<ModuleInfo> FromDirectory(string dir, ModuleSource source)
+    /// <summary>
+    /// The modules among Lua files of one place. A file tagged <c>@internal</c> is a part of the module one
+    /// level up (stdlib/workflow/worker.lua of assay.workflow): it is read as more of that module's source,
+    /// so its functions join that module's list, and it is not listed itself.
+    /// </summary>
+    static IEnumerable<ModuleInfo> Read(List<LuaSource> files, ModuleSource source)
     {
-        if (!Directory.Exists(dir)) yield break;
+        var parsed = files.Select(f => LuaModuleHeader.Parse(f.Name, source, f.Text, f.Path)).ToList();
+        for (int i = 0; i < files.Count; i++)
+        {
+            if (parsed[i].IsPart) continue;
+            var parts = files.Where((f, j) => parsed[j].IsPart && f.Name.StartsWith(files[i].Name + ".", StringComparison.Ordinal)
+                                               && f.Name.LastIndexOf('.') == files[i].Name.Length)
+                             .OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => f.Text).ToList();
+            yield return parts.Count == 0 ? parsed[i]
+                : LuaModuleHeader.Parse(files[i].Name, source, string.Join("\n", parts.Prepend(files[i].Text)), files[i].Path);
+        }
+    }
+
+    readonly record struct LuaSource(string Name, string Text, string? Path = null);
+
+    static List<LuaSource> Embedded()
+    {
+        var files = new List<LuaSource>();
+        foreach (var name in ModuleLoader.EmbeddedModules())
+        {
+            var rel = name["assay.".Length..].Replace('.', '/');
+            if (ModuleLoader.TryGetEmbedded(rel + ".lua", out var source) || ModuleLoader.TryGetEmbedded(rel + "/init.lua", out source))
+                files.Add(new(name, System.Text.Encoding.UTF8.GetString(source)));
+        }
+        return files;
+    }
+
+    static List<LuaSource> FromDirectory(string dir)
+    {
+        var modules = new List<LuaSource>();
+        if (!Directory.Exists(dir)) return modules;
         IEnumerable<string> files;
         try { files = Directory.EnumerateFiles(dir, "*.lua", SearchOption.AllDirectories).ToList(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { yield break; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return modules; }
         foreach (var file in files)
         {
             string text;
@@ -37,7 +66,8 @@ public static class ModuleCatalog
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
             var rel = Path.GetRelativePath(dir, file)[..^".lua".Length].Replace(Path.DirectorySeparatorChar, '.');
             if (rel.EndsWith(".init", StringComparison.Ordinal)) rel = rel[..^".init".Length];
-            yield return LuaModuleHeader.Parse("assay." + rel, source, text, file);
+            modules.Add(new("assay." + rel, text, file));
         }
+        return modules;
     }
 }

@@ -13,6 +13,9 @@ public sealed record ModuleInfo(
     IReadOnlyList<string> Examples,
     string? Path = null)
 {
+    /// <summary>An internal part of the module one level up (header tag <c>@internal</c>), not a module of its own.</summary>
+    public bool IsPart { get; init; }
+
     public string SourceName => Source switch
     {
         ModuleSource.Project => "project",

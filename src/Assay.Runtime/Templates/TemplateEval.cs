@@ -12,7 +12,7 @@ public sealed partial class Renderer
             case ConstExpr c: return c.Value;
             case NameExpr n:
                 if (scope.TryGet(n.Name, out var v)) return v;
-                return Globals(n.Name) ?? Undefined.Named(n.Name);
+                return TemplateGlobals.Get(n.Name) ?? Undefined.Named(n.Name);
             case ListExpr l:
             {
                 var list = new List<object?>(l.Items.Count);
@@ -101,7 +101,7 @@ public sealed partial class Renderer
             case TestExpr t:
             {
                 var x = Eval(t.Operand, scope, ctx);
-                bool r = TemplateFilters.Test(this, t.Name, x, EvalArgs(t.Args, scope, ctx), scope);
+                bool r = JinjaTests.Test(this, t.Name, x, EvalArgs(t.Args, scope, ctx));
                 return t.Negated ? !r : r;
             }
             default:
@@ -156,12 +156,12 @@ public sealed partial class Renderer
             case Undefined u: throw u.Error();
             case OrderedDictionary<string, object?> d:
             {
-                var m = TemplateFilters.DictMethod(d, name);
+                var m = PyMethods.DictMethod(d, name);
                 if (m != null) return m;
                 return d.TryGetValue(name, out var v) ? v : new Undefined($"'dict object' has no attribute '{name}'");
             }
             case string or Markup:
-                return TemplateFilters.StrMethod(this, obj, name) ?? new Undefined($"'str object' has no attribute '{name}'");
+                return PyMethods.StrMethod(obj, name) ?? new Undefined($"'str object' has no attribute '{name}'");
             case LoopContext l: return l.Attr(name);
             case PyTuple t when t.Names != null:
             {
@@ -173,7 +173,7 @@ public sealed partial class Renderer
             case PyObject o:
                 return o.Attrs.TryGetValue(name, out var v2) ? v2 : new Undefined($"'{o.TypeName}' object has no attribute '{name}'");
             case List<object?> list:
-                var lm = TemplateFilters.ListMethod(list, name);
+                var lm = PyMethods.ListMethod(list, name);
                 if (lm != null) return lm;
                 break;
         }
@@ -187,7 +187,7 @@ public sealed partial class Renderer
             case Undefined u: throw u.Error();
             case OrderedDictionary<string, object?> d:
                 if (key is string or Markup or long or bool or double && d.TryGetValue(KeyString(key), out var v)) return v;
-                if (key is string ks) { var m = TemplateFilters.DictMethod(d, ks); if (m != null) return m; }
+                if (key is string ks) { var m = PyMethods.DictMethod(d, ks); if (m != null) return m; }
                 return new Undefined($"'dict object' has no attribute '{Py.Str(key)}'");
             case List<object?> or PyTuple or string or Markup:
             {
@@ -317,7 +317,7 @@ public sealed partial class Renderer
                 {
                     var fmt = Py.AsString(a)!;
                     var named = fmt.Contains("%(") ? b as OrderedDictionary<string, object?> : null;
-                    var formatted = TemplateFilters.PercentFormat(fmt, b is PyTuple t ? [.. t.Items] : [b], named);
+                    var formatted = PercentFormat.Format(fmt, b is PyTuple t ? [.. t.Items] : [b], named);
                     return a is Markup ? new Markup(formatted) : formatted;
                 }
                 if (Py.IsNumber(a) && Py.IsNumber(b))
@@ -393,35 +393,4 @@ public sealed partial class Renderer
                 return false;
         }
     }
-
-    // ---------------------------------------------------------------- globals
-
-    object? Globals(string name) => name switch
-    {
-        "range" => new BuiltinCallable("range", (r, a) => TemplateFilters.Range(r, a)),
-        "dict" => new BuiltinCallable("dict", (_, a) =>
-        {
-            var d = new OrderedDictionary<string, object?>();
-            if (a.Positional.Count > 0 && a.Positional[0] is OrderedDictionary<string, object?> src)
-                foreach (var kv in src) d[kv.Key] = kv.Value;
-            foreach (var kv in a.Named) d[kv.Key] = kv.Value;
-            return d;
-        }),
-        "namespace" => new BuiltinCallable("namespace", (_, a) =>
-        {
-            var ns = new PyObject { TypeName = "Namespace", Mutable = true };
-            if (a.Positional.Count > 0 && a.Positional[0] is OrderedDictionary<string, object?> src)
-                foreach (var kv in src) ns.Attrs[kv.Key] = kv.Value;
-            foreach (var kv in a.Named) ns.Attrs[kv.Key] = kv.Value;
-            return ns;
-        }),
-        "cycler" => new BuiltinCallable("cycler", (_, a) => TemplateFilters.Cycler(a.Positional)),
-        "joiner" => new BuiltinCallable("joiner", (_, a) =>
-        {
-            var sep = a.Get(0, "sep", ", ");
-            bool used = false;
-            return new BuiltinCallable("joiner", (_, _) => { if (!used) { used = true; return ""; } return sep; });
-        }),
-        _ => null,
-    };
 }

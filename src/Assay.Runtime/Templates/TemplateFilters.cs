@@ -1,342 +1,270 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
+using static Assay.Runtime.Templates.Py;
 
 namespace Assay.Runtime.Templates;
 
-/// <summary>Jinja2's built-in filters, tests and the methods templates call on str/dict/list.</summary>
-public static partial class TemplateFilters
+/// <summary>
+/// Jinja2's built-in filters: one table from name to function (an alias is a second name for the
+/// same function). Jinja's tests are in <see cref="JinjaTests"/>, the str/dict/list methods in
+/// <see cref="PyMethods"/>, <c>%</c>-formatting in <see cref="PercentFormat"/>.
+/// </summary>
+public static class TemplateFilters
 {
-    public static readonly string[] FilterNames =
-    [
-        "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
-        "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "items",
-        "join", "last", "length", "list", "lower", "map", "max", "min", "random", "reject", "rejectattr",
-        "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags",
-        "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "wordcount", "wordwrap", "xmlattr",
-    ];
+    delegate object? FilterFn(Renderer r, object? value, CallArgs a);
 
-    public static readonly string[] TestNames =
-    [
-        "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "escaped", "even", "false", "filter",
-        "float", "ge", "gt", "greaterthan", "in", "integer", "iterable", "le", "lessthan", "lower", "lt",
-        "mapping", "ne", "none", "number", "odd", "sameas", "sequence", "string", "test", "true", "undefined",
-        "upper", "==", "!=", "<", "<=", ">", ">=",
-    ];
-
-    static string S(object? v) => Py.Str(v);
-
-    static object Keep(object? original, string result) => original is Markup ? new Markup(result) : result;
-
-    static long Int(object? v, string what)
+    static readonly Dictionary<string, FilterFn> Table = new(StringComparer.Ordinal)
     {
-        if (v is long or bool) return Py.ToLong(v);
-        if (v is double d) return (long)d;
-        if (v is Undefined u) throw u.Error();
-        throw new TemplateException($"{what} must be an integer, got {Py.TypeName(v)}");
+        ["abs"] = (_, v, _) => Abs(v),
+        ["attr"] = Attr,
+        ["batch"] = Batch,
+        ["capitalize"] = (_, v, _) => KeepMarkup(v, PyText.Capitalize(Str(v))),
+        ["center"] = Center,
+        ["count"] = (_, v, _) => Length(v), ["length"] = (_, v, _) => Length(v),
+        ["d"] = Default, ["default"] = Default,
+        ["dictsort"] = DictSort,
+        ["e"] = (_, v, _) => EscapeValue(v), ["escape"] = (_, v, _) => EscapeValue(v),
+        ["forceescape"] = (_, v, _) => new Markup(Escape(Str(v))),
+        ["filesizeformat"] = (_, v, a) => FileSize(v, Truthy(a.Get(0, "binary", false))),
+        ["first"] = (r, v, _) => r.Iterate(v) is { Count: > 0 } items ? items[0] : new Undefined("No first item, sequence was empty."),
+        ["last"] = (r, v, _) => r.Iterate(v) is { Count: > 0 } items ? items[^1] : new Undefined("No last item, sequence was empty."),
+        ["float"] = (_, v, a) => ToFloat(v, a.Get(0, "default", 0.0)),
+        ["format"] = (_, v, a) => PercentFormat.Format(Str(v), a.Named.Count > 0 ? [] : a.Positional,
+            a.Named.Count > 0 ? new OrderedDictionary<string, object?>(a.Named) : null),
+        ["groupby"] = GroupBy,
+        ["indent"] = (_, v, a) => Indent(v, a.Get(0, "width", 4L), Truthy(a.Get(1, "first", false)), Truthy(a.Get(2, "blank", false))),
+        ["int"] = (_, v, a) => ToInt(v, a.Get(0, "default", 0L), IntArg(a.Get(1, "base", 10L), "base")),
+        ["items"] = (_, v, _) => Items(v),
+        ["join"] = Join,
+        ["list"] = (r, v, _) => r.Iterate(v),
+        ["lower"] = (_, v, _) => KeepMarkup(v, Str(v).ToLowerInvariant()),
+        ["upper"] = (_, v, _) => KeepMarkup(v, Upper(Str(v))),
+        ["map"] = Map,
+        ["max"] = (r, v, a) => Extreme(r, v, a, max: true),
+        ["min"] = (r, v, a) => Extreme(r, v, a, max: false),
+        ["random"] = (r, v, _) => r.Iterate(v) is { Count: > 0 } items ? items[Random.Shared.Next(items.Count)] : new Undefined("No random item, sequence was empty."),
+        ["select"] = (r, v, a) => Select(r, v, a, select: true, byAttr: false),
+        ["reject"] = (r, v, a) => Select(r, v, a, select: false, byAttr: false),
+        ["selectattr"] = (r, v, a) => Select(r, v, a, select: true, byAttr: true),
+        ["rejectattr"] = (r, v, a) => Select(r, v, a, select: false, byAttr: true),
+        ["replace"] = (_, v, a) => Replace(v, a),
+        ["reverse"] = Reverse,
+        ["round"] = (_, v, a) => Round(v, IntArg(a.Get(0, "precision", 0L), "precision"), Str(a.Get(1, "method", "common"))),
+        ["safe"] = (_, v, _) => v is Markup ? v : new Markup(Str(v)),
+        ["slice"] = (r, v, a) => SliceFilter(r, v, IntArg(a.Get(0, "slices"), "slices"), a.Get(1, "fill_with")),
+        ["sort"] = Sort,
+        ["string"] = (_, v, _) => v is Markup ? v : Str(v),
+        ["striptags"] = (_, v, _) => PyText.StripTags(Str(v)),
+        ["sum"] = Sum,
+        ["title"] = (_, v, _) => KeepMarkup(v, PyText.Title(Str(v))),
+        ["tojson"] = (_, v, a) => ToJson(v, a.Get(0, "indent")),
+        ["trim"] = (_, v, a) => Trim(v, a.Get(0, "chars")),
+        ["truncate"] = (_, v, a) => Truncate(v, IntArg(a.Get(0, "length", 255L), "length"), Truthy(a.Get(1, "killwords", false)),
+            Str(a.Get(2, "end", "...")), IsNone(a.Get(3, "leeway")) ? 5 : IntArg(a.Get(3, "leeway"), "leeway")),
+        ["unique"] = Unique,
+        ["urlencode"] = UrlEncode,
+        ["wordwrap"] = WordWrap,
+        ["wordcount"] = (_, v, _) => PyText.WordCount(Str(v)),
+        ["xmlattr"] = XmlAttr,
+    };
+
+    public static bool Exists(string name) => Table.ContainsKey(name);
+
+    public static object? Filter(Renderer r, string name, object? value, CallArgs a) =>
+        Table.TryGetValue(name, out var filter) ? filter(r, value, a) : throw new TemplateException($"no filter named '{name}'");
+
+    // ---------------------------------------------------------------- filters with more than one line
+
+    static object Abs(object? value) => value switch
+    {
+        long l => (object)checked(Math.Abs(l)),
+        double d => Math.Abs(d),
+        bool b => b ? 1L : 0L,
+        _ => throw new TemplateException($"bad operand type for abs(): '{TypeName(value)}'"),
+    };
+
+    static object? Attr(Renderer r, object? value, CallArgs a)
+    {
+        var name = Str(a.Get(0, "name"));
+        return value is OrderedDictionary<string, object?> d
+            ? PyMethods.DictMethod(d, name) ?? new Undefined($"'dict object' has no attribute '{name}'")
+            : r.GetAttr(value, name);
     }
 
-    public static object? Filter(Renderer r, string name, object? value, CallArgs a)
+    static object Batch(Renderer r, object? value, CallArgs a)
     {
-        switch (name)
+        long n = IntArg(a.Get(0, "linecount"), "batch size");
+        if (n <= 0) throw new TemplateException("batch size must be positive");
+        bool fill = a.Has(1, "fill_with") && !IsNone(a.Get(1, "fill_with"));
+        var fillWith = a.Get(1, "fill_with");
+        var result = new List<object?>();
+        List<object?> cur = [];
+        foreach (var x in r.Iterate(value))
         {
-            case "abs":
-                return value switch
-                {
-                    long l => (object)checked(Math.Abs(l)),
-                    double d => Math.Abs(d),
-                    bool b => b ? 1L : 0L,
-                    _ => throw new TemplateException($"bad operand type for abs(): '{Py.TypeName(value)}'"),
-                };
-            case "attr":
-                return value is OrderedDictionary<string, object?> dd
-                    ? DictMethod(dd, S(a.Get(0, "name"))) ?? new Undefined($"'dict object' has no attribute '{S(a.Get(0, "name"))}'")
-                    : r.GetAttr(value, S(a.Get(0, "name")));
-            case "batch":
-            {
-                long n = Int(a.Get(0, "linecount"), "batch size");
-                if (n <= 0) throw new TemplateException("batch size must be positive");
-                bool fill = a.Has(1, "fill_with") && !Py.IsNone(a.Get(1, "fill_with"));
-                var fillWith = a.Get(1, "fill_with");
-                var result = new List<object?>();
-                List<object?> cur = [];
-                foreach (var x in r.Iterate(value))
-                {
-                    if (cur.Count == n) { result.Add(cur); cur = []; }
-                    cur.Add(x);
-                }
-                if (cur.Count > 0)
-                {
-                    if (fill) while (cur.Count < n) cur.Add(fillWith);
-                    result.Add(cur);
-                }
-                return result;
-            }
-            case "capitalize":
-            {
-                var s = S(value);
-                return Keep(value, s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant());
-            }
-            case "center":
-            {
-                var s = S(value);
-                long width = Int(a.Get(0, "width", 80L), "width");
-                int len = Py.StrLen(s);
-                if (width <= len) return Keep(value, s);
-                long marg = width - len;
-                long left = marg / 2 + (marg & width & 1);
-                return Keep(value, new string(' ', (int)left) + s + new string(' ', (int)(marg - left)));
-            }
-            case "count":
-            case "length":
-                return Length(value);
-            case "d":
-            case "default":
-            {
-                var fallback = a.Get(0, "default_value", "");
-                bool boolean = Py.Truthy(a.Get(1, "boolean", false));
-                return value is Undefined || (boolean && !Py.Truthy(value)) ? fallback : value;
-            }
-            case "dictsort":
-            {
-                if (value is not OrderedDictionary<string, object?> d) throw new TemplateException("dictsort: expected a dict");
-                bool cs = Py.Truthy(a.Get(0, "case_sensitive", false));
-                var by = S(a.Get(1, "by", "key"));
-                bool reverse = Py.Truthy(a.Get(2, "reverse", false));
-                int pos = by == "key" ? 0 : by == "value" ? 1 : throw new TemplateException("You can only sort by either \"key\" or \"value\"");
-                var items = d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
-                return SortBy(items, x => Fold(((PyTuple)x!).Items[pos], cs), reverse);
-            }
-            case "e":
-            case "escape":
-                return Py.EscapeValue(value);
-            case "forceescape":
-                return new Markup(Py.Escape(S(value)));
-            case "filesizeformat":
-                return FileSize(value, Py.Truthy(a.Get(0, "binary", false)));
-            case "first":
-            {
-                var items = r.Iterate(value);
-                return items.Count > 0 ? items[0] : new Undefined("No first item, sequence was empty.");
-            }
-            case "last":
-            {
-                var items = r.Iterate(value);
-                return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
-            }
-            case "float":
-                return ToFloat(value, a.Get(0, "default", 0.0));
-            case "format":
-                return PercentFormat(S(value), a.Named.Count > 0 ? [] : a.Positional,
-                    a.Named.Count > 0 ? new OrderedDictionary<string, object?>(a.Named) : null);
-            case "groupby":
-                return GroupBy(r, value, a);
-            case "indent":
-                return Indent(value, a.Get(0, "width", 4L), Py.Truthy(a.Get(1, "first", false)), Py.Truthy(a.Get(2, "blank", false)));
-            case "int":
-                return ToInt(value, a.Get(0, "default", 0L), Int(a.Get(1, "base", 10L), "base"));
-            case "items":
-                if (value is Undefined) return new List<object?>();
-                if (value is OrderedDictionary<string, object?> id) return id.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
-                throw new TemplateException($"Can only get item pairs from a mapping, got {Py.TypeName(value)}");
-            case "join":
-            {
-                var items = r.Iterate(value);
-                if (a.Has(1, "attribute")) items = items.Select(x => Attribute(r, x, a.Get(1, "attribute"))).ToList();
-                var sep = a.Get(0, "d", "");
-                if (r.Autoescape && (sep is Markup || items.Any(x => x is Markup)))
-                    return new Markup(string.Join(Py.EscapeValue(sep).Value, items.Select(x => Py.EscapeValue(x).Value)));
-                return string.Join(S(sep), items.Select(S));
-            }
-            case "list":
-                return r.Iterate(value);
-            case "lower":
-                return Keep(value, S(value).ToLowerInvariant());
-            case "upper":
-                return Keep(value, Py.Upper(S(value)));
-            case "map":
-                return Map(r, value, a);
-            case "max":
-            case "min":
-            {
-                var items = r.Iterate(value);
-                if (items.Count == 0) return new Undefined($"No aggregated item, sequence was empty.");
-                bool cs = Py.Truthy(a.Get(0, "case_sensitive", false));
-                var attr = a.Get(1, "attribute");
-                object? Key(object? x) => Fold(Py.IsNone(attr) ? x : Attribute(r, x, attr), cs);
-                var best = items[0];
-                foreach (var x in items.Skip(1))
-                {
-                    int c = Py.Compare(Key(x), Key(best));
-                    if (name == "max" ? c > 0 : c < 0) best = x;
-                }
-                return best;
-            }
-            case "random":
-            {
-                var items = r.Iterate(value);
-                if (items.Count == 0) return new Undefined("No random item, sequence was empty.");
-                return items[Random.Shared.Next(items.Count)];
-            }
-            case "select":
-            case "reject":
-            case "selectattr":
-            case "rejectattr":
-                return Select(r, value, a, name.StartsWith("select"), name.EndsWith("attr"));
-            case "replace":
-            {
-                var s = S(value);
-                var old = S(a.Get(0, "old"));
-                var @new = a.Get(1, "new");
-                long count = a.Has(2, "count") && !Py.IsNone(a.Get(2, "count")) ? Int(a.Get(2, "count"), "count") : -1;
-                // Markup.replace escapes the replacement (not the searched text)
-                bool markup = value is Markup;
-                var repl = markup ? Py.EscapeValue(@new).Value : S(@new);
-                return Keep(value, Replace(s, old, repl, count));
-            }
-            case "reverse":
-                if (value is string or Markup)
-                {
-                    var chars = Py.Chars(S(value));
-                    chars.Reverse();
-                    return Keep(value, string.Concat(chars.Select(c => (string)c!)));
-                }
-                {
-                    var items = r.Iterate(value);
-                    items.Reverse();
-                    return items;
-                }
-            case "round":
-                return Round(value, Int(a.Get(0, "precision", 0L), "precision"), S(a.Get(1, "method", "common")));
-            case "safe":
-                return value is Markup ? value : new Markup(S(value));
-            case "slice":
-                return SliceFilter(r, value, Int(a.Get(0, "slices"), "slices"), a.Get(1, "fill_with"));
-            case "sort":
-            {
-                bool reverse = Py.Truthy(a.Get(0, "reverse", false));
-                bool cs = Py.Truthy(a.Get(1, "case_sensitive", false));
-                var attr = a.Get(2, "attribute");
-                var items = r.Iterate(value);
-                return SortBy(items, x => MultiKey(r, x, attr, cs), reverse);
-            }
-            case "string":
-                return value is Markup ? value : S(value);
-            case "striptags":
-                return StripTags(S(value));
-            case "sum":
-            {
-                var attr = a.Get(0, "attribute");
-                object? total = a.Get(1, "start", 0L);
-                foreach (var x in r.Iterate(value)) total = r.Binary("+", total, Py.IsNone(attr) ? x : Attribute(r, x, attr));
-                return total;
-            }
-            case "title":
-                return Keep(value, Title(S(value)));
-            case "tojson":
-            {
-                var sb = new StringBuilder();
-                var indent = a.Get(0, "indent");
-                Json(sb, value, Py.IsNone(indent) ? -1 : (int)Int(indent, "indent"), 0);
-                return new Markup(sb.ToString().Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("'", "\\u0027"));
-            }
-            case "trim":
-            {
-                var chars = a.Get(0, "chars");
-                var s = S(value);
-                return Keep(value, Py.IsNone(chars) ? s.Trim() : s.Trim(S(chars).ToCharArray()));
-            }
-            case "truncate":
-                return Truncate(value, Int(a.Get(0, "length", 255L), "length"), Py.Truthy(a.Get(1, "killwords", false)),
-                    S(a.Get(2, "end", "...")), Py.IsNone(a.Get(3, "leeway")) ? 5 : Int(a.Get(3, "leeway"), "leeway"));
-            case "unique":
-            {
-                bool cs = Py.Truthy(a.Get(0, "case_sensitive", false));
-                var attr = a.Get(1, "attribute");
-                var seen = new HashSet<string>();
-                var result = new List<object?>();
-                foreach (var x in r.Iterate(value))
-                {
-                    var k = Py.Repr(Fold(Py.IsNone(attr) ? x : Attribute(r, x, attr), cs));
-                    if (seen.Add(k)) result.Add(x);
-                }
-                return result;
-            }
-            case "urlencode":
-                return UrlEncode(r, value);
-            case "wordwrap":
-            {
-                long width = Int(a.Get(0, "width", 79L), "width");
-                bool breakLong = Py.Truthy(a.Get(1, "break_long_words", true));
-                var wrap = a.Get(2, "wrapstring");
-                bool hyphens = Py.Truthy(a.Get(3, "break_on_hyphens", true));
-                string sep = Py.IsNone(wrap) ? "\n" : S(wrap);
-                return string.Join(sep, SplitLines(S(value)).Select(line => string.Join(sep, Wrap(line, (int)width, breakLong, hyphens))));
-            }
-            case "wordcount":
-                return (long)WordRe().Matches(S(value)).Count;
-            case "xmlattr":
-            {
-                if (value is not OrderedDictionary<string, object?> d) throw new TemplateException("xmlattr: expected a dict");
-                var parts = new List<string>();
-                foreach (var kv in d)
-                {
-                    if (Py.IsNone(kv.Value) || kv.Value is Undefined) continue;
-                    if (kv.Key.AsSpan().IndexOfAny(" \t\n\f/>=") >= 0) throw new TemplateException($"Invalid character in attribute name: {Py.Repr(kv.Key)}");
-                    parts.Add($"{Py.Escape(kv.Key)}=\"{Py.EscapeValue(kv.Value).Value}\"");
-                }
-                var rv = string.Join(" ", parts);
-                if (Py.Truthy(a.Get(0, "autospace", true)) && rv.Length > 0) rv = " " + rv;
-                return r.Autoescape ? new Markup(rv) : rv;
-            }
-            default:
-                throw new TemplateException($"no filter named '{name}'");
+            if (cur.Count == n) { result.Add(cur); cur = []; }
+            cur.Add(x);
         }
+        if (cur.Count > 0)
+        {
+            if (fill) while (cur.Count < n) cur.Add(fillWith);
+            result.Add(cur);
+        }
+        return result;
     }
 
-    public static bool Test(Renderer r, string name, object? v, CallArgs a, Scope scope)
+    static object Center(Renderer _, object? value, CallArgs a)
     {
-        object? Arg() => a.Get(0, "other");
-        switch (name)
+        var s = Str(value);
+        long width = IntArg(a.Get(0, "width", 80L), "width");
+        int len = StrLen(s);
+        if (width <= len) return KeepMarkup(value, s);
+        long marg = width - len;
+        long left = marg / 2 + (marg & width & 1);
+        return KeepMarkup(value, new string(' ', (int)left) + s + new string(' ', (int)(marg - left)));
+    }
+
+    static object? Default(Renderer _, object? value, CallArgs a)
+    {
+        var fallback = a.Get(0, "default_value", "");
+        bool boolean = Truthy(a.Get(1, "boolean", false));
+        return value is Undefined || (boolean && !Truthy(value)) ? fallback : value;
+    }
+
+    static object DictSort(Renderer _, object? value, CallArgs a)
+    {
+        if (value is not OrderedDictionary<string, object?> d) throw new TemplateException("dictsort: expected a dict");
+        bool cs = Truthy(a.Get(0, "case_sensitive", false));
+        var by = Str(a.Get(1, "by", "key"));
+        bool reverse = Truthy(a.Get(2, "reverse", false));
+        int pos = by == "key" ? 0 : by == "value" ? 1 : throw new TemplateException("You can only sort by either \"key\" or \"value\"");
+        var items = d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
+        return SortBy(items, x => Fold(((PyTuple)x!).Items[pos], cs), reverse);
+    }
+
+    static object Items(object? value)
+    {
+        if (value is Undefined) return new List<object?>();
+        if (value is OrderedDictionary<string, object?> d) return d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList();
+        throw new TemplateException($"Can only get item pairs from a mapping, got {TypeName(value)}");
+    }
+
+    static object Join(Renderer r, object? value, CallArgs a)
+    {
+        var items = r.Iterate(value);
+        if (a.Has(1, "attribute")) items = items.Select(x => Attribute(r, x, a.Get(1, "attribute"))).ToList();
+        var sep = a.Get(0, "d", "");
+        if (r.Autoescape && (sep is Markup || items.Any(x => x is Markup)))
+            return new Markup(string.Join(EscapeValue(sep).Value, items.Select(x => EscapeValue(x).Value)));
+        return string.Join(Str(sep), items.Select(Str));
+    }
+
+    /// <summary>The max or min filter.</summary>
+    static object? Extreme(Renderer r, object? value, CallArgs a, bool max)
+    {
+        var items = r.Iterate(value);
+        if (items.Count == 0) return new Undefined($"No aggregated item, sequence was empty.");
+        bool cs = Truthy(a.Get(0, "case_sensitive", false));
+        var attr = a.Get(1, "attribute");
+        object? Key(object? x) => Fold(IsNone(attr) ? x : Attribute(r, x, attr), cs);
+        var best = items[0];
+        foreach (var x in items.Skip(1))
         {
-            case "defined": return v is not Undefined;
-            case "undefined": return v is Undefined;
-            case "none": return Py.IsNone(v);
-            case "boolean": return v is bool;
-            case "true": return v is true;
-            case "false": return v is false;
-            case "integer": return v is long;
-            case "float": return v is double;
-            case "number": return v is long or double or bool;
-            case "string": return v is string or Markup;
-            case "mapping": return v is OrderedDictionary<string, object?>;
-            case "sequence": return v is string or Markup or List<object?> or PyTuple or OrderedDictionary<string, object?>;
-            case "iterable": return v is string or Markup or List<object?> or PyTuple or OrderedDictionary<string, object?>;
-            case "callable": return v is PyCallable;
-            case "escaped": return v is Markup;
-            case "lower": { var s = S(v); return s.Any(char.IsLetter) && !s.Any(char.IsUpper); }
-            case "upper": { var s = S(v); return s.Any(char.IsLetter) && !s.Any(char.IsLower); }
-            case "odd": return Int(v, "value") % 2 != 0;
-            case "even": return Int(v, "value") % 2 == 0;
-            case "divisibleby": { long n = Int(a.Get(0, "num"), "divisor"); if (n == 0) throw new TemplateException("integer division or modulo by zero"); return Int(v, "value") % n == 0; }
-            case "sameas":
-            {
-                var o = Arg();
-                if (Py.IsNone(v) || v is bool || Py.IsNone(o) || o is bool) return Equals(v, o) || (Py.IsNone(v) && Py.IsNone(o));
-                if (v is long x && o is long y) return x == y && x >= -5 && x <= 256;
-                return ReferenceEquals(v, o);
-            }
-            case "in": return r.Contains(a.Get(0, "seq"), v);
-            case "filter": return Array.IndexOf(FilterNames, S(v)) >= 0;
-            case "test": return Array.IndexOf(TestNames, S(v)) >= 0;
-            case "==" or "eq" or "equalto": return Py.PyEquals(v, Arg());
-            case "!=" or "ne": return !Py.PyEquals(v, Arg());
-            case ">" or "gt" or "greaterthan": return Py.Compare(v, Arg(), ">") > 0;
-            case ">=" or "ge": return Py.Compare(v, Arg(), ">=") >= 0;
-            case "<" or "lt" or "lessthan": return Py.Compare(v, Arg(), "<") < 0;
-            case "<=" or "le": return Py.Compare(v, Arg(), "<=") <= 0;
-            default: throw new TemplateException($"no test named '{name}'");
+            int c = Compare(Key(x), Key(best));
+            if (max ? c > 0 : c < 0) best = x;
         }
+        return best;
+    }
+
+    static object Replace(object? value, CallArgs a)
+    {
+        var s = Str(value);
+        var old = Str(a.Get(0, "old"));
+        var @new = a.Get(1, "new");
+        long count = a.Has(2, "count") && !IsNone(a.Get(2, "count")) ? IntArg(a.Get(2, "count"), "count") : -1;
+        // Markup.replace escapes the replacement (not the searched text)
+        var repl = value is Markup ? EscapeValue(@new).Value : Str(@new);
+        return KeepMarkup(value, PyText.Replace(s, old, repl, count));
+    }
+
+    static object Reverse(Renderer r, object? value, CallArgs _)
+    {
+        if (value is string or Markup)
+        {
+            var chars = Chars(Str(value));
+            chars.Reverse();
+            return KeepMarkup(value, string.Concat(chars.Select(c => (string)c!)));
+        }
+        var items = r.Iterate(value);
+        items.Reverse();
+        return items;
+    }
+
+    static object Sort(Renderer r, object? value, CallArgs a)
+    {
+        bool reverse = Truthy(a.Get(0, "reverse", false));
+        bool cs = Truthy(a.Get(1, "case_sensitive", false));
+        var attr = a.Get(2, "attribute");
+        return SortBy(r.Iterate(value), x => MultiKey(r, x, attr, cs), reverse);
+    }
+
+    static object? Sum(Renderer r, object? value, CallArgs a)
+    {
+        var attr = a.Get(0, "attribute");
+        object? total = a.Get(1, "start", 0L);
+        foreach (var x in r.Iterate(value)) total = r.Binary("+", total, IsNone(attr) ? x : Attribute(r, x, attr));
+        return total;
+    }
+
+    static Markup ToJson(object? value, object? indent)
+    {
+        var sb = new StringBuilder();
+        Json(sb, value, IsNone(indent) ? -1 : (int)IntArg(indent, "indent"), 0);
+        return new Markup(sb.ToString().Replace("<", "\\u003c").Replace(">", "\\u003e").Replace("&", "\\u0026").Replace("'", "\\u0027"));
+    }
+
+    static object Trim(object? value, object? chars)
+    {
+        var s = Str(value);
+        return KeepMarkup(value, IsNone(chars) ? s.Trim() : s.Trim(Str(chars).ToCharArray()));
+    }
+
+    static object Unique(Renderer r, object? value, CallArgs a)
+    {
+        bool cs = Truthy(a.Get(0, "case_sensitive", false));
+        var attr = a.Get(1, "attribute");
+        var seen = new HashSet<string>();
+        var result = new List<object?>();
+        foreach (var x in r.Iterate(value))
+        {
+            var k = Repr(Fold(IsNone(attr) ? x : Attribute(r, x, attr), cs));
+            if (seen.Add(k)) result.Add(x);
+        }
+        return result;
+    }
+
+    static object WordWrap(Renderer _, object? value, CallArgs a)
+    {
+        long width = IntArg(a.Get(0, "width", 79L), "width");
+        bool breakLong = Truthy(a.Get(1, "break_long_words", true));
+        var wrap = a.Get(2, "wrapstring");
+        bool hyphens = Truthy(a.Get(3, "break_on_hyphens", true));
+        string sep = IsNone(wrap) ? "\n" : Str(wrap);
+        return string.Join(sep, PyText.SplitLines(Str(value)).Select(line => string.Join(sep, PyText.Wrap(line, (int)width, breakLong, hyphens))));
+    }
+
+    static object XmlAttr(Renderer r, object? value, CallArgs a)
+    {
+        if (value is not OrderedDictionary<string, object?> d) throw new TemplateException("xmlattr: expected a dict");
+        var parts = new List<string>();
+        foreach (var kv in d)
+        {
+            if (IsNone(kv.Value) || kv.Value is Undefined) continue;
+            if (kv.Key.AsSpan().IndexOfAny(" \t\n\f/>=") >= 0) throw new TemplateException($"Invalid character in attribute name: {Repr(kv.Key)}");
+            parts.Add($"{Escape(kv.Key)}=\"{EscapeValue(kv.Value).Value}\"");
+        }
+        var rv = string.Join(" ", parts);
+        if (Truthy(a.Get(0, "autospace", true)) && rv.Length > 0) rv = " " + rv;
+        return r.Autoescape ? new Markup(rv) : rv;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -353,14 +281,14 @@ public static partial class TemplateFilters
         _ => throw new TemplateException($"object of type '{Py.TypeName(v)}' has no len()"),
     };
 
-    static object? Fold(object? v, bool caseSensitive) => !caseSensitive && v is string or Markup ? S(v).ToLowerInvariant() : v;
+    static object? Fold(object? v, bool caseSensitive) => !caseSensitive && v is string or Markup ? Py.Str(v).ToLowerInvariant() : v;
 
     /// <summary>Jinja's attribute path lookup ("a.b.0"), used by sort/map/groupby/...</summary>
     static object? Attribute(Renderer r, object? item, object? attribute)
     {
         if (attribute is long idx) return r.GetItem(item, idx);
         var cur = item;
-        foreach (var part in S(attribute).Split('.'))
+        foreach (var part in Py.Str(attribute).Split('.'))
             cur = long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? r.GetItem(cur, n) : r.GetItem(cur, part);
         return cur;
     }
@@ -373,6 +301,7 @@ public static partial class TemplateFilters
         return Fold(Attribute(r, x, attr), cs);
     }
 
+    /// <summary>A stable sort by key (Python's sorted(key=...)), reversed on request.</summary>
     static List<object?> SortBy(List<object?> items, Func<object?, object?> key, bool reverse)
     {
         var keyed = items.Select((x, i) => (Key: key(x), Item: x, Index: i)).ToList();
@@ -430,7 +359,7 @@ public static partial class TemplateFilters
             }).ToList();
         }
         if (a.Positional.Count == 0) throw new TemplateException("map requires a filter argument");
-        var name = S(a.Positional[0]);
+        var name = Py.Str(a.Positional[0]);
         var rest = new CallArgs();
         rest.Positional.AddRange(a.Positional.Skip(1));
         rest.Named.AddRange(a.Named);
@@ -443,7 +372,7 @@ public static partial class TemplateFilters
         int skip = 0;
         object? attr = null;
         if (byAttr) { attr = a.Positional.Count > 0 ? a.Positional[0] : throw new TemplateException("missing attribute"); skip = 1; }
-        string? test = a.Positional.Count > skip ? S(a.Positional[skip]) : null;
+        string? test = a.Positional.Count > skip ? Py.Str(a.Positional[skip]) : null;
         var rest = new CallArgs();
         rest.Positional.AddRange(a.Positional.Skip(skip + 1));
         rest.Named.AddRange(a.Named);
@@ -451,7 +380,7 @@ public static partial class TemplateFilters
         foreach (var x in items)
         {
             var v = byAttr ? Attribute(r, x, attr) : x;
-            bool ok = test == null ? Py.Truthy(v) : Test(r, test, v, rest, null!);
+            bool ok = test == null ? Py.Truthy(v) : JinjaTests.Test(r, test, v, rest);
             if (ok == select) result.Add(x);
         }
         return result;
@@ -459,7 +388,7 @@ public static partial class TemplateFilters
 
     static string FileSize(object? value, bool binary)
     {
-        double bytes = Py.IsString(value) ? double.Parse(S(value), CultureInfo.InvariantCulture) : Py.ToDouble(value);
+        double bytes = Py.IsString(value) ? double.Parse(Py.Str(value), CultureInfo.InvariantCulture) : Py.ToDouble(value);
         double b = binary ? 1024 : 1000;
         string[] prefixes = binary ? ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"] : ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
         if (bytes == 1) return "1 Byte";
@@ -483,7 +412,7 @@ public static partial class TemplateFilters
             case long or bool: return Py.ToDouble(v);
             case string or Markup:
             {
-                var s = S(v).Trim().Replace("_", "");
+                var s = Py.Str(v).Trim().Replace("_", "");
                 if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
                 var low = s.ToLowerInvariant();
                 if (low is "inf" or "+inf" or "infinity") return double.PositiveInfinity;
@@ -504,7 +433,7 @@ public static partial class TemplateFilters
             case double d: return double.IsFinite(d) ? (long)Math.Truncate(d) : dflt;
             case string or Markup:
             {
-                var s = S(v).Trim().Replace("_", "");
+                var s = Py.Str(v).Trim().Replace("_", "");
                 if (bas == 10 && long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
                 if (bas != 10)
                 {
@@ -529,9 +458,9 @@ public static partial class TemplateFilters
 
     static object Indent(object? value, object? width, bool first, bool blank)
     {
-        string ind = width is string or Markup ? S(width) : new string(' ', (int)Int(width, "width"));
-        string s = S(value) + "\n";
-        var lines = SplitLines(s);
+        string ind = width is string or Markup ? Py.Str(width) : new string(' ', (int)Py.IntArg(width, "width"));
+        string s = Py.Str(value) + "\n";
+        var lines = PyText.SplitLines(s);
         string rv;
         if (blank) rv = string.Join("\n" + ind, lines);
         else
@@ -540,112 +469,7 @@ public static partial class TemplateFilters
             if (lines.Count > 1) rv += "\n" + string.Join("\n", lines.Skip(1).Select(l => l.Length > 0 ? ind + l : l));
         }
         if (first) rv = ind + rv;
-        return Keep(value, rv);
-    }
-
-    /// <summary>Python's str.splitlines() (without keepends).</summary>
-    static List<string> SplitLines(string s)
-    {
-        var lines = new List<string>();
-        int start = 0;
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (c is '\n' or '\r' or '\v' or '\f' or '\x1c' or '\x1d' or '\x1e' or '\x85' or '\u2028' or '\u2029')
-            {
-                lines.Add(s[start..i]);
-                if (c == '\r' && i + 1 < s.Length && s[i + 1] == '\n') i++;
-                start = i + 1;
-            }
-        }
-        if (start < s.Length) lines.Add(s[start..]);
-        return lines;
-    }
-
-    /// <summary>Python's textwrap.wrap(expand_tabs=False, replace_whitespace=False).</summary>
-    static List<string> Wrap(string text, int width, bool breakLong, bool hyphens)
-    {
-        if (width <= 0) throw new TemplateException($"invalid width {width} (must be > 0)");
-        var chunks = new List<string>();
-        int i = 0;
-        while (i < text.Length)
-        {
-            int start = i;
-            bool ws = char.IsWhiteSpace(text[i]);
-            while (i < text.Length && char.IsWhiteSpace(text[i]) == ws)
-            {
-                i++;
-                // break after a hyphen between letters ("well-known" → "well-", "known")
-                if (!ws && hyphens && text[i - 1] == '-' && i - 1 >= 2 && char.IsLetter(text[i - 2]) && char.IsLetter(text[i - 3])
-                    && i < text.Length && char.IsLetter(text[i])) break;
-            }
-            chunks.Add(text[start..i]);
-        }
-        chunks.Reverse();
-        var lines = new List<string>();
-        while (chunks.Count > 0)
-        {
-            var cur = new List<string>();
-            int len = 0;
-            if (chunks[^1].Trim().Length == 0 && lines.Count > 0) chunks.RemoveAt(chunks.Count - 1);
-            while (chunks.Count > 0)
-            {
-                int l = chunks[^1].Length;
-                if (len + l <= width) { cur.Add(chunks[^1]); chunks.RemoveAt(chunks.Count - 1); len += l; }
-                else break;
-            }
-            if (chunks.Count > 0 && chunks[^1].Length > width)
-            {
-                int spaceLeft = width < 1 ? 1 : width - len;
-                if (breakLong)
-                {
-                    var chunk = chunks[^1];
-                    int end = spaceLeft;
-                    if (hyphens && chunk.Length > spaceLeft)
-                    {
-                        int h = chunk.LastIndexOf('-', spaceLeft - 1, spaceLeft);
-                        if (h > 0 && chunk[..h].Any(c => c != '-')) end = h + 1;
-                    }
-                    cur.Add(chunk[..end]);
-                    len += end;
-                    chunks[^1] = chunk[end..];
-                }
-                else if (cur.Count == 0) { cur.Add(chunks[^1]); chunks.RemoveAt(chunks.Count - 1); }
-            }
-            if (cur.Count > 0 && cur[^1].Trim().Length == 0) { len -= cur[^1].Length; cur.RemoveAt(cur.Count - 1); }
-            if (cur.Count > 0) lines.Add(string.Concat(cur));
-        }
-        return lines;
-    }
-
-    static string Replace(string s, string old, string repl, long count)
-    {
-        if (count < 0) return old.Length == 0 ? InsertEverywhere(s, repl, long.MaxValue) : s.Replace(old, repl, StringComparison.Ordinal);
-        if (old.Length == 0) return InsertEverywhere(s, repl, count);
-        var sb = new StringBuilder();
-        int pos = 0;
-        while (count-- > 0)
-        {
-            int i = s.IndexOf(old, pos, StringComparison.Ordinal);
-            if (i < 0) break;
-            sb.Append(s, pos, i - pos).Append(repl);
-            pos = i + old.Length;
-        }
-        sb.Append(s, pos, s.Length - pos);
-        return sb.ToString();
-    }
-
-    static string InsertEverywhere(string s, string repl, long count)
-    {
-        var sb = new StringBuilder();
-        long n = 0;
-        foreach (var c in s)
-        {
-            if (n++ < count) sb.Append(repl);
-            sb.Append(c);
-        }
-        if (n < count) sb.Append(repl);
-        return sb.ToString();
+        return Py.KeepMarkup(value, rv);
     }
 
     static object Round(object? value, long precision, string method)
@@ -689,44 +513,9 @@ public static partial class TemplateFilters
         return result;
     }
 
-    static string StripTags(string value)
-    {
-        int start;
-        while ((start = value.IndexOf("<!--", StringComparison.Ordinal)) != -1)
-        {
-            int end = value.IndexOf("-->", start, StringComparison.Ordinal);
-            if (end == -1) break;
-            value = value[..start] + value[(end + 3)..];
-        }
-        while ((start = value.IndexOf('<')) != -1)
-        {
-            int end = value.IndexOf('>', start);
-            if (end == -1) break;
-            value = value[..start] + value[(end + 1)..];
-        }
-        value = string.Join(" ", value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return System.Net.WebUtility.HtmlDecode(value);
-    }
-
-    [GeneratedRegex(@"([-\s\(\{\[<]+)")]
-    private static partial Regex WordBeginning();
-    [GeneratedRegex(@"\w+")]
-    private static partial Regex WordRe();
-
-    static string Title(string s)
-    {
-        var sb = new StringBuilder();
-        foreach (var item in WordBeginning().Split(s))
-        {
-            if (item.Length == 0) continue;
-            sb.Append(char.ToUpperInvariant(item[0])).Append(item[1..].ToLowerInvariant());
-        }
-        return sb.ToString();
-    }
-
     static object Truncate(object? value, long length, bool killwords, string end, long leeway)
     {
-        var s = S(value);
+        var s = Py.Str(value);
         if (length < end.Length) throw new TemplateException($"expected length >= {end.Length}, got {length}");
         if (Py.StrLen(s) <= length + leeway) return value is Markup ? value : s;
         var chars = Py.Chars(s);
@@ -749,14 +538,14 @@ public static partial class TemplateFilters
         return forQs ? r.Replace("%20", "+") : r;
     }
 
-    static string UrlEncode(Renderer r, object? value)
+    static string UrlEncode(Renderer r, object? value, CallArgs _)
     {
         if (value is string or Markup || value is not (List<object?> or PyTuple or OrderedDictionary<string, object?>))
-            return Quote(S(value), false);
+            return Quote(Py.Str(value), false);
         IEnumerable<(object? K, object? V)> pairs = value is OrderedDictionary<string, object?> d
             ? d.Select(kv => ((object?)kv.Key, kv.Value))
             : r.Iterate(value).Select(x => { var p = r.Iterate(x); return (p[0], p[1]); });
-        return string.Join("&", pairs.Select(p => Quote(S(p.K), true) + "=" + Quote(S(p.V), true)));
+        return string.Join("&", pairs.Select(p => Quote(Py.Str(p.K), true) + "=" + Quote(Py.Str(p.V), true)));
     }
 
     static void Json(StringBuilder sb, object? v, int indent, int level)
@@ -769,7 +558,7 @@ public static partial class TemplateFilters
             case double d:
                 sb.Append(double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : Py.FloatRepr(d));
                 break;
-            case string or Markup: JsonString(sb, S(v)); break;
+            case string or Markup: JsonString(sb, Py.Str(v)); break;
             case List<object?> or PyTuple:
             {
                 var items = v is PyTuple t ? [.. t.Items] : (List<object?>)v;
@@ -830,210 +619,5 @@ public static partial class TemplateFilters
             }
         }
         sb.Append('"');
-    }
-
-    /// <summary>Python's printf-style <c>str % args</c>.</summary>
-    public static string PercentFormat(string fmt, List<object?> args, OrderedDictionary<string, object?>? named)
-    {
-        var sb = new StringBuilder();
-        int ai = 0;
-        for (int i = 0; i < fmt.Length; i++)
-        {
-            char c = fmt[i];
-            if (c != '%') { sb.Append(c); continue; }
-            if (++i >= fmt.Length) throw new TemplateException("incomplete format");
-            if (fmt[i] == '%') { sb.Append('%'); continue; }
-            object? arg;
-            if (fmt[i] == '(')
-            {
-                int close = fmt.IndexOf(')', i);
-                if (close < 0 || named == null) throw new TemplateException("format requires a mapping");
-                var key = fmt[(i + 1)..close];
-                arg = named.TryGetValue(key, out var nv) ? nv : throw new TemplateException($"KeyError: {Py.Repr(key)}");
-                i = close + 1;
-            }
-            else
-            {
-                arg = null;
-            }
-            string flags = "";
-            while (i < fmt.Length && "-+ 0#".Contains(fmt[i])) flags += fmt[i++];
-            int start = i;
-            while (i < fmt.Length && char.IsAsciiDigit(fmt[i])) i++;
-            int width = i > start ? int.Parse(fmt[start..i], CultureInfo.InvariantCulture) : 0;
-            int precision = -1;
-            if (i < fmt.Length && fmt[i] == '.')
-            {
-                i++;
-                start = i;
-                while (i < fmt.Length && char.IsAsciiDigit(fmt[i])) i++;
-                precision = i > start ? int.Parse(fmt[start..i], CultureInfo.InvariantCulture) : 0;
-            }
-            if (i >= fmt.Length) throw new TemplateException("incomplete format");
-            char conv = fmt[i];
-            if (named == null || fmt[start > 0 ? start - 1 : 0] != ')')
-            {
-                if (named == null)
-                {
-                    if (ai >= args.Count) throw new TemplateException("not enough arguments for format string");
-                    arg = args[ai++];
-                }
-            }
-            string body = conv switch
-            {
-                's' => precision >= 0 ? new string(S(arg).Take(precision).ToArray()) : S(arg),
-                'r' => Py.Repr(arg),
-                'd' or 'i' or 'u' => (arg is double dd ? (long)Math.Truncate(dd) : Py.ToLong(arg)).ToString(CultureInfo.InvariantCulture),
-                'f' or 'F' => Py.ToDouble(arg).ToString("F" + (precision < 0 ? 6 : precision), CultureInfo.InvariantCulture),
-                'e' => PyExp(Py.ToDouble(arg), precision < 0 ? 6 : precision),
-                'x' => Py.ToLong(arg).ToString("x", CultureInfo.InvariantCulture),
-                'X' => Py.ToLong(arg).ToString("X", CultureInfo.InvariantCulture),
-                'o' => Convert.ToString(Py.ToLong(arg), 8),
-                'c' => arg is long cl ? ((char)cl).ToString() : S(arg),
-                _ => throw new TemplateException($"unsupported format character '{conv}'"),
-            };
-            bool numeric = conv is not ('s' or 'r' or 'c');
-            if (numeric && flags.Contains('+') && !body.StartsWith('-')) body = "+" + body;
-            else if (numeric && flags.Contains(' ') && !body.StartsWith('-')) body = " " + body;
-            if (body.Length < width)
-            {
-                if (flags.Contains('-')) body = body.PadRight(width);
-                else if (flags.Contains('0') && numeric)
-                {
-                    bool sign = body.Length > 0 && body[0] is '-' or '+' or ' ';
-                    body = sign ? body[0] + body[1..].PadLeft(width - 1, '0') : body.PadLeft(width, '0');
-                }
-                else body = body.PadLeft(width);
-            }
-            sb.Append(body);
-        }
-        if (named == null && ai < args.Count && !(args.Count == 1 && args[0] is OrderedDictionary<string, object?>))
-            throw new TemplateException("not all arguments converted during string formatting");
-        return sb.ToString();
-    }
-
-    static string PyExp(double d, int precision)
-    {
-        var s = d.ToString((precision == 0 ? "0" : "0." + new string('0', precision)) + "e+00", CultureInfo.InvariantCulture);
-        return s;
-    }
-
-    public static object Range(Renderer r, CallArgs a)
-    {
-        var p = a.Positional;
-        if (p.Count == 0) throw new TemplateException("range expected at least 1 argument, got 0");
-        long start = 0, stop, step = 1;
-        if (p.Count == 1) stop = Int(p[0], "range argument");
-        else { start = Int(p[0], "range argument"); stop = Int(p[1], "range argument"); if (p.Count > 2) step = Int(p[2], "range argument"); }
-        if (step == 0) throw new TemplateException("range() arg 3 must not be zero");
-        long count = step > 0 ? Math.Max(0, (stop - start + step - 1) / step) : Math.Max(0, (start - stop - step - 1) / -step);
-        r.CheckSize(count);
-        var list = new List<object?>((int)count);
-        for (long i = 0; i < count; i++) list.Add(start + i * step);
-        return list;
-    }
-
-    public static PyObject Cycler(List<object?> items)
-    {
-        if (items.Count == 0) throw new TemplateException("at least one item has to be provided");
-        var c = new PyObject { TypeName = "Cycler" };
-        int pos = 0;
-        void Update() => c.Attrs["current"] = items[pos];
-        Update();
-        c.Attrs["next"] = new BuiltinCallable("next", (_, _) => { var v = items[pos]; pos = (pos + 1) % items.Count; Update(); return v; });
-        c.Attrs["reset"] = new BuiltinCallable("reset", (_, _) => { pos = 0; Update(); return null; });
-        return c;
-    }
-
-    // ---------------------------------------------------------------- methods
-
-    public static object? DictMethod(OrderedDictionary<string, object?> d, string name) => name switch
-    {
-        "items" => new BuiltinCallable("items", (_, _) => d.Select(kv => (object?)new PyTuple([kv.Key, kv.Value])).ToList()),
-        "keys" => new BuiltinCallable("keys", (_, _) => d.Keys.Select(k => (object?)k).ToList()),
-        "values" => new BuiltinCallable("values", (_, _) => d.Values.ToList()),
-        "get" => new BuiltinCallable("get", (_, a) => d.TryGetValue(S(a.Get(0, "key")), out var v) ? v : a.Get(1, "default")),
-        _ => null,
-    };
-
-    public static object? ListMethod(List<object?> l, string name) => name switch
-    {
-        "index" => new BuiltinCallable("index", (_, a) =>
-        {
-            for (int i = 0; i < l.Count; i++) if (Py.PyEquals(l[i], a.Get(0, "value"))) return (long)i;
-            throw new TemplateException("value is not in list");
-        }),
-        "count" => new BuiltinCallable("count", (_, a) => (long)l.Count(x => Py.PyEquals(x, a.Get(0, "value")))),
-        _ => null,
-    };
-
-    public static object? StrMethod(Renderer r, object? str, string name)
-    {
-        var s = S(str);
-        Func<Renderer, CallArgs, object?>? f = name switch
-        {
-            "upper" => (_, _) => Keep(str, Py.Upper(s)),
-            "lower" => (_, _) => Keep(str, s.ToLowerInvariant()),
-            "title" => (_, _) => Keep(str, Title(s)),
-            "capitalize" => (rr, _) => Filter(rr, "capitalize", str, new CallArgs()),
-            "strip" => (_, a) => Keep(str, Py.IsNone(a.Get(0, "chars")) ? s.Trim() : s.Trim(S(a.Get(0, "chars")).ToCharArray())),
-            "lstrip" => (_, a) => Keep(str, Py.IsNone(a.Get(0, "chars")) ? s.TrimStart() : s.TrimStart(S(a.Get(0, "chars")).ToCharArray())),
-            "rstrip" => (_, a) => Keep(str, Py.IsNone(a.Get(0, "chars")) ? s.TrimEnd() : s.TrimEnd(S(a.Get(0, "chars")).ToCharArray())),
-            "startswith" => (_, a) => s.StartsWith(S(a.Get(0, "prefix")), StringComparison.Ordinal),
-            "endswith" => (_, a) => s.EndsWith(S(a.Get(0, "suffix")), StringComparison.Ordinal),
-            "replace" => (_, a) => Keep(str, Replace(s, S(a.Get(0, "old")), S(a.Get(1, "new")), a.Has(2, "count") ? Int(a.Get(2, "count"), "count") : -1)),
-            "split" => (_, a) =>
-            {
-                var sep = a.Get(0, "sep");
-                long max = a.Has(1, "maxsplit") ? Int(a.Get(1, "maxsplit"), "maxsplit") : -1;
-                if (Py.IsNone(sep))
-                {
-                    var parts = s.Split((char[]?)null, max < 0 ? int.MaxValue : (int)max + 1, StringSplitOptions.RemoveEmptyEntries);
-                    if (max >= 0 && parts.Length > max) parts[^1] = parts[^1].TrimStart();
-                    return parts.Select(p => (object?)p).ToList();
-                }
-                return s.Split(S(sep), max < 0 ? int.MaxValue : (int)max + 1).Select(p => (object?)p).ToList();
-            },
-            "join" => (rr, a) => string.Join(s, rr.Iterate(a.Get(0, "iterable")).Select(S)),
-            "count" => (_, a) => { var sub = S(a.Get(0, "sub")); if (sub.Length == 0) return (long)Py.StrLen(s) + 1; long n = 0; int p = 0; while ((p = s.IndexOf(sub, p, StringComparison.Ordinal)) >= 0) { n++; p += sub.Length; } return n; },
-            "find" => (_, a) => (long)s.IndexOf(S(a.Get(0, "sub")), StringComparison.Ordinal),
-            "isdigit" => (_, _) => s.Length > 0 && s.All(char.IsDigit),
-            "isalpha" => (_, _) => s.Length > 0 && s.All(char.IsLetter),
-            "isupper" => (_, _) => s.Any(char.IsLetter) && !s.Any(char.IsLower),
-            "islower" => (_, _) => s.Any(char.IsLetter) && !s.Any(char.IsUpper),
-            "center" => (rr, a) => Filter(rr, "center", str, a),
-            "ljust" => (_, a) => s.PadRight((int)Int(a.Get(0, "width"), "width"), S(a.Get(1, "fillchar", " "))[0]),
-            "rjust" => (_, a) => s.PadLeft((int)Int(a.Get(0, "width"), "width"), S(a.Get(1, "fillchar", " "))[0]),
-            "zfill" => (_, a) => { int w = (int)Int(a.Get(0, "width"), "width"); return s.StartsWith('-') || s.StartsWith('+') ? s[0] + s[1..].PadLeft(w - 1, '0') : s.PadLeft(w, '0'); },
-            "format" => (_, a) => StrFormat(s, a),
-            _ => null,
-        };
-        return f == null ? null : new BuiltinCallable(name, f);
-    }
-
-    /// <summary>str.format with {} / {0} / {name} fields (no format specs beyond nothing).</summary>
-    static string StrFormat(string s, CallArgs a)
-    {
-        var sb = new StringBuilder();
-        int auto = 0;
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (c == '{')
-            {
-                if (i + 1 < s.Length && s[i + 1] == '{') { sb.Append('{'); i++; continue; }
-                int close = s.IndexOf('}', i);
-                if (close < 0) throw new TemplateException("Single '{' encountered in format string");
-                var field = s[(i + 1)..close];
-                object? v = field.Length == 0 ? a.Positional.ElementAtOrDefault(auto++)
-                    : int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out int idx) ? a.Positional.ElementAtOrDefault(idx)
-                    : a.Get(-1, field);
-                sb.Append(S(v));
-                i = close;
-            }
-            else if (c == '}' && i + 1 < s.Length && s[i + 1] == '}') { sb.Append('}'); i++; }
-            else sb.Append(c);
-        }
-        return sb.ToString();
     }
 }

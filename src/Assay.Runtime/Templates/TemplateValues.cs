@@ -99,6 +99,18 @@ public static class Py
 
     public static bool IsNone(object? v) => v is null || v is Assay.Lua.Values.LuaNull;
 
+    /// <summary>A string result of the same kind as the input it came from: Markup in, Markup out.</summary>
+    public static object KeepMarkup(object? original, string result) => original is Markup ? new Markup(result) : result;
+
+    /// <summary>An integer argument of a filter, test or method (a bool counts, a float truncates); <paramref name="what"/> names it in the error.</summary>
+    public static long IntArg(object? v, string what)
+    {
+        if (v is long or bool) return ToLong(v);
+        if (v is double d) return (long)d;
+        if (v is Undefined u) throw u.Error();
+        throw new TemplateException($"{what} must be an integer, got {TypeName(v)}");
+    }
+
     public static string Str(object? v) => v switch
     {
         null => "None",

@@ -77,7 +77,7 @@ internal sealed class PendingRequest
             var vm = St.Vm;
             var L = vm.Main;
             L.CheckStack(12);
-            L.RawGetKey(LuaState.RegistryIndex, "assay.http.handlers"u8);
+            L.RawGetField(LuaState.RegistryIndex, "assay.http.handlers"u8);
             L.RawGetIndex(-1, _match.Handler);
             L.Remove(-2);
             PushRequest(L);
@@ -96,22 +96,22 @@ internal sealed class PendingRequest
     {
         L.NewTable(0, 10);
         L.PushString(_method);
-        L.RawSetKey(-2, "method"u8);
+        L.RawSetField(-2, "method"u8);
         L.PushString(_path);
-        L.RawSetKey(-2, "path"u8);
+        L.RawSetField(-2, "path"u8);
         L.PushString(_query);
-        L.RawSetKey(-2, "query"u8);
+        L.RawSetField(-2, "query"u8);
         L.PushString(_match.Pattern);
-        L.RawSetKey(-2, "route"u8);
+        L.RawSetField(-2, "route"u8);
         if (_match.Tail != null)
         {
             L.PushString(_match.Tail);
-            L.RawSetKey(-2, "wildcard"u8);
+            L.RawSetField(-2, "wildcard"u8);
         }
         if (_remote != null)
         {
             L.PushString(_remote);
-            L.RawSetKey(-2, "remote_addr"u8);
+            L.RawSetField(-2, "remote_addr"u8);
         }
         L.NewTable(0, _params.Count);
         foreach (var (k, v) in _params)
@@ -119,17 +119,17 @@ internal sealed class PendingRequest
             L.PushString(v);
             L.RawSetField(-2, k);
         }
-        L.RawSetKey(-2, "params"u8);
+        L.RawSetField(-2, "params"u8);
         L.NewTable(0, _headers.Count);
         foreach (var (k, v) in _headers)
         {
             L.PushString(v);
             L.RawSetField(-2, k);
         }
-        L.RawSetKey(-2, "headers"u8);
+        L.RawSetField(-2, "headers"u8);
         L.PushBytes(_body);
-        L.RawSetKey(-2, "body"u8);
-        L.RawGetKey(LuaState.RegistryIndex, "assay.http.Request"u8);
+        L.RawSetField(-2, "body"u8);
+        L.RawGetField(LuaState.RegistryIndex, "assay.http.Request"u8);
         L.SetMetatable(-2);
     }
 
@@ -165,7 +165,7 @@ internal sealed class PendingRequest
         const int t = 2;
 
         int status = 200;
-        if (L.RawGetKey(t, "status"u8) != LuaType.Nil)
+        if (L.RawGetField(t, "status"u8) != LuaType.Nil)
         {
             if (!L.TryGetInteger(-1, out long s) || s is < 100 or > 999) return Fail($"invalid status '{L.ToStringValue(-1)}'");
             status = (int)s;
@@ -174,7 +174,7 @@ internal sealed class PendingRequest
 
         var headers = new List<(string, string)>();
         bool hasContentType = false;
-        if (L.RawGetKey(t, "headers"u8) == LuaType.Table)
+        if (L.RawGetField(t, "headers"u8) == LuaType.Table)
         {
             int h = L.AbsIndex(-1);
             L.PushNil();
@@ -206,7 +206,7 @@ internal sealed class PendingRequest
         }
         L.Pop(1);
 
-        if (L.RawGetKey(t, "sse"u8) == LuaType.Function)
+        if (L.RawGetField(t, "sse"u8) == LuaType.Function)
         {
             var stream = new SseServerStream();
             long id = St.Add(stream);
@@ -224,7 +224,7 @@ internal sealed class PendingRequest
         }
         L.Pop(1);
 
-        if (L.RawGetKey(t, "ws"u8) == LuaType.Function)
+        if (L.RawGetField(t, "ws"u8) == LuaType.Function)
         {
             if (!_isWebSocket)
             {
@@ -250,7 +250,7 @@ internal sealed class PendingRequest
         }
         L.Pop(1);
 
-        if (L.RawGetKey(t, "file"u8) == LuaType.String)
+        if (L.RawGetField(t, "file"u8) == LuaType.String)
         {
             var file = L.ToStringValue(-1)!;
             L.Pop(1);
@@ -260,7 +260,7 @@ internal sealed class PendingRequest
         L.Pop(1);
 
         byte[] body;
-        if (L.RawGetKey(t, "json"u8) != LuaType.Nil)
+        if (L.RawGetField(t, "json"u8) != LuaType.Nil)
         {
             try { body = JsonEncoder.Encode(L, -1); }
             catch (LuaValueException e)
@@ -275,7 +275,7 @@ internal sealed class PendingRequest
         else
         {
             L.Pop(1);
-            var bt = L.RawGetKey(t, "body"u8);
+            var bt = L.RawGetField(t, "body"u8);
             if (bt == LuaType.String) body = L.ToBytes(-1).ToArray();
             else if (bt == LuaType.Number) body = System.Text.Encoding.UTF8.GetBytes(L.ToStringValue(-1)!);
             else if (bt == LuaType.Nil) body = [];

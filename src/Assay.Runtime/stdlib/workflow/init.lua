@@ -1,0 +1,23 @@
+--- @module assay.workflow
+--- @description Client and worker for the Assay workflow engine (`assay serve`): define durable
+--- workflows and activities in Lua and run them (`listen`); start, signal, inspect and manage
+--- workflows, schedules, namespaces, workers and queues over the engine's REST API.
+--- @keywords workflow, durable, engine, temporal, schedule, cron, signal, worker, activity, replay
+--- @env ASSAY_ENGINE_URL
+--- @example local wf = require("assay.workflow"); wf.connect("http://127.0.0.1:8080"); wf.start{workflow_type="Hello", workflow_id="hello-1"}
+--
+-- The client half (start, signal, describe, schedules …) and the worker half (define, activity,
+-- listen and the replaying workflow ctx) keep the original client's API (names, arguments, return
+-- shapes). The worker long-polls, runs tasks concurrently as tasks of the event loop, detects
+-- non-determinism, survives engine outages and stops gracefully on SIGTERM. See docs/workflows.md.
+--
+-- The parts (stdlib/workflow/): client.lua (connect, define, activity, the REST calls; its table is
+-- this module's), replay.lua (the workflow ctx, replayed against the history), worker.lua (listen,
+-- stop) and common.lua (the connection, the registered handlers, helpers).
+local M = require("assay.workflow.client")
+local worker = require("assay.workflow.worker")
+
+M._replay = require("assay.workflow.replay")
+M.listen, M.stop = worker.listen, worker.stop
+
+return M
