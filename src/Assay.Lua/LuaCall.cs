@@ -64,7 +64,8 @@ public readonly struct LuaCall(LuaState state, LuaVm vm, string name)
     public LuaException ArgError(int arg, string problem) =>
         new($"bad argument #{arg} to '{Name}' ({problem})");
 
-    LuaException TypeError(int arg, string expected) => ArgError(arg, $"{expected} expected, got {TypeName(arg)}");
+    /// <summary>"bad argument #2 to 'name' (<paramref name="expected"/> expected, got nil)".</summary>
+    public LuaException TypeError(int arg, string expected) => ArgError(arg, $"{expected} expected, got {TypeName(arg)}");
 
     public string TypeName(int arg) => L.TypeOf(arg) == LuaType.None ? "no value" : Values.LuaTables.TypeName(L.TypeOf(arg));
 
@@ -155,7 +156,7 @@ public readonly struct LuaCall(LuaState state, LuaVm vm, string name)
     /// </summary>
     public LuaOptions Options(int arg, ReadOnlySpan<string> allowed)
     {
-        if (!OptTable(arg, "options table")) return default;
+        if (!OptTable(arg, "options table")) return new LuaOptions(L, 0);
         arg = L.AbsIndex(arg);
         LuaOptions.CheckKeys(L, arg, allowed);
         return new LuaOptions(L, arg);

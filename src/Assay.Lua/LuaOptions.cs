@@ -50,6 +50,7 @@ public readonly struct LuaOptions
     /// <summary>A boolean and nothing else (null when absent).</summary>
     public bool? Boolean(string key)
     {
+        if (_table == 0) return null;
         var type = Push(key);
         try
         {
@@ -62,6 +63,7 @@ public readonly struct LuaOptions
     /// <summary>A string (a number is converted); null when absent.</summary>
     public string? String(string key)
     {
+        if (_table == 0) return null;
         var type = Push(key);
         try
         {
@@ -74,6 +76,7 @@ public readonly struct LuaOptions
     /// <summary>An integer within [<paramref name="min"/>, <paramref name="max"/>]; null when absent.</summary>
     public long? Integer(string key, long min = long.MinValue, long max = long.MaxValue)
     {
+        if (_table == 0) return null;
         var type = Push(key);
         try
         {
@@ -87,6 +90,7 @@ public readonly struct LuaOptions
     /// <summary>A number (not NaN) within [<paramref name="min"/>, <paramref name="max"/>]; null when absent.</summary>
     public double? Number(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
     {
+        if (_table == 0) return null;
         var type = Push(key);
         try
         {
@@ -104,6 +108,7 @@ public readonly struct LuaOptions
     /// </summary>
     public double? Seconds(string key, bool positive = false, double max = MaxSeconds)
     {
+        if (_table == 0) return null;
         var type = Push(key);
         try
         {

@@ -150,7 +150,7 @@ public sealed class JsonTests : IDisposable
     [Fact]
     public void RejectsBadOptions()
     {
-        Assert.Contains("bad argument #2 to 'json.encode' (table expected, got string)", Error("json.encode(1, 'x')"));
+        Assert.Contains("bad argument #2 to 'json.encode' (options table expected, got string)", Error("json.encode(1, 'x')"));
         Assert.Contains("'indent' must be an integer", Error("json.encode(1, {indent = 99})"));
     }
 
@@ -262,7 +262,7 @@ public sealed class JsonTests : IDisposable
     public void ParseRejectsNonStrings()
     {
         Assert.Contains("bad argument #1 to 'json.parse' (string expected, got table)", Error("json.parse({})"));
-        Assert.Contains("bad argument #2 to 'json.parse' (table expected, got number)", Error("json.parse('1', 5)"));
+        Assert.Contains("bad argument #2 to 'json.parse' (options table expected, got number)", Error("json.parse('1', 5)"));
     }
 
     [Fact]
