@@ -88,7 +88,19 @@ public readonly struct LuaOptions
     }
 
     /// <summary>A number (not NaN) within [<paramref name="min"/>, <paramref name="max"/>]; null when absent.</summary>
-    public double? Number(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    public double? Number(string key, double min = double.NegativeInfinity, double max = double.PositiveInfinity) =>
+        ReadNumber(key, min, max, requirement: null);
+
+    /// <summary>
+    /// A duration in seconds: finite, at most <paramref name="max"/>, and &gt; 0 when
+    /// <paramref name="positive"/> (else ≥ 0); null when absent.
+    /// </summary>
+    public double? Seconds(string key, bool positive = false, double max = MaxSeconds) =>
+        ReadNumber(key, positive ? double.Epsilon : 0, max,
+            positive ? "a positive number of seconds" : "a finite number of seconds >= 0");
+
+    /// <summary>The number at <paramref name="key"/> within [min, max]; the requirement (null: said from the range) is only for the message.</summary>
+    double? ReadNumber(string key, double min, double max, string? requirement)
     {
         if (_table == 0) return null;
         var type = Push(key);
@@ -97,25 +109,7 @@ public readonly struct LuaOptions
             if (type == LuaType.Nil) return null;
             double value = type == LuaType.Number ? _L.ToNumber(-1) : double.NaN;
             if (value >= min && value <= max) return value;
-            throw Bad(key, "a number" + Range(min, max, double.NegativeInfinity, double.PositiveInfinity));
-        }
-        finally { _L.Pop(1); }
-    }
-
-    /// <summary>
-    /// A duration in seconds: finite, at most <paramref name="max"/>, and &gt; 0 when
-    /// <paramref name="positive"/> (else ≥ 0); null when absent.
-    /// </summary>
-    public double? Seconds(string key, bool positive = false, double max = MaxSeconds)
-    {
-        if (_table == 0) return null;
-        var type = Push(key);
-        try
-        {
-            if (type == LuaType.Nil) return null;
-            double value = type == LuaType.Number ? _L.ToNumber(-1) : double.NaN;
-            if ((positive ? value > 0 : value >= 0) && value <= max) return value;
-            throw Bad(key, positive ? "a positive number of seconds" : "a finite number of seconds >= 0");
+            throw Bad(key, requirement ?? "a number" + Range(min, max, double.NegativeInfinity, double.PositiveInfinity));
         }
         finally { _L.Pop(1); }
     }

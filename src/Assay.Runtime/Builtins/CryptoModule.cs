@@ -206,10 +206,10 @@ public static class CryptoModule
     /// <summary>crypto.jwt_verify(token, key_or_jwks, opts?) → claims, header; raises on any failure.</summary>
     static int JwtVerify(LuaCall call)
     {
-        var L = call.L;
-        L.CheckStack(8);
         var token = call.CheckString(1);
         var options = call.Options(3, ["algorithms", "issuer", "audience", "verify_exp", "verify_nbf", "leeway", "now"]);
+        var L = call.L;
+        L.CheckStack(8);
         var keys = ReadKeys(call);
         try
         {

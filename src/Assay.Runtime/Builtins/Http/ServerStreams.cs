@@ -144,7 +144,7 @@ internal static class ServerStreams
             }
             L.Pop(1);
         }
-        else throw call.TypeError(2, "event table or string");
+        else return call.Fail($"expected an event table or a string, got {call.TypeName(2)}");
         if (sb.Length == 0) return 0;
         sb.Append('\n');
         var pending = stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
