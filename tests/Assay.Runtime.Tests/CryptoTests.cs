@@ -308,7 +308,7 @@ public sealed class CryptoTests : LuaHarness
     [InlineData("crypto.jwt_decode(base64.url_encode('{x') .. '.e30.')", "crypto.jwt_decode: header: invalid JSON")]
     [InlineData("crypto.jwt_decode('e30.' .. base64.url_encode('[1]') .. '.')", "crypto.jwt_decode: claims: not a JSON object")]
     [InlineData("crypto.jwt_verify('e30.e30.', 'k')", "crypto.jwt_verify: header has no 'alg'")]
-    [InlineData("crypto.jwt_sign('x', 'k')", "crypto.jwt_sign: first argument must be a claims table, got string")]
+    [InlineData("crypto.jwt_sign('x', 'k')", "bad argument #1 to 'crypto.jwt_sign' (claims table expected, got string)")]
     [InlineData("crypto.jwt_sign({}, 'k', 'XS256')", "crypto.jwt_sign: unsupported algorithm 'XS256'")]
     [InlineData("crypto.jwt_sign({}, '-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----')", "crypto.jwt_sign: invalid PEM key")]
     [InlineData("crypto.jwt_sign({}, 'k')", "crypto.jwt_sign: invalid PEM key")]

@@ -133,7 +133,7 @@ public sealed class JsonTests : LuaHarness
     [Fact]
     public void RejectsBadOptions()
     {
-        Assert.Contains("bad argument #2 to 'json.encode' (table expected, got string)", ChunkError("json.encode(1, 'x')"));
+        Assert.Contains("bad argument #2 to 'json.encode' (options table expected, got string)", ChunkError("json.encode(1, 'x')"));
         Assert.Contains("'indent' must be an integer", ChunkError("json.encode(1, {indent = 99})"));
     }
 
@@ -245,7 +245,7 @@ public sealed class JsonTests : LuaHarness
     public void ParseRejectsNonStrings()
     {
         Assert.Contains("bad argument #1 to 'json.parse' (string expected, got table)", ChunkError("json.parse({})"));
-        Assert.Contains("bad argument #2 to 'json.parse' (table expected, got number)", ChunkError("json.parse('1', 5)"));
+        Assert.Contains("bad argument #2 to 'json.parse' (options table expected, got number)", ChunkError("json.parse('1', 5)"));
     }
 
     [Fact]

@@ -32,6 +32,6 @@ public sealed class MarkdownTests : LuaHarness
         assert.contains(markdown.to_html("![i](data:image/png;base64,AAAA)", {safe = true}), 'src="data:image/png')
         assert.contains(markdown.to_html("[x](data:text/html,<script>)", {safe = true}), 'href="#"')
         local _, e = pcall(markdown.to_html, "x", "safe")
-        assert.contains(e, "markdown.to_html: second argument must be an options table")
+        assert.contains(e, "bad argument #2 to 'markdown.to_html' (options table expected, got string)")
         """);
 }

@@ -183,7 +183,7 @@ public sealed class TemplateModuleTests : LuaHarness
     [Fact]
     public void BadArguments()
     {
-        Assert.Contains("template.render_string: second argument must be a table or nil, got number", Error("template.render_string('x', 5)"));
+        Assert.Contains("bad argument #2 to 'template.render_string' (vars table expected, got number)", Error("template.render_string('x', 5)"));
         Assert.Contains("vars must be a table with string keys", Error("template.render_string('x', {1, 2})"));
         Assert.Contains("template.render_string: vars: cannot convert a function value at $.f", Error("template.render_string('x', {f = print})"));
         Assert.Contains("string expected", Error("template.render_string(nil)"));

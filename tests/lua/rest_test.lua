@@ -131,7 +131,7 @@ assert.eq(c:get("/empty", { empty = "nil" }), nil)
 assert.eq(c:get("/status/404", { not_found = "nil" }), nil)
 assert.eq(rest.client({ base_url = base, not_found = "nil" }):get("/status/404"), nil)
 assert.eq(c:get("/status/404", { not_found = "empty" }), {})
-assert.eq(json.encode(c:get("/status/404", { not_found = "empty" })), "[]")
+assert.eq(json.encode((c:get("/status/404", { not_found = "empty" }))), "[]")  -- (…): get returns value, resp
 assert.eq(c:post("/created", {}, { ok = { 201 } }).id, 7)
 local e = assert.error(function() c:post("/created", {}, { ok = { 200 } }) end)
 assert.contains(e, "svc: POST /created HTTP 201")

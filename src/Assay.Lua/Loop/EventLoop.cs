@@ -61,7 +61,7 @@ public sealed class EventLoop
         if (task.IsCompleted)
         {
             if (task.IsCompletedSuccessfully) return push(call.L, task.Result);
-            return call.Error($"{call.Name}: {PendingOp.Describe(task.Exception ?? (Exception)new OperationCanceledException())}");
+            return call.Fail(PendingOp.Describe(task.Exception ?? (Exception)new OperationCanceledException()));
         }
         return Pending(call, new TaskOp<T>(task, push, call.Name), task);
     }

@@ -59,10 +59,11 @@ public sealed class TaskOp<T>(Task<T> task, Func<LuaState, T, int> push, string 
         {
             return 1 + push(L, task.Result);
         }
-        catch (LuaException e)
+        catch (Exception e)
         {
+            // as the dispatcher does: a complete message as is, any other problem named after the builtin
             L.SetTop(top);
-            return PushFailure(L, e.Message);
+            return PushFailure(L, e is LuaException ? e.Message : $"{name}: {e.Message}");
         }
     }
 }

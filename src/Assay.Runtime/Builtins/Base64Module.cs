@@ -28,7 +28,7 @@ public static class Base64Module
     {
         var input = call.CheckBytes(1);
         if (!Base64Codec.TryDecode(input, url, out var bytes, out var problem))
-            return call.Error($"{call.Name}: {problem}");
+            return call.Fail(problem);
         call.L.PushBytes(bytes);
         return 1;
     }

@@ -19,10 +19,10 @@ public static class CoreModule
     {
         double secs = call.CheckNumber(1);
         if (double.IsNaN(secs) || secs < 0 || double.IsInfinity(secs))
-            return call.Error($"sleep: duration must be a finite number of seconds >= 0, got {LuaFormat.Number(secs)}");
+            return call.Fail($"duration must be a finite number of seconds >= 0, got {LuaFormat.Number(secs)}");
         if (secs > int.MaxValue / 1000.0)
-            return call.Error("sleep: duration too long (max ~24 days)");
+            return call.Fail("duration too long (max ~24 days)");
         var delay = Task.Delay(TimeSpan.FromSeconds(secs), call.Vm.Cancellation);
-        return call.Vm.Loop.Await(call, delay);
+        return call.Await(delay);
     }
 }

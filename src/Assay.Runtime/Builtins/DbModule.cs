@@ -2,7 +2,6 @@ using System.Text.Unicode;
 using Assay.Lua;
 using Assay.Lua.Values;
 using Assay.Runtime.Builtins.Db;
-using Assay.Runtime.Builtins.Exec;
 
 namespace Assay.Runtime.Builtins;
 
@@ -48,32 +47,15 @@ public static class DbModule
         });
     }
 
-    static readonly string[] ConnectOptions = ["timeout", "pool_size"];
-    static readonly string[] QueryOptions = ["timeout"];
-
     static int Connect(LuaCall call, State state)
     {
-        var L = call.L;
-        if (L.TypeOf(1) != LuaType.String) throw call.ArgError(1, $"URL string expected, got {call.TypeName(1)}");
-        var url = call.CheckString(1);
-        double? timeout = null;
-        int poolSize = 10;
-        if (!L.IsNoneOrNil(2))
-        {
-            if (L.TypeOf(2) != LuaType.Table) throw call.ArgError(2, $"options table expected, got {call.TypeName(2)}");
-            LuaOptions.CheckKeys(call, 2, ConnectOptions);
-            timeout = LuaOptions.Timeout(call, 2);
-            if (L.RawGetField(2, "pool_size") != LuaType.Nil)
-            {
-                if (!L.TryGetInteger(-1, out long n) || n < 1 || n > 1000)
-                    throw new LuaException("db.connect: option 'pool_size' must be an integer from 1 to 1000");
-                poolSize = (int)n;
-            }
-            L.Pop(1);
-        }
+        var url = call.CheckStrictString(1, "URL string");
+        var options = call.Options(2, ["timeout", "pool_size"]);
+        double? timeout = options.Seconds("timeout");
+        int poolSize = (int)(options.Integer("pool_size", min: 1, max: 1000) ?? 10);
         DbUrl parsed;
         try { parsed = DbUrl.Parse(url, poolSize); }
-        catch (ArgumentException e) { throw new LuaException($"db.connect: {e.Message}"); }
+        catch (ArgumentException e) { return call.Fail(e.Message); }
         var handle = new DbHandle(parsed, timeout);
         var task = Task.Run(async () =>
         {
@@ -81,11 +63,11 @@ public static class DbModule
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 handle.Close();
-                throw new DbError($"cannot connect to {parsed.Display}: {e.Message}");
+                throw new BuiltinError($"cannot connect to {parsed.Display}: {e.Message}");
             }
             return handle;
         });
-        return call.Vm.Loop.Await(call, task, (L, h) =>
+        return call.Await(task, (L, h) =>
         {
             long id = ++state.NextId;
             state.Handles[id] = h;
@@ -103,35 +85,21 @@ public static class DbModule
 
     static DbHandle Handle(LuaCall call, State state)
     {
-        var L = call.L;
-        if (L.TypeOf(1) != LuaType.Table) throw call.ArgError(1, $"connection expected, got {call.TypeName(1)}");
-        L.CheckStack(2);
-        L.RawGetField(1, "_id");
-        bool ok = L.TryGetInteger(-1, out long id) && L.TypeOf(-1) == LuaType.Number;
-        L.Pop(1);
-        if (!ok) throw call.ArgError(1, "connection expected, got a table that is not one");
-        if (!state.Handles.TryGetValue(id, out var h) || h.Closed) throw new LuaException($"{call.Name}: connection is closed");
+        long id = ConnectionId(call);
+        if (!state.Handles.TryGetValue(id, out var h) || h.Closed) throw new BuiltinError("connection is closed");
         return h;
     }
 
     static int Query(LuaCall call, State state, QueryMode mode)
     {
-        var L = call.L;
         var h = Handle(call, state);
-        if (L.TypeOf(2) != LuaType.String) throw call.ArgError(2, $"SQL string expected, got {call.TypeName(2)}");
-        var sql = call.CheckString(2);
+        var sql = call.CheckStrictString(2, "SQL string");
         var args = ReadParams(call, 3);
-        double? timeout = null;
-        if (!L.IsNoneOrNil(4))
-        {
-            if (L.TypeOf(4) != LuaType.Table) throw call.ArgError(4, $"options table expected, got {call.TypeName(4)}");
-            LuaOptions.CheckKeys(call, 4, QueryOptions);
-            timeout = LuaOptions.Timeout(call, 4);
-        }
+        double? timeout = call.Options(4, ["timeout"]).Seconds("timeout");
         object? owner = call.Vm.Loop.Current;
         var ct = call.Vm.Cancellation;
         var task = Task.Run(() => h.RunAsync(owner, sql, args, mode, timeout, ct));
-        return call.Vm.Loop.Await(call, task, mode switch
+        return call.Await(task, mode switch
         {
             QueryMode.Execute => static (L, r) =>
             {
@@ -182,8 +150,7 @@ public static class DbModule
     static object?[] ReadParams(LuaCall call, int arg)
     {
         var L = call.L;
-        if (L.IsNoneOrNil(arg)) return [];
-        if (L.TypeOf(arg) != LuaType.Table) throw call.ArgError(arg, $"parameter array expected, got {call.TypeName(arg)}");
+        if (!call.OptTable(arg, "parameter array")) return [];
         L.CheckStack(4);
         long count = 0;
         bool hasN = false;
@@ -201,11 +168,11 @@ public static class DbModule
             {
                 var key = L.ToStringValue(-2) ?? call.TypeName(-2);
                 L.Pop(2);
-                throw new LuaException($"{call.Name}: parameters must be an array (positional), found key '{key}'");
+                throw new BuiltinError($"parameters must be an array (positional), found key '{key}'");
             }
             L.Pop(1);
         }
-        if (count > 65535) throw new LuaException($"{call.Name}: too many parameters ({count})");
+        if (count > 65535) throw new BuiltinError($"too many parameters ({count})");
         var values = new object?[count];
         for (long i = 1; i <= count; i++)
         {
@@ -218,7 +185,7 @@ public static class DbModule
                 LuaType.String => Utf8.IsValid(L.ToBytes(-1)) ? L.ToStringValue(-1) : L.ToBytes(-1).ToArray(),
                 LuaType.LightUserData when LuaNull.Is(L, -1) => null,
                 LuaType.Table => JsonParam(call, i),
-                _ => throw new LuaException($"{call.Name}: parameter {i}: unsupported type {call.TypeName(-1)} (use nil, boolean, number, string or a table for JSON)"),
+                _ => throw new BuiltinError($"parameter {i}: unsupported type {call.TypeName(-1)} (use nil, boolean, number, string or a table for JSON)"),
             };
             L.Pop(1);
         }
@@ -233,21 +200,28 @@ public static class DbModule
         }
         catch (LuaValueException e)
         {
-            e.Prefix = $"{call.Name}: parameter {index}: ";
-            throw new LuaException(e.Message);
+            e.Prefix = $"parameter {index}: ";
+            throw new BuiltinError(e.Message);
         }
     }
 
     static int Close(LuaCall call, State state)
     {
+        if (state.Handles.Remove(ConnectionId(call), out var h)) h.Close();
+        return 0;
+    }
+
+    /// <summary>The id of the connection object at argument 1.</summary>
+    static long ConnectionId(LuaCall call)
+    {
         var L = call.L;
-        if (L.TypeOf(1) != LuaType.Table) throw call.ArgError(1, $"connection expected, got {call.TypeName(1)}");
+        call.CheckTable(1, "connection");
+        L.CheckStack(2);
         L.RawGetField(1, "_id");
-        bool ok = L.TryGetInteger(-1, out long id);
+        bool ok = L.TryGetInteger(-1, out long id) && L.TypeOf(-1) == LuaType.Number;
         L.Pop(1);
         if (!ok) throw call.ArgError(1, "connection expected, got a table that is not one");
-        if (state.Handles.Remove(id, out var h)) h.Close();
-        return 0;
+        return id;
     }
 
     static int Begin(LuaCall call, State state)
@@ -256,7 +230,7 @@ public static class DbModule
         object? owner = call.Vm.Loop.Current;
         var ct = call.Vm.Cancellation;
         var task = Task.Run(() => h.BeginAsync(owner, ct));
-        return call.Vm.Loop.Await(call, task, static (L, depth) => { L.PushInteger(depth); return 1; });
+        return call.Await(task, static (L, depth) => { L.PushInteger(depth); return 1; });
     }
 
     static int End(LuaCall call, State state, bool commit)
@@ -264,6 +238,6 @@ public static class DbModule
         var h = Handle(call, state);
         object? owner = call.Vm.Loop.Current;
         var task = Task.Run(() => h.EndAsync(owner, commit));
-        return call.Vm.Loop.Await(call, task);
+        return call.Await(task);
     }
 }

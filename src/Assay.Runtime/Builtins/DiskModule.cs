@@ -12,20 +12,11 @@ public static class DiskModule
     public static void Register(AssayRuntime rt) =>
         rt.Vm.RegisterModule("disk", ("usage", Usage), ("sweep", Sweep), ("dir_size", DirSize));
 
-    static string PathArg(LuaCall call, int arg)
-    {
-        if (call.L.TypeOf(arg) != LuaType.String) throw call.ArgError(arg, $"path expected, got {call.TypeName(arg)}");
-        var path = call.CheckString(arg);
-        if (path.Length == 0) throw new LuaException($"{call.Name}: path is empty");
-        if (path.Contains('\0')) throw new LuaException($"{call.Name}: path contains a NUL byte");
-        return path;
-    }
-
     sealed record UsageInfo(ulong Total, ulong Free, ulong Available, ulong Used, double Percent);
 
     static int Usage(LuaCall call)
     {
-        var path = PathArg(call, 1);
+        var path = call.CheckPath(1);
         var task = Task.Run(() =>
         {
             int errno = Native.StatFs(path, out var s);
@@ -37,7 +28,7 @@ public static class DiskModule
             double percent = used + avail == 0 ? 0 : 100.0 * used / (used + avail);
             return new UsageInfo(total, free, avail, used, percent);
         });
-        return call.Vm.Loop.Await(call, task, static (L, u) =>
+        return call.Await(task, static (L, u) =>
         {
             L.CheckStack(3);
             L.NewTable(0, 5);
@@ -52,11 +43,11 @@ public static class DiskModule
 
     static int Sweep(LuaCall call)
     {
-        var dir = PathArg(call, 1);
-        double age = call.L.TypeOf(2) == LuaType.Number ? call.L.ToNumber(2)
-            : throw call.ArgError(2, $"age in seconds expected, got {call.TypeName(2)}");
+        var dir = call.CheckPath(1);
+        call.CheckType(2, LuaType.Number, "age in seconds");
+        double age = call.L.ToNumber(2);
         if (double.IsNaN(age) || double.IsInfinity(age) || age < 0)
-            throw new LuaException("disk.sweep: age must be a finite number of seconds >= 0");
+            return call.Fail("age must be a finite number of seconds >= 0");
         var task = Task.Run(() =>
         {
             var info = new DirectoryInfo(dir);
@@ -79,12 +70,12 @@ public static class DiskModule
             }
             return removed;
         });
-        return call.Vm.Loop.Await(call, task, static (L, n) => { L.PushInteger(n); return 1; });
+        return call.Await(task, static (L, n) => { L.PushInteger(n); return 1; });
     }
 
     static int DirSize(LuaCall call)
     {
-        var path = PathArg(call, 1);
+        var path = call.CheckPath(1);
         var task = Task.Run(() =>
         {
             var root = new DirectoryInfo(path);
@@ -103,6 +94,6 @@ public static class DiskModule
             foreach (var f in root.EnumerateFiles("*", options)) total += f.Length;
             return total;
         });
-        return call.Vm.Loop.Await(call, task, static (L, n) => { L.PushInteger(n); return 1; });
+        return call.Await(task, static (L, n) => { L.PushInteger(n); return 1; });
     }
 }

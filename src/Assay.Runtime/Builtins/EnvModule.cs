@@ -20,7 +20,7 @@ public static class EnvModule
             {
                 var name = call.CheckString(1);
                 if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
-                    return call.Error($"env.set: invalid variable name '{name}'");
+                    return call.Fail($"invalid variable name '{name}'");
                 LuaVm.SetEnvironmentVariable(name, call.OptString(2));
                 return 0;
             }),

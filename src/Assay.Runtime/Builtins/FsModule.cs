@@ -39,25 +39,21 @@ public static class FsModule
 
     /// <summary>Runs <paramref name="work"/> off the loop thread and resumes the caller with its result.</summary>
     static int Run<T>(LuaCall call, Func<T> work, Func<LuaState, T, int> push) =>
-        call.Vm.Loop.Await(call, Task.Run(work, call.Vm.Cancellation), push);
+        call.Await(Task.Run(work, call.Vm.Cancellation), push);
 
     static int Run(LuaCall call, Action work) =>
-        call.Vm.Loop.Await(call, Task.Run(work, call.Vm.Cancellation));
+        call.Await(Task.Run(work, call.Vm.Cancellation));
 
-    /// <summary>An exception whose message is already in the user-facing form (the loop prefixes "fs.fn: ").</summary>
-    sealed class FsError(string message) : Exception(message);
-
-    /// <summary>Runs one file operation, turning .NET's exceptions into "problem: \"path\"".</summary>
+    /// <summary>Runs one file operation, turning .NET's exceptions into "problem: \"path\"" (the loop prefixes "fs.fn: ").</summary>
     static T Io<T>(string path, Func<T> op)
     {
         try { return op(); }
-        catch (FsError) { throw; }
-        catch (FileNotFoundException) { throw new FsError($"no such file or directory: \"{path}\""); }
-        catch (DirectoryNotFoundException) { throw new FsError($"no such file or directory: \"{path}\""); }
-        catch (UnauthorizedAccessException) { throw new FsError($"permission denied: \"{path}\""); }
-        catch (PathTooLongException) { throw new FsError($"path too long: \"{path}\""); }
-        catch (IOException e) { throw new FsError($"{Trim(e.Message)}: \"{path}\""); }
-        catch (ArgumentException e) { throw new FsError($"invalid path ({Trim(e.Message)}): \"{path}\""); }
+        catch (FileNotFoundException) { throw new BuiltinError($"no such file or directory: \"{path}\""); }
+        catch (DirectoryNotFoundException) { throw new BuiltinError($"no such file or directory: \"{path}\""); }
+        catch (UnauthorizedAccessException) { throw new BuiltinError($"permission denied: \"{path}\""); }
+        catch (PathTooLongException) { throw new BuiltinError($"path too long: \"{path}\""); }
+        catch (IOException e) { throw new BuiltinError($"{Trim(e.Message)}: \"{path}\""); }
+        catch (ArgumentException e) { throw new BuiltinError($"invalid path ({Trim(e.Message)}): \"{path}\""); }
     }
 
     static void Io(string path, Action op) => Io(path, () => { op(); return true; });
@@ -69,14 +65,6 @@ public static class FsModule
         int colon = m.IndexOf(" : '", StringComparison.Ordinal);
         if (colon > 0) m = m[..colon];
         return m.Length > 0 ? char.ToLowerInvariant(m[0]) + m[1..] : m;
-    }
-
-    static string PathArg(LuaCall call, int arg = 1)
-    {
-        var p = call.CheckString(arg);
-        if (p.Length == 0) throw new LuaException($"{call.Name}: path must not be empty");
-        if (p.Contains('\0')) throw new LuaException($"{call.Name}: path contains a NUL byte");
-        return p;
     }
 
     static bool IsSymlink(string path)
@@ -109,24 +97,15 @@ public static class FsModule
     static string TypeOf(FileSystemInfo info) =>
         info.LinkTarget != null ? "symlink" : (info.Attributes & FileAttributes.Directory) != 0 ? "directory" : "file";
 
-    static bool OptField(LuaState L, int table, string field)
-    {
-        if (L.TypeOf(table) != LuaType.Table) return false;
-        L.CheckStack(2);
-        bool value = L.RawGetField(table, field) != LuaType.Nil && L.ToBoolean(-1);
-        L.Pop(1);
-        return value;
-    }
-
     // ------------------------------------------------------------------ reading and writing
 
     static int ReadFile(LuaCall call)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         var budget = ReadBudget(call.Vm);
         return Run(call, () => Io(path, () =>
         {
-            if (Directory.Exists(path)) throw new FsError($"is a directory: \"{path}\"");
+            if (Directory.Exists(path)) throw new BuiltinError($"is a directory: \"{path}\"");
             return ReadCapped(path, budget);
         }), static (L, bytes) => { L.PushBytes(bytes.Span); return 1; });
     }
@@ -168,13 +147,13 @@ public static class FsModule
         }
     }
 
-    static FsError TooLarge(string path, Budget budget) => new(budget.LimitMiB > 0
+    static BuiltinError TooLarge(string path, Budget budget) => new(budget.LimitMiB > 0
         ? $"file too large for the memory limit ({budget.Bytes >> 20} MiB left of {budget.LimitMiB} MiB; raise it with --memory-limit): \"{path}\""
         : $"file too large to read into memory: \"{path}\"");
 
     static int WriteFile(LuaCall call, bool append)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         var data = call.CheckBytes(2).ToArray();
         return Run(call, () => Io(path, () =>
         {
@@ -191,23 +170,19 @@ public static class FsModule
     /// </summary>
     static int WriteAtomic(LuaCall call)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         var data = call.CheckBytes(2).ToArray();
         long? mode = null;
-        if (!call.L.IsNoneOrNil(3))
+        var opts = call.Options(3, ["mode"]);
+        if (opts.Push("mode") != LuaType.Nil)
         {
-            if (call.L.TypeOf(3) != LuaType.Table) return call.Error($"fs.write_atomic: opts must be a table, got {call.TypeName(3)}");
-            call.L.CheckStack(2);
-            if (call.L.RawGetField(3, "mode") != LuaType.Nil)
-            {
-                var problem = ParseMode(call, -1, "fs.write_atomic", out var m);
-                call.L.Pop(1);
-                if (problem != null) return call.Error(problem);
-                if (OperatingSystem.IsWindows()) return call.Error("fs.write_atomic: mode is not supported on Windows");
-                mode = m;
-            }
-            else call.L.Pop(1);
+            var problem = ParseMode(call, -1, out var m);
+            call.L.Pop(1);
+            if (problem != null) return call.Fail(problem);
+            if (OperatingSystem.IsWindows()) return call.Fail("mode is not supported on Windows");
+            mode = m;
         }
+        else call.L.Pop(1);
         return Run(call, () => Io(path, () =>
         {
             var full = Path.GetFullPath(path);
@@ -240,7 +215,7 @@ public static class FsModule
 
     static int Bool(LuaCall call, Func<string, bool> test)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         return Run(call, () => test(path), static (L, b) => { L.PushBoolean(b); return 1; });
     }
 
@@ -252,7 +227,7 @@ public static class FsModule
 
     static int Stat(LuaCall call)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         return Run(call, () => Io(path, () =>
         {
             var link = new FileInfo(path);
@@ -261,8 +236,8 @@ public static class FsModule
             bool isDir = kind == "directory", isFile = kind == "file";
             if (!isDir && !isFile)
             {
-                if (isSymlink) throw new FsError($"broken symbolic link: \"{path}\"");
-                throw new FsError($"no such file or directory: \"{path}\"");
+                if (isSymlink) throw new BuiltinError($"broken symbolic link: \"{path}\"");
+                throw new BuiltinError($"no such file or directory: \"{path}\"");
             }
             // size, kind and times follow links; is_symlink describes the path itself
             FileSystemInfo target = isDir ? new DirectoryInfo(path) : new FileInfo(path);
@@ -317,14 +292,14 @@ public static class FsModule
     {
         var dir = new DirectoryInfo(path);
         if (!dir.Exists)
-            throw new FsError(File.Exists(path) ? $"not a directory: \"{path}\"" : $"no such file or directory: \"{path}\"");
+            throw new BuiltinError(File.Exists(path) ? $"not a directory: \"{path}\"" : $"no such file or directory: \"{path}\"");
         return dir;
     }
 
     /// <summary>fs.list(dir) → {{name, type}}, sorted by name, not recursive.</summary>
     static int List(LuaCall call)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         return Run(call, () => Io(path, () =>
             Sorted(OpenDir(path)).Select(i => new Entry(i.Name, i.Name, TypeOf(i))).ToList()),
             static (L, entries) => PushEntries(L, entries, withPath: false));
@@ -336,21 +311,10 @@ public static class FsModule
     /// </summary>
     static int ReadDir(LuaCall call)
     {
-        var path = PathArg(call);
-        var L = call.L;
-        long depth = long.MaxValue;
-        if (L.TypeOf(2) == LuaType.Table)
-        {
-            L.CheckStack(2);
-            if (L.RawGetField(2, "depth") != LuaType.Nil)
-            {
-                if (!L.TryGetInteger(-1, out depth) || depth < 1) return call.Error("fs.readdir: option 'depth' must be an integer >= 1");
-            }
-            L.Pop(1);
-            if (L.RawGetField(2, "recursive") == LuaType.Boolean && !L.ToBoolean(-1)) depth = 1;
-            L.Pop(1);
-        }
-        else if (!L.IsNoneOrNil(2)) return call.Error("fs.readdir: second argument must be an options table");
+        var path = call.CheckPath(1);
+        var options = call.Options(2, ["depth", "recursive"]);
+        long depth = options.Integer("depth", min: 1) ?? long.MaxValue;
+        if (!options.Flag("recursive", fallback: true)) depth = 1;
         return Run(call, () => Io(path, () =>
         {
             var result = new List<Entry>();
@@ -372,10 +336,10 @@ public static class FsModule
     /// <summary>fs.mkdir(path) → creates it and its parents (mkdir -p); an existing directory is fine.</summary>
     static int Mkdir(LuaCall call)
     {
-        var path = PathArg(call);
+        var path = call.CheckPath(1);
         return Run(call, () => Io(path, () =>
         {
-            if (File.Exists(path)) throw new FsError($"a file with that name exists: \"{path}\"");
+            if (File.Exists(path)) throw new BuiltinError($"a file with that name exists: \"{path}\"");
             Directory.CreateDirectory(path);
         }));
     }
@@ -387,15 +351,15 @@ public static class FsModule
     /// </summary>
     static int Copy(LuaCall call)
     {
-        var src = PathArg(call, 1);
-        var dst = PathArg(call, 2);
-        bool allowSpecial = OptField(call.L, 3, "allow_special");
+        var src = call.CheckPath(1);
+        var dst = call.CheckPath(2);
+        bool allowSpecial = call.Options(3, ["allow_special"]).Flag("allow_special");
         return Run(call, () => Io(src, () =>
         {
-            if (Directory.Exists(src)) throw new FsError($"is a directory (only files are copied): \"{src}\"");
-            if (!File.Exists(src)) throw new FsError($"no such file or directory: \"{src}\"");
+            if (Directory.Exists(src)) throw new BuiltinError($"is a directory (only files are copied): \"{src}\"");
+            if (!File.Exists(src)) throw new BuiltinError($"no such file or directory: \"{src}\"");
             if (!allowSpecial && IsSpecialFile(src))
-                throw new FsError($"not a regular file (a device, FIFO or socket; pass {{allow_special = true}} to copy it anyway): \"{src}\"");
+                throw new BuiltinError($"not a regular file (a device, FIFO or socket; pass {{allow_special = true}} to copy it anyway): \"{src}\"");
             var target = Directory.Exists(dst) ? Path.Combine(dst, Path.GetFileName(src)) : dst;
             Io(target, () => File.Copy(src, target, overwrite: true));
             return new FileInfo(target).Length;
@@ -404,13 +368,13 @@ public static class FsModule
 
     static int Rename(LuaCall call)
     {
-        var src = PathArg(call, 1);
-        var dst = PathArg(call, 2);
+        var src = call.CheckPath(1);
+        var dst = call.CheckPath(2);
         return Run(call, () => Io(src, () =>
         {
             if (Directory.Exists(src) && !IsSymlink(src)) Directory.Move(src, dst);
             else if (File.Exists(src) || IsSymlink(src)) File.Move(src, dst, overwrite: true);
-            else throw new FsError($"no such file or directory: \"{src}\"");
+            else throw new BuiltinError($"no such file or directory: \"{src}\"");
         }));
     }
 
@@ -420,21 +384,21 @@ public static class FsModule
     /// </summary>
     static int Remove(LuaCall call)
     {
-        var path = PathArg(call);
-        bool recursive = OptField(call.L, 2, "recursive");
-        bool force = OptField(call.L, 2, "force");
+        var path = call.CheckPath(1);
+        var options = call.Options(2, ["recursive", "force"]);
+        bool recursive = options.Flag("recursive"), force = options.Flag("force");
         return Run(call, () => Io(path, () =>
         {
             if (IsSymlink(path)) { File.Delete(path); return; }
             if (Directory.Exists(path))
             {
                 if (!recursive && Directory.EnumerateFileSystemEntries(path).Any())
-                    throw new FsError($"directory not empty (pass {{recursive = true}} to remove it and its contents): \"{path}\"");
+                    throw new BuiltinError($"directory not empty (pass {{recursive = true}} to remove it and its contents): \"{path}\"");
                 Directory.Delete(path, recursive);
                 return;
             }
             if (File.Exists(path)) { File.Delete(path); return; }
-            if (!force) throw new FsError($"no such file or directory: \"{path}\"");
+            if (!force) throw new BuiltinError($"no such file or directory: \"{path}\"");
         }));
     }
 
@@ -442,7 +406,7 @@ public static class FsModule
     static int TempDir(LuaCall call)
     {
         var prefix = call.OptString(1, "assay-")!;
-        if (prefix.Contains('/') || prefix.Contains('\0')) return call.Error("fs.tempdir: prefix must not contain '/'");
+        if (prefix.Contains('/') || prefix.Contains('\0')) return call.Fail("prefix must not contain '/'");
         return Run(call, () => Io(Path.GetTempPath(), () =>
         {
             var dir = Directory.CreateTempSubdirectory(prefix);
@@ -456,7 +420,7 @@ public static class FsModule
     /// Reads a permission mode at <paramref name="idx"/>: an octal string ("755", "0755", "0o755") or
     /// the integer value. Returns the problem (an error message naming <paramref name="fn"/>) or null.
     /// </summary>
-    static string? ParseMode(LuaCall call, int idx, string fn, out long mode)
+    static string? ParseMode(LuaCall call, int idx, out long mode)
     {
         var L = call.L;
         if (L.TypeOf(idx) == LuaType.String)
@@ -465,21 +429,21 @@ public static class FsModule
             var digits = text.StartsWith("0o", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
             mode = 0;
             if (digits.Length is 0 or > 5 || !digits.All(c => c is >= '0' and <= '7'))
-                return $"{fn}: invalid mode \"{text}\" (expected octal digits like \"755\")";
+                return $"invalid mode \"{text}\" (expected octal digits like \"755\")";
             mode = Convert.ToInt64(digits, 8);
         }
         else if (L.TryGetInteger(idx, out mode))
         {
             var dec = mode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (mode > 511 && dec.All(c => c is >= '0' and <= '7'))
-                return $"{fn}: ambiguous mode {mode}: pass the string \"{mode}\" for octal, or tonumber(\"{mode}\", 8)";
+                return $"ambiguous mode {mode}: pass the string \"{mode}\" for octal, or tonumber(\"{mode}\", 8)";
         }
         else
         {
             mode = 0;
-            return $"{fn}: mode must be an octal string like \"755\" or an integer, got {call.TypeName(idx)}";
+            return $"mode must be an octal string like \"755\" or an integer, got {call.TypeName(idx)}";
         }
-        if (mode < 0 || mode > 0xFFF) return $"{fn}: mode out of range (0 to 0o7777), got {mode}";
+        if (mode < 0 || mode > 0xFFF) return $"mode out of range (0 to 0o7777), got {mode}";
         return null;
     }
 
@@ -490,12 +454,12 @@ public static class FsModule
     /// </summary>
     static int Chmod(LuaCall call)
     {
-        var path = PathArg(call);
-        if (ParseMode(call, 2, "fs.chmod", out var mode) is { } problem) return call.Error(problem);
-        if (OperatingSystem.IsWindows()) return call.Error("fs.chmod: not supported on Windows");
+        var path = call.CheckPath(1);
+        if (ParseMode(call, 2, out var mode) is { } problem) return call.Fail(problem);
+        if (OperatingSystem.IsWindows()) return call.Fail("not supported on Windows");
         return Run(call, () => Io(path, () =>
         {
-            if (!File.Exists(path) && !Directory.Exists(path)) throw new FsError($"no such file or directory: \"{path}\"");
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new BuiltinError($"no such file or directory: \"{path}\"");
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)mode);
         }));
     }
@@ -510,14 +474,14 @@ public static class FsModule
     static int Glob(LuaCall call)
     {
         var pattern = call.CheckString(1);
-        if (pattern.Length == 0) return call.Error("fs.glob: pattern must not be empty");
+        if (pattern.Length == 0) return call.Fail("pattern must not be empty");
         bool absolute = pattern.StartsWith('/');
         var segments = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var matchers = new Regex?[segments.Length];
         for (int i = 0; i < segments.Length; i++)
         {
             if (segments[i] == "**" || !HasWildcard(segments[i])) continue;
-            matchers[i] = SegmentRegex(call, segments[i]);
+            matchers[i] = SegmentRegex(segments[i]);
         }
         return Run(call, () =>
         {
@@ -595,7 +559,7 @@ public static class FsModule
 
     static bool HasWildcard(string seg) => seg.IndexOfAny(['*', '?', '[']) >= 0;
 
-    static Regex SegmentRegex(LuaCall call, string seg)
+    static Regex SegmentRegex(string seg)
     {
         var sb = new StringBuilder("^");
         for (int i = 0; i < seg.Length; i++)
@@ -608,7 +572,7 @@ public static class FsModule
                 case '[':
                 {
                     int close = seg.IndexOf(']', i + 2 <= seg.Length ? i + 2 : i + 1);
-                    if (close < 0) throw new LuaException($"fs.glob: invalid pattern: unclosed '[' in \"{seg}\"");
+                    if (close < 0) throw new BuiltinError($"invalid pattern: unclosed '[' in \"{seg}\"");
                     var body = seg[(i + 1)..close];
                     bool negate = body.StartsWith('!') || body.StartsWith('^');
                     if (negate) body = body[1..];
@@ -624,6 +588,6 @@ public static class FsModule
         }
         sb.Append('$');
         try { return new Regex(sb.ToString(), RegexOptions.CultureInvariant); }
-        catch (ArgumentException e) { throw new LuaException($"fs.glob: invalid pattern \"{seg}\": {e.Message}"); }
+        catch (ArgumentException e) { throw new BuiltinError($"invalid pattern \"{seg}\": {e.Message}"); }
     }
 }

@@ -17,13 +17,13 @@ public static class HexModule
             {
                 var text = call.CheckBytes(1);
                 if (text.Length % 2 != 0)
-                    return call.Error($"hex.decode: odd number of digits ({text.Length})");
+                    return call.Fail($"odd number of digits ({text.Length})");
                 var bytes = new byte[text.Length / 2];
                 for (int i = 0; i < text.Length; i++)
                 {
                     int v = Digit(text[i]);
                     if (v < 0)
-                        return call.Error($"hex.decode: invalid hex digit {(text[i] >= 0x20 && text[i] < 0x7f ? $"'{(char)text[i]}'" : $"0x{text[i]:X2}")} at position {i + 1}");
+                        return call.Fail($"invalid hex digit {(text[i] >= 0x20 && text[i] < 0x7f ? $"'{(char)text[i]}'" : $"0x{text[i]:X2}")} at position {i + 1}");
                     bytes[i / 2] |= (byte)(i % 2 == 0 ? v << 4 : v);
                 }
                 call.L.PushBytes(bytes);

@@ -30,40 +30,37 @@ public static class JsonModule
     static int Parse(LuaCall call)
     {
         var L = call.L;
-        if (L.TypeOf(1) != LuaType.String) throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
-        var options = new JsonDecodeOptions();
-        if (L.TypeOf(2) == LuaType.Table)
+        call.CheckType(1, LuaType.String, "string");
+        var options = call.Options(2, ["null"]);
+        var decode = new JsonDecodeOptions();
+        if (options.Given)
         {
-            L.CheckStack(2);
             // {null = X}: every JSON null becomes X. Index 3 holds it for the whole parse.
             L.SetTop(2);
-            if (L.RawGetField(2, "null") != LuaType.Nil) options = new JsonDecodeOptions(ReplacementIndex: 3);
+            if (options.Push("null") != LuaType.Nil) decode = new JsonDecodeOptions(ReplacementIndex: 3);
         }
-        else if (!L.IsNoneOrNil(2)) throw call.ArgError(2, $"table expected, got {call.TypeName(2)}");
         try
         {
-            JsonDecoder.Push(L, L.ToBytes(1), options);
+            JsonDecoder.Push(L, L.ToBytes(1), decode);
         }
         catch (LuaException e)
         {
-            return call.Error("json.parse: " + e.Message);
+            return call.Fail(e.Message);
         }
         return 1;
     }
 
     static int Encode(LuaCall call)
     {
-        var L = call.L;
-        if (L.TypeOf(1) == LuaType.None) throw call.ArgError(1, "value expected");
+        call.CheckValue(1);
         var options = ReadEncodeOptions(call);
         try
         {
-            JsonEncoder.Push(L, 1, options);
+            JsonEncoder.Push(call.L, 1, options);
         }
         catch (LuaValueException e)
         {
-            e.Prefix = "json.encode: ";
-            return call.Error(e.Message);
+            return call.Fail(e.Message);
         }
         return 1;
     }
@@ -71,21 +68,9 @@ public static class JsonModule
     /// <summary>{pretty = true, indent = 2}; an indent alone implies pretty.</summary>
     static JsonEncodeOptions ReadEncodeOptions(LuaCall call)
     {
-        var L = call.L;
-        if (L.IsNoneOrNil(2)) return default;
-        if (L.TypeOf(2) != LuaType.Table) throw call.ArgError(2, $"table expected, got {call.TypeName(2)}");
-        L.CheckStack(2);
-        bool pretty = L.RawGetField(2, "pretty") != LuaType.Nil && L.ToBoolean(-1);
-        L.Pop(1);
-        int indent = 2;
-        if (L.RawGetField(2, "indent") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long n) || n < 0 || n > 16)
-                throw new LuaException("json.encode: option 'indent' must be an integer from 0 to 16");
-            indent = (int)n;
-            pretty = true;
-        }
-        L.Pop(1);
-        return new JsonEncodeOptions(pretty, indent);
+        var options = call.Options(2, ["pretty", "indent"]);
+        if (!options.Given) return default;
+        var indent = options.Integer("indent", min: 0, max: 16);
+        return new JsonEncodeOptions(options.Flag("pretty") || indent != null, (int)(indent ?? 2));
     }
 }

@@ -39,20 +39,11 @@ public static class MarkdownModule
     {
         var text = call.CheckString(1);
         var L = call.L;
-        bool safe = false, headingIds = false;
-        if (L.TypeOf(2) == LuaType.Table)
-        {
-            L.CheckStack(2);
-            if (L.RawGetField(2, "safe") != LuaType.Nil) safe = L.ToBoolean(-1);
-            L.Pop(1);
-            if (L.RawGetField(2, "raw_html") != LuaType.Nil) safe |= !L.ToBoolean(-1);
-            L.Pop(1);
-            if (L.RawGetField(2, "heading_ids") != LuaType.Nil) headingIds = L.ToBoolean(-1);
-            L.Pop(1);
-        }
-        else if (!L.IsNoneOrNil(2)) return call.Error($"markdown.to_html: second argument must be an options table, got {call.TypeName(2)}");
+        var options = call.Options(2, ["safe", "raw_html", "heading_ids"]);
+        bool safe = options.Flag("safe") || !options.Flag("raw_html", fallback: true);
+        bool headingIds = options.Flag("heading_ids");
         if (DeepestLine(text) is { } deep)
-            return call.Error($"markdown.to_html: lists and block quotes nest more than {MaxNesting} levels deep at line {deep}");
+            return call.Fail($"lists and block quotes nest more than {MaxNesting} levels deep at line {deep}");
         var pipeline = Pipeline(safe, headingIds);
         var document = Markdown.Parse(text, pipeline);
         if (safe)

@@ -22,26 +22,26 @@ public static class ProcessModule
     static int Run(LuaCall call)
     {
         var L = call.L;
-        if (L.TypeOf(1) != LuaType.Table) throw call.ArgError(1, $"argv table expected, got {call.TypeName(1)}");
+        call.CheckTable(1, "argv table");
         long n = (long)L.RawLength(1);
-        if (n == 0) throw new LuaException("process.run: argv is empty (argv[1] is the program)");
+        if (n == 0) return call.Fail("argv is empty (argv[1] is the program)");
         var argv = new List<string>((int)n);
         L.CheckStack(2);
         for (long i = 1; i <= n; i++)
         {
             var t = L.RawGetIndex(1, i);
             if (t is not (LuaType.String or LuaType.Number))
-                throw new LuaException($"process.run: argv[{i}] must be a string, got {call.TypeName(-1)}");
+                return call.Fail($"argv[{i}] must be a string, got {call.TypeName(-1)}");
             var s = L.ToStringValue(-1)!;
-            if (s.Contains('\0')) throw new LuaException($"process.run: argv[{i}] contains a NUL byte");
+            if (s.Contains('\0')) return call.Fail($"argv[{i}] contains a NUL byte");
             argv.Add(s);
             L.Pop(1);
         }
-        if (argv[0].Length == 0) throw new LuaException("process.run: argv[1] (the program) is empty");
+        if (argv[0].Length == 0) return call.Fail("argv[1] (the program) is empty");
         var options = ExecOptions.Read(call, 2);
         var vm = call.Vm;
         var task = Task.Run(() => ChildProcess.RunAsync($"'{argv[0]}'", argv, options, vm, vm.Cancellation));
-        return call.Vm.Loop.Await(call, task, static (L, r) => r.Push(L));
+        return call.Await(task, static (L, r) => r.Push(L));
     }
 
     sealed record ProcInfo(int Pid, int Ppid, string Name, string Comm, string Cmdline, string? Exe);
@@ -49,7 +49,7 @@ public static class ProcessModule
     static int List(LuaCall call)
     {
         var task = Task.Run(ReadProcesses);
-        return call.Vm.Loop.Await(call, task, static (L, list) =>
+        return call.Await(task, static (L, list) =>
         {
             L.CheckStack(4);
             L.NewTable(list.Count, 0);
@@ -71,11 +71,10 @@ public static class ProcessModule
 
     static int IsRunning(LuaCall call)
     {
-        var name = call.L.TypeOf(1) == LuaType.String ? call.CheckString(1)
-            : throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
-        if (name.Length == 0) throw new LuaException("process.is_running: name is empty");
+        var name = call.CheckStrictString(1);
+        if (name.Length == 0) return call.Fail("name is empty");
         var task = Task.Run(() => ReadProcesses().Any(p => Matches(p, name)));
-        return call.Vm.Loop.Await(call, task, static (L, found) => { L.PushBoolean(found); return 1; });
+        return call.Await(task, static (L, found) => { L.PushBoolean(found); return 1; });
     }
 
     /// <summary>A name matches the full program name (not the kernel's 15-byte comm), comm itself, or the executable's file name.</summary>
@@ -133,32 +132,32 @@ public static class ProcessModule
     static int Kill(LuaCall call)
     {
         var L = call.L;
-        if (!L.TryGetInteger(1, out long pid) || L.TypeOf(1) != LuaType.Number)
-            throw call.ArgError(1, L.TypeOf(1) == LuaType.Number ? "pid must be an integer" : $"pid expected, got {call.TypeName(1)}");
-        if (pid <= 0 || pid > int.MaxValue) throw new LuaException($"process.kill: pid must be > 0, got {pid}");
+        call.CheckType(1, LuaType.Number, "pid");
+        if (!L.TryGetInteger(1, out long pid)) throw call.ArgError(1, "pid must be an integer");
+        if (pid <= 0 || pid > int.MaxValue) return call.Fail($"pid must be > 0, got {pid}");
         int signal = 15;
         switch (L.TypeOf(2))
         {
             case LuaType.None or LuaType.Nil: break;
             case LuaType.Number:
                 if (!L.TryGetInteger(2, out long s) || s < 0 || s > 64)
-                    throw new LuaException($"process.kill: signal must be an integer from 0 to 64 or a name like \"TERM\"");
+                    return call.Fail("signal must be an integer from 0 to 64 or a name like \"TERM\"");
                 signal = (int)s;
                 break;
             case LuaType.String:
                 var name = L.ToStringValue(2)!;
                 var bare = name.StartsWith("SIG", StringComparison.OrdinalIgnoreCase) ? name[3..] : name;
                 if (!Signals.TryGetValue(bare, out signal))
-                    throw new LuaException($"process.kill: unknown signal '{name}'");
+                    return call.Fail($"unknown signal '{name}'");
                 break;
             default:
-                throw call.ArgError(2, $"signal name or number expected, got {call.TypeName(2)}");
+                throw call.TypeError(2, "signal name or number");
         }
         int errno = Native.Kill((int)pid, signal);
         // raising (not returning false) for a missing process is what the original does, and what
         // makes the usual liveness probe `pcall(process.kill, pid, 0)` work
-        if (errno == Native.ESRCH) throw new LuaException($"process.kill: no such process (pid {pid})");
-        if (errno != 0) throw new LuaException($"process.kill: failed to send signal {signal} to pid {pid}: {Native.ErrorText(errno)}");
+        if (errno == Native.ESRCH) return call.Fail($"no such process (pid {pid})");
+        if (errno != 0) return call.Fail($"failed to send signal {signal} to pid {pid}: {Native.ErrorText(errno)}");
         L.PushBoolean(true);
         return 1;
     }

@@ -26,7 +26,7 @@ public static class RegexModule
             ("match", static call =>
             {
                 var (text, re) = Args(call);
-                call.L.PushBoolean(Run(call, () => re.IsMatch(text.Value)));
+                call.L.PushBoolean(Run(() => re.IsMatch(text.Value)));
                 return 1;
             }),
             ("find", Find),
@@ -80,7 +80,7 @@ public static class RegexModule
     {
         var text = Text.From(call.CheckBytes(1));
         var pattern = call.CheckString(2);
-        return (text, Compile(call, pattern));
+        return (text, Compile(pattern));
     }
 
     /// <summary>
@@ -196,7 +196,7 @@ public static class RegexModule
         return (sb.ToString(), captures);
     }
 
-    static Pattern Compile(LuaCall call, string pattern)
+    static Pattern Compile(string pattern)
     {
         if (Cache.TryGetValue(pattern, out var cached)) return cached;
         var (translated, captures) = Scan(pattern);
@@ -207,11 +207,11 @@ public static class RegexModule
         }
         catch (NotSupportedException)
         {
-            re = Fallback(call, translated);
+            re = Fallback(translated);
         }
         catch (ArgumentException e)
         {
-            throw new LuaException($"{call.Name}: invalid pattern: {e.Message}");
+            throw new BuiltinError($"invalid pattern: {e.Message}");
         }
         var order = new int[captures.Count + 1];
         int unnamed = 0;
@@ -225,7 +225,7 @@ public static class RegexModule
         return compiled;
     }
 
-    static Regex Fallback(LuaCall call, string pattern)
+    static Regex Fallback(string pattern)
     {
         try
         {
@@ -233,16 +233,16 @@ public static class RegexModule
         }
         catch (ArgumentException e)
         {
-            throw new LuaException($"{call.Name}: invalid pattern: {e.Message}");
+            throw new BuiltinError($"invalid pattern: {e.Message}");
         }
     }
 
-    static T Run<T>(LuaCall call, Func<T> match)
+    static T Run<T>(Func<T> match)
     {
         try { return match(); }
         catch (RegexMatchTimeoutException)
         {
-            throw new LuaException($"{call.Name}: pattern took longer than {BacktrackingTimeout.TotalSeconds:0.###} s (catastrophic backtracking?)");
+            throw new BuiltinError($"pattern took longer than {BacktrackingTimeout.TotalSeconds:0.###} s (catastrophic backtracking?)");
         }
     }
 
@@ -281,20 +281,20 @@ public static class RegexModule
     {
         var (text, re) = Args(call);
         long init = call.OptInteger(3, 1);
-        int startChar = CharIndexOf(call, text, init);
+        int startChar = CharIndexOf(text, init);
         if (startChar < 0)
         {
             call.L.PushNil();
             return 1;
         }
-        var m = Run(call, () => re.Match(text.Value, startChar));
+        var m = Run(() => re.Match(text.Value, startChar));
         if (!m.Success) call.L.PushNil();
         else PushMatch(call.L, re, m, text, new Offsets(text));
         return 1;
     }
 
     /// <summary>A 1-based byte offset (negative: from the end) as a char index; -1 when past the end.</summary>
-    static int CharIndexOf(LuaCall call, Text text, long init)
+    static int CharIndexOf(Text text, long init)
     {
         long byteLen = text.ByteCount(text.Value);
         if (init < 0) init = Math.Max(1, byteLen + init + 1);
@@ -306,13 +306,13 @@ public static class RegexModule
         {
             if (bytes >= init - 1)
             {
-                if (bytes != init - 1) throw new LuaException($"{call.Name}: init {init} is inside a UTF-8 character");
+                if (bytes != init - 1) throw new BuiltinError($"init {init} is inside a UTF-8 character");
                 return i;
             }
             bytes += Encoding.UTF8.GetByteCount(text.Value.AsSpan(i, char.IsHighSurrogate(text.Value[i]) && i + 1 < text.Value.Length ? 2 : 1));
             if (char.IsHighSurrogate(text.Value[i])) i++;
         }
-        if (bytes != init - 1) throw new LuaException($"{call.Name}: init {init} is inside a UTF-8 character");
+        if (bytes != init - 1) throw new BuiltinError($"init {init} is inside a UTF-8 character");
         return text.Value.Length;
     }
 
@@ -321,25 +321,14 @@ public static class RegexModule
     {
         var (text, re) = Args(call);
         var L = call.L;
-        bool details = false;
-        long limit = long.MaxValue;
-        if (L.TypeOf(3) == LuaType.Table)
-        {
-            L.CheckStack(2);
-            if (L.RawGetField(3, "groups") != LuaType.Nil) details = L.ToBoolean(-1);
-            L.Pop(1);
-            if (L.RawGetField(3, "limit") != LuaType.Nil)
-            {
-                if (!L.TryGetInteger(-1, out limit) || limit < 0) return call.Error($"{call.Name}: option 'limit' must be a non-negative integer");
-            }
-            L.Pop(1);
-        }
-        else if (!L.IsNoneOrNil(3)) return call.Error($"{call.Name}: third argument must be an options table");
+        var options = call.Options(3, ["groups", "limit"]);
+        bool details = options.Flag("groups");
+        long limit = options.Integer("limit", min: 0) ?? long.MaxValue;
         var offsets = new Offsets(text);
         L.CheckStack(4);
         L.NewTable();
         long n = 0;
-        Run(call, () =>
+        Run(() =>
         {
             for (var m = re.Match(text.Value); m.Success && n < limit; m = m.NextMatch())
             {
@@ -359,10 +348,10 @@ public static class RegexModule
         var replacement = call.L.TypeOf(3) == LuaType.String
             ? Text.From(call.L.ToBytes(3)).Value
             : call.L.TypeOf(3) == LuaType.Number ? call.CheckString(3)
-            : throw call.ArgError(3, $"string expected, got {call.TypeName(3)}");
+            : throw call.TypeError(3, "string");
         int count = 0;
         var translated = re.TranslateReplacement(replacement);
-        var result = Run(call, () => re.Re.Replace(text.Value, m =>
+        var result = Run(() => re.Re.Replace(text.Value, m =>
         {
             count++;
             return m.Result(translated);
@@ -377,13 +366,13 @@ public static class RegexModule
     {
         var (text, re) = Args(call);
         long limit = call.OptInteger(3, 0);
-        if (limit < 0) return call.Error($"{call.Name}: limit must be >= 0 (0 means no limit)");
+        if (limit < 0) return call.Fail("limit must be >= 0 (0 means no limit)");
         var L = call.L;
         L.CheckStack(4);
         L.NewTable();
         long n = 0;
         int last = 0;
-        Run(call, () =>
+        Run(() =>
         {
             for (var m = re.Match(text.Value); m.Success; m = m.NextMatch())
             {

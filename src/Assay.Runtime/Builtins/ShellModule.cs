@@ -16,12 +16,11 @@ public static class ShellModule
 
     static int Exec(LuaCall call)
     {
-        var cmd = call.L.TypeOf(1) == LuaType.String ? call.CheckString(1)
-            : throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
+        var cmd = call.CheckStrictString(1);
         if (cmd.Contains('\0')) throw call.ArgError(1, "command contains a NUL byte");
         var options = ExecOptions.Read(call, 2);
         var vm = call.Vm;
         var task = Task.Run(() => ChildProcess.RunAsync("/bin/sh", ["/bin/sh", "-c", cmd], options, vm, vm.Cancellation));
-        return call.Vm.Loop.Await(call, task, static (L, r) => r.Push(L));
+        return call.Await(task, static (L, r) => r.Push(L));
     }
 }

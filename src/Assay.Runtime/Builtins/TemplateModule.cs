@@ -17,66 +17,51 @@ public static class TemplateModule
         rt.Vm.RegisterModule("template", ("render", Render), ("render_string", RenderString));
     }
 
-    static bool ReadVars(LuaCall call, string fn, out object? vars, out int error)
+    /// <summary>The vars table (argument 2) as .NET values; null when none was given.</summary>
+    static object? ReadVars(LuaCall call)
     {
-        vars = null;
-        error = 0;
-        var L = call.L;
-        if (L.IsNoneOrNil(2)) return true;
-        if (L.TypeOf(2) != LuaType.Table)
-        {
-            error = call.Error($"{fn}: second argument must be a table or nil, got {call.TypeName(2)}");
-            return false;
-        }
+        if (!call.OptTable(2, "vars table")) return null;
+        object? vars;
         try
         {
-            vars = LuaValues.ToClr(L, 2);
+            vars = LuaValues.ToClr(call.L, 2);
         }
         catch (LuaValueException e)
         {
-            e.Prefix = $"{fn}: vars: ";
-            error = call.Error(e.Message);
-            return false;
+            e.Prefix = "vars: ";
+            throw new BuiltinError(e.Message);
         }
-        if (vars is List<object?> { Count: > 0 })
-        {
-            error = call.Error($"{fn}: vars must be a table with string keys, not an array");
-            return false;
-        }
-        return true;
+        if (vars is List<object?> { Count: > 0 }) throw new BuiltinError("vars must be a table with string keys, not an array");
+        return vars;
     }
 
     static int RenderString(LuaCall call)
     {
-        var L = call.L;
-        if (L.TypeOf(1) != LuaType.String) throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
-        var text = call.CheckString(1);
-        if (!ReadVars(call, "template.render_string", out var vars, out int err)) return err;
+        var text = call.CheckStrictString(1);
+        var vars = ReadVars(call);
         // Small templates render inline: a thread-pool round trip costs more than the render.
         if (text.Length < 16 * 1024)
         {
             try
             {
-                L.PushString(TemplateEngine.RenderString(text, vars));
+                call.L.PushString(TemplateEngine.RenderString(text, vars));
                 return 1;
             }
             catch (TemplateException e)
             {
-                return call.Error("template.render_string: " + e.Message);
+                return call.Fail(e.Message);
             }
         }
-        return call.Vm.Loop.Await(call, Task.Run(() => TemplateEngine.RenderString(text, vars)), Push);
+        return call.Await(Task.Run(() => TemplateEngine.RenderString(text, vars)), Push);
     }
 
     static int Render(LuaCall call)
     {
-        var L = call.L;
-        if (L.TypeOf(1) != LuaType.String) throw call.ArgError(1, $"string expected, got {call.TypeName(1)}");
-        var path = call.CheckString(1);
-        if (!ReadVars(call, "template.render", out var vars, out int err)) return err;
+        var path = call.CheckStrictString(1);
+        var vars = ReadVars(call);
         // Reading and rendering happen on the thread pool; a failure surfaces as
         // "template.render: <template>:<line>: <problem>" (the loop prefixes the function name).
-        return call.Vm.Loop.Await(call, Task.Run(() => TemplateEngine.RenderFile(path, vars)), Push);
+        return call.Await(Task.Run(() => TemplateEngine.RenderFile(path, vars)), Push);
     }
 
     static int Push(LuaState L, string text)

@@ -38,11 +38,11 @@ public static class TomlModule
             if (tooDeep.Success) message = $"nesting deeper than {tooDeep.Groups[1].Value} levels";
             var where = e.Line > 0 ? $" at line {e.Line} column {e.Column}" : "";
             if (e.Diagnostics is { Count: > 0 } d2) where = $" at line {d2[0].Span.Start.Line + 1} column {d2[0].Span.Start.Column + 1}";
-            return call.Error($"toml.parse: {message.TrimEnd('.')}{where}");
+            return call.Fail($"{message.TrimEnd('.')}{where}");
         }
         catch (InvalidOperationException e)
         {
-            return call.Error($"toml.parse: {e.Message}");
+            return call.Fail(e.Message);
         }
         try
         {
@@ -50,8 +50,7 @@ public static class TomlModule
         }
         catch (LuaValueException e)
         {
-            e.Prefix = "toml.parse: ";   // e.g. dotted keys nested deeper than the bridge allows
-            return call.Error(e.Message);
+            return call.Fail(e.Message);   // e.g. dotted keys nested deeper than the bridge allows
         }
         return 1;
     }
@@ -135,18 +134,15 @@ public static class TomlModule
 
     // ------------------------------------------------------------------ encode
 
-    sealed class TomlError(string message) : Exception(message);
-
     static int Encode(LuaCall call)
     {
         var L = call.L;
-        if (L.TypeOf(1) != LuaType.Table) return call.Error($"toml.encode: the top level must be a table, got {call.TypeName(1)}");
+        if (L.TypeOf(1) != LuaType.Table) return call.Fail($"the top level must be a table, got {call.TypeName(1)}");
         object? value;
         try { value = LuaValues.ToClr(L, 1); }
         catch (LuaValueException e)
         {
-            e.Prefix = "toml.encode: ";
-            return call.Error(e.Message);
+            return call.Fail(e.Message);
         }
         var root = value switch
         {
@@ -154,10 +150,9 @@ public static class TomlModule
             List<object?> { Count: 0 } => new OrderedDictionary<string, object?>(),
             _ => null,
         };
-        if (root == null) return call.Error("toml.encode: the top level must be a table with string keys, not a list");
+        if (root == null) return call.Fail("the top level must be a table with string keys, not a list");
         var sb = new StringBuilder();
-        try { WriteTable(sb, root, []); }
-        catch (TomlError e) { return call.Error("toml.encode: " + e.Message); }
+        WriteTable(sb, root, []);
         L.PushString(sb.ToString());
         return 1;
     }
@@ -231,7 +226,7 @@ public static class TomlModule
     {
         switch (v)
         {
-            case null or LuaNull: throw new TomlError($"TOML has no null value (at {where})");
+            case null or LuaNull: throw new BuiltinError($"TOML has no null value (at {where})");
             case bool b: sb.Append(b ? "true" : "false"); break;
             case long n: sb.Append(n.ToString(CultureInfo.InvariantCulture)); break;
             case double d:
@@ -244,7 +239,7 @@ public static class TomlModule
                 }
                 break;
             case string s: sb.Append(Quote(s)); break;
-            case byte[]: throw new TomlError($"invalid UTF-8 in string (at {where})");
+            case byte[]: throw new BuiltinError($"invalid UTF-8 in string (at {where})");
             case List<object?> list:
                 sb.Append('[');
                 for (int i = 0; i < list.Count; i++)
@@ -264,7 +259,7 @@ public static class TomlModule
                 }
                 sb.Append(map.Count > 0 ? " }" : "}");
                 break;
-            default: throw new TomlError($"cannot encode a value of type {v.GetType().Name} (at {where})");
+            default: throw new BuiltinError($"cannot encode a value of type {v.GetType().Name} (at {where})");
         }
     }
 }

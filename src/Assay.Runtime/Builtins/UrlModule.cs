@@ -22,7 +22,7 @@ public static class UrlModule
             {
                 bool plus = call.OptBoolean(2, false);
                 if (!TryPercentDecode(call.CheckBytes(1), plus, out var bytes, out var problem))
-                    return call.Error("url.decode: " + problem);
+                    return call.Fail(problem);
                 call.L.PushBytes(bytes);
                 return 1;
             }),
@@ -90,7 +90,7 @@ public static class UrlModule
     static string Decode(string s, bool plus) =>
         TryPercentDecode(Encoding.UTF8.GetBytes(s), plus, out var b, out var problem)
             ? Encoding.UTF8.GetString(b)
-            : throw new LuaException("url.parse: " + problem + " in \"" + s + "\"");
+            : throw new BuiltinError($"{problem} in \"{s}\"");
 
     /// <summary>
     /// {scheme, user, password, host, port, path, query, fragment, params, query_pairs}. Absent
@@ -139,11 +139,11 @@ public static class UrlModule
             if (hostPort.StartsWith('['))
             {
                 int close = hostPort.IndexOf(']');
-                if (close < 0) return call.Error($"url.parse: unterminated IPv6 address in \"{text}\"");
+                if (close < 0) return call.Fail($"unterminated IPv6 address in \"{text}\"");
                 host = hostPort[1..close];
                 if (close + 1 < hostPort.Length)
                 {
-                    if (hostPort[close + 1] != ':') return call.Error($"url.parse: unexpected text after IPv6 address in \"{text}\"");
+                    if (hostPort[close + 1] != ':') return call.Fail($"unexpected text after IPv6 address in \"{text}\"");
                     portText = hostPort[(close + 2)..];
                 }
             }
@@ -157,7 +157,7 @@ public static class UrlModule
             if (!string.IsNullOrEmpty(portText))
             {
                 if (!portText.All(char.IsAsciiDigit) || !long.TryParse(portText, out port) || port > 65535)
-                    return call.Error($"url.parse: invalid port \"{portText}\" in \"{text}\"");
+                    return call.Fail($"invalid port \"{portText}\" in \"{text}\"");
             }
         }
         if (port < 0 && scheme != null) port = DefaultPort(scheme);
@@ -189,7 +189,7 @@ public static class UrlModule
                 int eq = part.IndexOf('=');
                 if (!TryPercentDecode(Encoding.UTF8.GetBytes(eq >= 0 ? part[..eq] : part), true, out var key, out var problem) ||
                     !TryPercentDecode(Encoding.UTF8.GetBytes(eq >= 0 ? part[(eq + 1)..] : ""), true, out var value, out problem))
-                    return call.Error($"url.parse: {problem} in query \"{query}\"");
+                    return call.Fail($"{problem} in query \"{query}\"");
                 // query_pairs[n] = {key, value}
                 L.NewTable(2, 0);
                 L.PushBytes(key); L.RawSetIndex(-2, 1);
@@ -240,7 +240,7 @@ public static class UrlModule
             {
                 LuaType.String => L.ToBytes(-2).ToArray(),
                 LuaType.Number => Encoding.UTF8.GetBytes(L.ToStringValue(-2)!),
-                var t => throw new LuaException($"url.build_query: unsupported key type {t.ToString().ToLowerInvariant()}"),
+                var t => throw new BuiltinError($"unsupported key type {t.ToString().ToLowerInvariant()}"),
             };
             if (L.TypeOf(-1) == LuaType.Table)
             {
@@ -248,7 +248,7 @@ public static class UrlModule
                 L.PushNil();
                 while (L.Next(-2)) { entries++; L.Pop(1); }
                 if (entries != len)
-                    throw new LuaException($"url.build_query: value of '{Encoding.UTF8.GetString(key)}' must be a string, number, boolean or list of them, got a table with non-list keys");
+                    throw new BuiltinError($"value of '{Encoding.UTF8.GetString(key)}' must be a string, number, boolean or list of them, got a table with non-list keys");
                 for (long i = 1; i <= len; i++)
                 {
                     L.RawGetIndex(-1, i);
@@ -277,6 +277,6 @@ public static class UrlModule
         LuaType.String => L.ToBytes(-1).ToArray(),
         LuaType.Number => Encoding.UTF8.GetBytes(L.ToStringValue(-1)!),
         LuaType.Boolean => L.ToBoolean(-1) ? "true"u8.ToArray() : "false"u8.ToArray(),
-        var t => throw new LuaException($"url.build_query: value of '{key}' must be a string, number, boolean or list of them, got {t.ToString().ToLowerInvariant()}"),
+        var t => throw new BuiltinError($"value of '{key}' must be a string, number, boolean or list of them, got {t.ToString().ToLowerInvariant()}"),
     };
 }

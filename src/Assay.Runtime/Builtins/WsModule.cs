@@ -29,56 +29,49 @@ public static class WsModule
         vm.Main.RawSetField(LuaState.RegistryIndex, WebState.WsHooksKey);
     }
 
-    /// <summary>connect(url, headers, timeout, protocols, max_message) → connection id.</summary>
+    /// <summary>connect(url, opts) → connection id, negotiated subprotocol ("" when none).</summary>
     static int Connect(LuaCall call, WebState st)
     {
         var L = call.L;
-        if (L.TypeOf(1) != LuaType.String) return call.Error("ws.connect: first argument must be a URL string");
-        var url = L.ToStringValue(1)!;
+        var url = call.CheckStrictString(1, "URL string");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("ws" or "wss" or "http" or "https"))
-            return call.Error($"ws.connect: invalid URL '{url}' (expected ws:// or wss://)");
-        var socket = new ClientWebSocket();
-        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
-        if (L.TypeOf(2) == LuaType.Table)
+            return call.Fail($"invalid URL '{url}' (expected ws:// or wss://)");
+        var options = call.Options(2, ["headers", "timeout", "protocols", "max_message"]);
+        double timeout = options.Number("timeout") ?? 30;
+        int maxMessage = (int)(options.Integer("max_message", min: 1, max: MaxMessageLimit) ?? WsConnection.DefaultClientMaxMessage);
+        var headers = new List<(string, string)>();
+        var headersType = options.Push("headers");
+        if (headersType == LuaType.Table)
         {
-            L.CheckStack(4);
+            L.CheckStack(3);
             L.PushNil();
-            while (L.Next(2))
+            while (L.Next(-2))
             {
                 var name = L.TypeOf(-2) == LuaType.String ? L.ToStringValue(-2) : null;
                 var value = L.ToStringValue(-1);
                 L.Pop(1);
                 if (name == null || value == null || !HeaderRules.IsValidName(name) || !HeaderRules.IsValidValue(value))
-                {
-                    L.Pop(1);
-                    socket.Dispose();
-                    return call.Error($"ws.connect: invalid header '{name}'");
-                }
-                socket.Options.SetRequestHeader(name, value);
+                    return call.Fail($"invalid header '{name}'");
+                headers.Add((name, value));
             }
         }
-        if (L.TypeOf(4) == LuaType.Table)
+        else if (headersType != LuaType.Nil) return call.Fail($"option 'headers' must be a table, got {call.TypeName(-1)}");
+        L.Pop(1);
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
+        foreach (var (name, value) in headers) socket.Options.SetRequestHeader(name, value);
+        if (options.Push("protocols") == LuaType.Table)
         {
-            for (long i = 1; L.RawGetIndex(4, i) == LuaType.String; i++)
+            for (long i = 1; L.RawGetIndex(-1, i) == LuaType.String; i++)
             {
                 socket.Options.AddSubProtocol(L.ToStringValue(-1)!);
                 L.Pop(1);
             }
             L.Pop(1);
         }
-        double timeout = L.TypeOf(3) == LuaType.Number ? L.ToNumber(3) : 30;
-        int maxMessage = WsConnection.DefaultClientMaxMessage;
-        if (!L.IsNoneOrNil(5))
-        {
-            if (!L.TryGetInteger(5, out long m) || m < 1 || m > MaxMessageLimit)
-            {
-                socket.Dispose();
-                return call.Error($"ws.connect: option 'max_message' must be a number of bytes from 1 to {MaxMessageLimit}");
-            }
-            maxMessage = (int)m;
-        }
+        L.Pop(1);
         var task = ConnectAsync(socket, uri, timeout, maxMessage, call.Vm.Cancellation);
-        return call.Vm.Loop.Await(call, task, (L, r) => PushConnected(L, st, r));
+        return call.Await(task, (L, r) => PushConnected(L, st, r));
     }
 
     /// <summary>The largest max_message accepted (server option and client option alike).</summary>
@@ -126,7 +119,7 @@ public static class WsModule
     static int Send(LuaCall call, WebState st)
     {
         var conn = Get(call, st);
-        if (conn == null) return call.Error("ws.send: connection closed");
+        if (conn == null) return call.Fail("connection closed");
         var data = call.CheckBytes(2).ToArray();
         bool binary = call.L.TypeOf(3) switch
         {
@@ -134,13 +127,13 @@ public static class WsModule
             {
                 "binary" => true,
                 "text" => false,
-                var k => throw new LuaException($"ws.send: unknown message kind '{k}' (expected \"text\" or \"binary\")"),
+                var k => throw new BuiltinError($"unknown message kind '{k}' (expected \"text\" or \"binary\")"),
             },
             LuaType.Boolean => call.L.ToBoolean(3),
             _ => !Utf8.IsValid(data),
         };
-        if (!binary && !Utf8.IsValid(data)) return call.Error("ws.send: a text message must be valid UTF-8 (send it as \"binary\")");
-        return call.Vm.Loop.Await(call, conn.SendAsync(data, binary, call.Vm.Cancellation));
+        if (!binary && !Utf8.IsValid(data)) return call.Fail("a text message must be valid UTF-8 (send it as \"binary\")");
+        return call.Await(conn.SendAsync(data, binary, call.Vm.Cancellation));
     }
 
     /// <summary>recv(id, timeout?) → data, "text"|"binary" | nil, "closed".</summary>
@@ -149,10 +142,10 @@ public static class WsModule
         var conn = Get(call, st);
         if (conn == null) { call.L.PushNil(); call.L.PushString("closed"); return 2; }
         double? timeout = call.L.IsNoneOrNil(2) ? null : call.CheckNumber(2);
-        if (timeout is { } t && (double.IsNaN(t) || t < 0)) return call.Error("ws.recv: timeout must be a number of seconds >= 0");
+        if (timeout is { } t && (double.IsNaN(t) || t < 0)) return call.Fail("timeout must be a number of seconds >= 0");
         var task = conn.Receive(call.Vm.Cancellation);
         if (timeout is { } secs && !double.IsInfinity(secs) && !task.IsCompleted) task = WithTimeout(task, secs);
-        return call.Vm.Loop.Await(call, task, (L, m) =>
+        return call.Await(task, (L, m) =>
         {
             conn.ReceiveTaken();
             if (m == null)
@@ -192,9 +185,9 @@ public static class WsModule
         var conn = Get(call, st);
         if (conn == null) return 0;
         long code = call.OptInteger(2, 1000);
-        if (code is < 1000 or > 4999) return call.Error("ws.close: close code must be 1000-4999");
+        if (code is < 1000 or > 4999) return call.Fail("close code must be 1000-4999");
         var reason = call.OptString(3) ?? "";
-        return call.Vm.Loop.Await(call, SwallowClosed(conn.CloseAsync((WebSocketCloseStatus)code, reason)));
+        return call.Await(SwallowClosed(conn.CloseAsync((WebSocketCloseStatus)code, reason)));
     }
 
     static async Task SwallowClosed(Task t)

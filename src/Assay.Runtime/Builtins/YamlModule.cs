@@ -41,19 +41,15 @@ public static class YamlModule
         }
         catch (YamlException e)
         {
-            return call.Error($"{call.Name}: {Describe(e)}");
-        }
-        catch (YamlError e)
-        {
-            return call.Error($"{call.Name}: {e.Message}");
+            return call.Fail(Describe(e));
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner gives up on some malformed flow collections without a YamlException
-            return call.Error($"{call.Name}: malformed YAML after line {reader.Last.Line} column {reader.Last.Column}");
+            return call.Fail($"malformed YAML after line {reader.Last.Line} column {reader.Last.Column}");
         }
         if (!all && docs.Count > 1)
-            return call.Error($"yaml.parse: the input holds {docs.Count} documents (use yaml.parse_all)");
+            return call.Fail($"the input holds {docs.Count} documents (use yaml.parse_all)");
         try
         {
             // an alias can nest an anchored collection deeper than the text itself: Push bounds that too
@@ -61,8 +57,7 @@ public static class YamlModule
         }
         catch (LuaValueException e)
         {
-            e.Prefix = call.Name + ": ";
-            return call.Error(e.Message);
+            return call.Fail(e.Message);
         }
         return 1;
     }
@@ -77,7 +72,6 @@ public static class YamlModule
         return $"{message} at line {inner.Start.Line} column {inner.Start.Column}";
     }
 
-    sealed class YamlError(string message) : Exception(message);
 
     sealed class Reader(string text)
     {
@@ -107,11 +101,11 @@ public static class YamlModule
 
         object? Node(out long size)
         {
-            var ev = _parser.Current ?? throw new YamlError("unexpected end of input");
+            var ev = _parser.Current ?? throw new BuiltinError("unexpected end of input");
             Last = ev.End;
             if (ev is not (SequenceStart or MappingStart)) return Read(ev, out size);
             if (_depth >= LuaTables.MaxDepth)
-                throw new YamlError($"nesting deeper than {LuaTables.MaxDepth} levels at {Where(ev)}");
+                throw new BuiltinError($"nesting deeper than {LuaTables.MaxDepth} levels at {Where(ev)}");
             _depth++;
             try { return Read(ev, out size); }
             finally { _depth--; }
@@ -126,10 +120,10 @@ public static class YamlModule
                 {
                     _parser.MoveNext();
                     if (!_anchors.TryGetValue(alias.Value.Value, out var target))
-                        throw new YamlError($"unknown alias *{alias.Value.Value} at {Where(alias)}");
+                        throw new BuiltinError($"unknown alias *{alias.Value.Value} at {Where(alias)}");
                     _expanded += target.Size;
                     if (_expanded > MaxExpandedNodes)
-                        throw new YamlError($"aliases expand to more than {MaxExpandedNodes} nodes (a \"billion laughs\" document?) at {Where(alias)}");
+                        throw new BuiltinError($"aliases expand to more than {MaxExpandedNodes} nodes (a \"billion laughs\" document?) at {Where(alias)}");
                     size = target.Size;
                     return target.Value;
                 }
@@ -171,7 +165,7 @@ public static class YamlModule
                                 var aliased = Node(out _);
                                 if (aliased is string or long or double or bool) { keyScalar = new Scalar(Convert.ToString(aliased, CultureInfo.InvariantCulture)!); goto haveKey; }
                             }
-                            throw new YamlError($"complex mapping keys (a list or mapping as a key) are not supported at {Where(keyEvent)}");
+                            throw new BuiltinError($"complex mapping keys (a list or mapping as a key) are not supported at {Where(keyEvent)}");
                         }
                         _parser.MoveNext();
                         if (!keyScalar.Anchor.IsEmpty) _anchors[keyScalar.Anchor.Value] = (keyScalar.Value, 1);
@@ -181,7 +175,7 @@ public static class YamlModule
                         var value = Node(out long s);
                         size += s + 1;
                         if (isMerge) { merges.Add(value); continue; }
-                        if (!seen.Add(key)) throw new YamlError($"duplicate key \"{key}\" at {Where(keyEvent)}");
+                        if (!seen.Add(key)) throw new BuiltinError($"duplicate key \"{key}\" at {Where(keyEvent)}");
                         if (value != null && value is not LuaNull) map[key] = value;
                     }
                     foreach (var source in merges)
@@ -190,7 +184,7 @@ public static class YamlModule
                         foreach (var src in sources)
                         {
                             if (src is not OrderedDictionary<string, object?> m)
-                                throw new YamlError($"merge key << needs a mapping or a list of mappings at {Where(start)}");
+                                throw new BuiltinError($"merge key << needs a mapping or a list of mappings at {Where(start)}");
                             foreach (var (k, v) in m)
                                 if (seen.Add(k)) map[k] = v;
                         }
@@ -199,7 +193,7 @@ public static class YamlModule
                     return map;
                 }
                 default:
-                    throw new YamlError($"unexpected {ev.GetType().Name} at {Where(ev)}");
+                    throw new BuiltinError($"unexpected {ev.GetType().Name} at {Where(ev)}");
             }
         }
 
@@ -222,18 +216,18 @@ public static class YamlModule
             {
                 case "str": return v;
                 case "null": return null;
-                case "bool": return ResolvePlain(v) as bool? ?? throw new YamlError($"invalid !!bool \"{v}\" at line {s.Start.Line} column {s.Start.Column}");
-                case "int": return ResolvePlain(v) is long n ? n : throw new YamlError($"invalid !!int \"{v}\" at line {s.Start.Line} column {s.Start.Column}");
+                case "bool": return ResolvePlain(v) as bool? ?? throw new BuiltinError($"invalid !!bool \"{v}\" at line {s.Start.Line} column {s.Start.Column}");
+                case "int": return ResolvePlain(v) is long n ? n : throw new BuiltinError($"invalid !!int \"{v}\" at line {s.Start.Line} column {s.Start.Column}");
                 case "float":
                     return ResolvePlain(v) switch
                     {
                         long whole => (double)whole,
                         double d => d,
-                        _ => throw new YamlError($"invalid !!float \"{v}\" at line {s.Start.Line} column {s.Start.Column}"),
+                        _ => throw new BuiltinError($"invalid !!float \"{v}\" at line {s.Start.Line} column {s.Start.Column}"),
                     };
                 case "binary":
                     if (!Base64Codec.TryDecode(Encoding.ASCII.GetBytes(v), url: false, out var bytes, out var problem))
-                        throw new YamlError($"invalid !!binary ({problem}) at line {s.Start.Line} column {s.Start.Column}");
+                        throw new BuiltinError($"invalid !!binary ({problem}) at line {s.Start.Line} column {s.Start.Column}");
                     return bytes;
                 default:
                     break;   // application tags (!Ref, !!python/...) are dropped; the value resolves as usual
@@ -274,32 +268,22 @@ public static class YamlModule
 
     static int Encode(LuaCall call)
     {
-        var L = call.L;
-        if (L.TypeOf(1) == LuaType.None) throw call.ArgError(1, "value expected");
+        call.CheckValue(1);
         object? value;
-        try { value = LuaValues.ToClr(L, 1); }
+        try { value = LuaValues.ToClr(call.L, 1); }
         catch (LuaValueException e)
         {
-            e.Prefix = "yaml.encode: ";
-            return call.Error(e.Message);
+            return call.Fail(e.Message);
         }
-        int indent = 2;
-        if (L.TypeOf(2) == LuaType.Table)
-        {
-            L.CheckStack(2);
-            if (L.RawGetField(2, "indent") != LuaType.Nil && (!L.TryGetInteger(-1, out var n) || n < 2 || n > 9 || (indent = (int)n) < 0))
-                return call.Error("yaml.encode: option 'indent' must be an integer from 2 to 9");
-            L.Pop(1);
-        }
+        int indent = (int)(call.Options(2, ["indent"]).Integer("indent", min: 2, max: 9) ?? 2);
         var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var emitter = new Emitter(writer, indent, int.MaxValue);
         emitter.Emit(new StreamStart());
         emitter.Emit(new DocumentStart(null, null, true));
-        try { Emit(emitter, value); }
-        catch (YamlError e) { return call.Error("yaml.encode: " + e.Message); }
+        Emit(emitter, value);
         emitter.Emit(new DocumentEnd(true));
         emitter.Emit(new StreamEnd());
-        L.PushString(writer.ToString());
+        call.L.PushString(writer.ToString());
         return 1;
     }
 
@@ -349,7 +333,7 @@ public static class YamlModule
                 emitter.Emit(new SequenceEnd());
                 break;
             default:
-                throw new YamlError($"cannot encode a value of type {value.GetType().Name}");
+                throw new BuiltinError($"cannot encode a value of type {value.GetType().Name}");
         }
     }
 }

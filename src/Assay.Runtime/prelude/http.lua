@@ -46,6 +46,30 @@ end
 http.urlencode = urlencode
 http.encode_query = function(t) return encode_pairs(t, "query", 2) end
 
+-- Option names each function takes: any other key is an error naming the function and the key,
+-- so a typo ({timeot = 5}) never passes silently (C# builtins do the same through call.Options).
+local function option_set(names)
+  local set = {}
+  for _, n in ipairs(names) do set[n] = true end
+  return { names = set, text = concat(names, ", ") }
+end
+local REQUEST_OPTIONS = option_set({ "headers", "query", "body", "json", "form", "timeout", "connect_timeout",
+  "follow_redirects", "on_event" })
+local REQUEST_FIELDS = option_set({ "method", "url", "headers", "query", "body", "json", "form", "timeout",
+  "connect_timeout", "follow_redirects", "on_event" })
+local CLIENT_OPTIONS = option_set({ "base_url", "headers", "timeout", "connect_timeout", "follow_redirects", "ca_cert",
+  "ca_cert_file", "client_cert", "client_key", "client_cert_file", "client_key_file", "insecure" })
+local STATIC_OPTIONS = option_set({ "dotfiles" })
+
+local function check_options(fname, t, known, level)
+  for k in pairs(t) do
+    if not known.names[k] then
+      local shown = type(k) == "string" and k or "[" .. tostring(k) .. "]"
+      error(fname .. ": unknown option '" .. shown .. "' (known: " .. known.text .. ")", level + 1)
+    end
+  end
+end
+
 local function has_header(h, name)
   for k in pairs(h) do
     if type(k) == "string" and k:lower() == name then return true end
@@ -68,12 +92,13 @@ end
 
 -- Normalises a request into the native's arguments:
 -- method, url, headers, body, timeout, connect_timeout, follow_redirects, client_id, stream
-local function prepare(d, fname, method, url, body, opts, has_body_arg)
+local function prepare(d, fname, method, url, body, opts, has_body_arg, known)
   if type(url) ~= "string" then error(fname .. ": first argument must be a URL string", 3) end
   if opts ~= nil and type(opts) ~= "table" then
     error(fname .. ": " .. (has_body_arg and "third" or "second") .. " argument must be a table or nil", 3)
   end
   opts = opts or {}
+  check_options(fname, opts, known, 3)
   local headers = {}
   if d then copy_headers(headers, d.headers) end
   copy_headers(headers, opts.headers)
@@ -147,7 +172,7 @@ local function verbs(target, d)
   for _, m in ipairs({ "get", "delete" }) do
     local native, name, upper = N[m], "http." .. m, m:upper()
     target[m] = function(a, b)
-      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, nil, b, false))
+      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, nil, b, false, REQUEST_OPTIONS))
       if not ok then fail(r, 2) end
       return r
     end
@@ -155,7 +180,7 @@ local function verbs(target, d)
   for _, m in ipairs({ "post", "put", "patch" }) do
     local native, name, upper = N[m], "http." .. m, m:upper()
     target[m] = function(a, b, c)
-      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, b, c, true))
+      local ok, r = pcall(call_native, native, prepare(d, name, upper, a, b, c, true, REQUEST_OPTIONS))
       if not ok then fail(r, 2) end
       return r
     end
@@ -165,7 +190,7 @@ local function verbs(target, d)
     if type(spec) ~= "table" then error("http.request: expected a table {method, url, …}", 2) end
     local method = spec.method or "GET"
     if type(method) ~= "string" then error("http.request: 'method' must be a string", 2) end
-    local ok, r = pcall(call_native, native, prepare(d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    local ok, r = pcall(call_native, native, prepare(d, "http.request", method:upper(), spec.url, spec.body, spec, true, REQUEST_FIELDS))
     if not ok then fail(r, 2) end
     return r
   end
@@ -184,6 +209,7 @@ end
 function http.client(opts)
   if opts ~= nil and type(opts) ~= "table" then error("http.client: argument must be a table or nil", 2) end
   opts = opts or {}
+  check_options("http.client", opts, CLIENT_OPTIONS, 2)
   if opts.base_url ~= nil and type(opts.base_url) ~= "string" then error("http.client: 'base_url' must be a string", 2) end
   if opts.headers ~= nil and type(opts.headers) ~= "table" then error("http.client: 'headers' must be a table", 2) end
   local id = 0
@@ -211,13 +237,13 @@ do
     local native, name, upper = N[fn_name], "http." .. fn_name, fn_name:upper()
     if has_body then
       return function(self, url, body, opts)
-        local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, body, opts, true))
+        local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, body, opts, true, REQUEST_OPTIONS))
         if not ok then fail(r, 2) end
         return r
       end
     end
     return function(self, url, opts)
-      local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, nil, opts, false))
+      local ok, r = pcall(call_native, native, prepare(self._d, name, upper, url, nil, opts, false, REQUEST_OPTIONS))
       if not ok then fail(r, 2) end
       return r
     end
@@ -227,7 +253,7 @@ do
   function Client:request(spec)
     if type(spec) ~= "table" then error("http.request: expected a table {method, url, …}", 2) end
     local method = spec.method or "GET"
-    local ok, r = pcall(call_native, N.request, prepare(self._d, "http.request", method:upper(), spec.url, spec.body, spec, true))
+    local ok, r = pcall(call_native, N.request, prepare(self._d, "http.request", method:upper(), spec.url, spec.body, spec, true, REQUEST_FIELDS))
     if not ok then fail(r, 2) end
     return r
   end
@@ -236,8 +262,9 @@ end
 -- ------------------------------------------------------------------ server
 
 function http.serve(port, routes, opts)
-  local id, actual = N.serve_start(port, routes, opts)
-  if not id then error(actual, 2) end
+  -- called through pcall, the native's message carries no position: error() adds the caller's
+  local ok, id, actual = pcall(N.serve_start, port, routes, opts)
+  if not ok then error(id, 2) end
   _SERVER_PORT = actual
   local ok, r = pcall(N.serve_wait, id)
   if not ok then fail(r, 2) end
@@ -251,6 +278,7 @@ end
 function http.static(dir, opts)
   if type(dir) ~= "string" then error("http.static: expected a directory path", 2) end
   if opts ~= nil and type(opts) ~= "table" then error("http.static: second argument must be a table or nil", 2) end
+  if opts ~= nil then check_options("http.static", opts, STATIC_OPTIONS, 2) end
   local dotfiles = opts ~= nil and opts.dotfiles
   if dotfiles ~= nil and type(dotfiles) ~= "boolean" then error("http.static: option 'dotfiles' must be a boolean", 2) end
   local root = N.static_root(dir)

@@ -34,9 +34,7 @@ ws = {}
 
 function ws.connect(url, opts)
   if type(url) ~= "string" then error("ws.connect: first argument must be a URL string", 2) end
-  if opts ~= nil and type(opts) ~= "table" then error("ws.connect: second argument must be a table or nil", 2) end
-  opts = opts or {}
-  local id, protocol = call(N.connect, url, opts.headers, opts.timeout, opts.protocols, opts.max_message)
+  local id, protocol = call(N.connect, url, opts)
   return setmetatable({ _id = id, _owned = true, protocol = protocol ~= "" and protocol or nil }, Conn)
 end
 

@@ -39,16 +39,16 @@ public sealed class JwtKey : IDisposable
     }
 
     /// <summary>A PEM text (private key, public key or certificate) as an RSA or EC key.</summary>
-    public static JwtKey FromPem(string pem, string fn)
+    public static JwtKey FromPem(string pem)
     {
         if (pem.Contains("ENCRYPTED PRIVATE KEY"))
-            throw new LuaException($"{fn}: encrypted PEM keys are not supported (decrypt it first)");
+            throw new BuiltinError($"encrypted PEM keys are not supported (decrypt it first)");
         if (pem.Contains("-----BEGIN CERTIFICATE-----"))
         {
             using var cert = X509Certificate2.CreateFromPem(pem);
             if (cert.GetRSAPublicKey() is { } certRsa) return new JwtKey { Rsa = certRsa };
             if (cert.GetECDsaPublicKey() is { } certEc) return new JwtKey { Ec = certEc };
-            throw new LuaException($"{fn}: the certificate holds neither an RSA nor an EC key");
+            throw new BuiltinError($"the certificate holds neither an RSA nor an EC key");
         }
         bool ecLabel = pem.Contains("BEGIN EC PRIVATE KEY");
         bool rsaLabel = pem.Contains("BEGIN RSA ");
@@ -73,14 +73,14 @@ public sealed class JwtKey : IDisposable
             }
             catch (Exception) { ec.Dispose(); }
         }
-        throw new LuaException($"{fn}: invalid PEM key: {rsaError?.Message ?? "not an RSA or EC key"}");
+        throw new BuiltinError($"invalid PEM key: {rsaError?.Message ?? "not an RSA or EC key"}");
     }
 
     /// <summary>One JWK (RFC 7517) as a key; null for key types this module does not use.</summary>
-    public static JwtKey? FromJwk(JsonElement jwk, string fn)
+    public static JwtKey? FromJwk(JsonElement jwk)
     {
         string? Str(string name) => jwk.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        byte[] B64(string name) => Jwt.DecodeSegment(Str(name) ?? throw new LuaException($"{fn}: JWK is missing '{name}'"), $"JWK field '{name}'", fn);
+        byte[] B64(string name) => Jwt.DecodeSegment(Str(name) ?? throw new BuiltinError($"JWK is missing '{name}'"), $"JWK field '{name}'");
         if (Str("use") is { } use && use != "sig") return null;
         var kid = Str("kid");
         var alg = Str("alg");
@@ -101,7 +101,7 @@ public sealed class JwtKey : IDisposable
                     "P-256" => ECCurve.NamedCurves.nistP256,
                     "P-384" => ECCurve.NamedCurves.nistP384,
                     "P-521" => ECCurve.NamedCurves.nistP521,
-                    var c => throw new LuaException($"{fn}: unsupported JWK curve '{c}'"),
+                    var c => throw new BuiltinError($"unsupported JWK curve '{c}'"),
                 };
                 var ec = ECDsa.Create(new ECParameters { Curve = curve, Q = new ECPoint { X = B64("x"), Y = B64("y") } });
                 return new JwtKey { Ec = ec, Kid = kid, Alg = alg };
@@ -125,9 +125,9 @@ public static class Jwt
         _ => HashAlgorithmName.SHA512,
     };
 
-    public static byte[] Sign(string alg, JwtKey key, byte[] signingInput, string fn)
+    public static byte[] Sign(string alg, JwtKey key, byte[] signingInput)
     {
-        if (!key.Fits(alg)) throw new LuaException($"{fn}: algorithm {alg} does not fit the key ({key.Kind}{(key.Ec != null ? $", {key.Ec.KeySize} bits" : "")})");
+        if (!key.Fits(alg)) throw new BuiltinError($"algorithm {alg} does not fit the key ({key.Kind}{(key.Ec != null ? $", {key.Ec.KeySize} bits" : "")})");
         switch (alg[..2])
         {
             case "HS":
@@ -140,7 +140,7 @@ public static class Jwt
                 }
                 catch (CryptographicException e)
                 {
-                    throw new LuaException($"{fn}: cannot sign with this RSA key (a private key is needed): {e.Message}");
+                    throw new BuiltinError($"cannot sign with this RSA key (a private key is needed): {e.Message}");
                 }
             default:
                 try
@@ -149,7 +149,7 @@ public static class Jwt
                 }
                 catch (CryptographicException e)
                 {
-                    throw new LuaException($"{fn}: cannot sign with this EC key (a private key is needed): {e.Message}");
+                    throw new BuiltinError($"cannot sign with this EC key (a private key is needed): {e.Message}");
                 }
         }
     }
@@ -173,39 +173,39 @@ public static class Jwt
         }
     }
 
-    public static byte[] DecodeSegment(string segment, string what, string fn)
+    public static byte[] DecodeSegment(string segment, string what)
     {
         if (segment.Contains('=') || !Base64Codec.TryDecode(Encoding.ASCII.GetBytes(segment), url: true, out var bytes, out var problem))
-            throw new LuaException($"{fn}: {what}: invalid base64url{(segment.Contains('=') ? " (padding is not allowed)" : "")}");
+            throw new BuiltinError($"{what}: invalid base64url{(segment.Contains('=') ? " (padding is not allowed)" : "")}");
         return bytes;
     }
 
     /// <summary>Splits a compact token into its three parts and decodes them.</summary>
-    public static (byte[] Header, byte[] Payload, byte[] Signature, byte[] SigningInput) Split(string token, string fn)
+    public static (byte[] Header, byte[] Payload, byte[] Signature, byte[] SigningInput) Split(string token)
     {
-        var parts = ThreeParts(token, fn);
-        var header = DecodeSegment(parts[0], "header", fn);
-        var payload = DecodeSegment(parts[1], "payload", fn);
-        var signature = DecodeSegment(parts[2], "signature", fn);
+        var parts = ThreeParts(token);
+        var header = DecodeSegment(parts[0], "header");
+        var payload = DecodeSegment(parts[1], "payload");
+        var signature = DecodeSegment(parts[2], "signature");
         return (header, payload, signature, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]));
     }
 
     /// <summary>Header and payload decoded; the signature segment left as text (decode never verifies).</summary>
-    public static (byte[] Header, byte[] Payload, string Signature) SplitUnverified(string token, string fn)
+    public static (byte[] Header, byte[] Payload, string Signature) SplitUnverified(string token)
     {
-        var parts = ThreeParts(token, fn);
-        return (DecodeSegment(parts[0], "header", fn), DecodeSegment(parts[1], "payload", fn), parts[2]);
+        var parts = ThreeParts(token);
+        return (DecodeSegment(parts[0], "header"), DecodeSegment(parts[1], "payload"), parts[2]);
     }
 
-    static string[] ThreeParts(string token, string fn)
+    static string[] ThreeParts(string token)
     {
         var parts = token.Trim().Split('.');
         if (parts.Length != 3)
-            throw new LuaException($"{fn}: malformed token: expected three '.'-separated segments (header.payload.signature), found {parts.Length}");
+            throw new BuiltinError($"malformed token: expected three '.'-separated segments (header.payload.signature), found {parts.Length}");
         return parts;
     }
 
-    public static JsonDocument ParseJson(byte[] bytes, string what, string fn)
+    public static JsonDocument ParseJson(byte[] bytes, string what)
     {
         try
         {
@@ -213,13 +213,13 @@ public static class Jwt
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();
-                throw new LuaException($"{fn}: {what}: not a JSON object");
+                throw new BuiltinError($"{what}: not a JSON object");
             }
             return doc;
         }
         catch (JsonException e)
         {
-            throw new LuaException($"{fn}: {what}: invalid JSON ({e.Message})");
+            throw new BuiltinError($"{what}: invalid JSON ({e.Message})");
         }
     }
 }

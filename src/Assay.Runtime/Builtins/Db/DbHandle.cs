@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using Assay.Lua;
 using Microsoft.Data.Sqlite;
 using MySqlConnector;
 using Npgsql;
@@ -15,9 +16,6 @@ enum QueryMode { Rows, One, Execute }
 sealed record JsonText(string Text);
 
 sealed record QueryResult(string[] Columns, List<object?[]> Rows, long RowsAffected, long? LastInsertId);
-
-/// <summary>Thrown for timeouts and driver errors; its message becomes "db.x: message".</summary>
-sealed class DbError(string message) : Exception(message);
 
 /// <summary>
 /// One <c>db.connect</c> result. SQLite: a single connection, operations serialized by a gate.
@@ -82,7 +80,7 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
 
     void CheckOpen()
     {
-        if (Closed) throw new DbError("connection is closed");
+        if (Closed) throw new BuiltinError("connection is closed");
     }
 
     // ---------------------------------------------------------------- statements
@@ -114,11 +112,11 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
         catch (Exception e) when (deadline.IsCancellationRequested && !cancel.IsCancellationRequested &&
                                   e is OperationCanceledException or DbException or InvalidOperationException)
         {
-            throw new DbError($"query timed out after {timeout!.Value.ToString(CultureInfo.InvariantCulture)} s");
+            throw new BuiltinError($"query timed out after {timeout!.Value.ToString(CultureInfo.InvariantCulture)} s");
         }
         catch (DbException e)
         {
-            throw new DbError(Describe(e));
+            throw new BuiltinError(Describe(e));
         }
     }
 
@@ -202,7 +200,7 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
         catch (Exception e) when (e is InvalidCastException or NotSupportedException or InvalidOperationException or OverflowException)
         {
             try { return r.GetFieldValue<string>(i); }
-            catch (Exception) { throw new DbError($"column '{column}' ({type}): cannot read the value: {e.Message}"); }
+            catch (Exception) { throw new BuiltinError($"column '{column}' ({type}): cannot read the value: {e.Message}"); }
         }
         return Normalize(v, type);
     }
@@ -275,7 +273,7 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
             }
             return 1;
         }
-        catch (DbException e) { throw new DbError(Describe(e)); }
+        catch (DbException e) { throw new BuiltinError(Describe(e)); }
     }
 
     static string Savepoint(int depth) => "assay_sp" + depth.ToString(CultureInfo.InvariantCulture);
@@ -285,7 +283,7 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
 
     async Task EndCoreAsync(object key, bool commit)
     {
-        if (!_transactions.TryGetValue(key, out var st)) throw new DbError("no transaction is open in this task");
+        if (!_transactions.TryGetValue(key, out var st)) throw new BuiltinError("no transaction is open in this task");
         try
         {
             if (st.Depth > 1)
@@ -309,7 +307,7 @@ sealed class DbHandle(DbUrl url, double? defaultTimeout)
                 else _gate.Release();
             }
         }
-        catch (DbException e) { throw new DbError(Describe(e)); }
+        catch (DbException e) { throw new BuiltinError(Describe(e)); }
     }
 
     // ---------------------------------------------------------------- closing

@@ -15,71 +15,57 @@ sealed class ExecOptions
     public byte[]? Stdin;
     public double? Timeout;
 
-    static readonly string[] Known = ["cwd", "env", "clear_env", "stdin", "timeout"];
-
     /// <summary>Reads the options table at <paramref name="arg"/> (nil → defaults). Raises on malformed input.</summary>
     public static ExecOptions Read(LuaCall call, int arg)
     {
         var o = new ExecOptions();
+        var options = call.Options(arg, ["cwd", "env", "clear_env", "stdin", "timeout"]);
+        if (!options.Given) return o;
+        o.Cwd = options.String("cwd");
+        if (o.Cwd != null && !Directory.Exists(o.Cwd)) throw new BuiltinError($"option 'cwd': no such directory: {o.Cwd}");
         var L = call.L;
-        if (L.IsNoneOrNil(arg)) return o;
-        if (L.TypeOf(arg) != LuaType.Table) throw call.ArgError(arg, $"options table expected, got {call.TypeName(arg)}");
-        LuaOptions.CheckKeys(call, arg, Known);
-        L.CheckStack(4);
-        if (L.RawGetField(arg, "cwd") != LuaType.Nil)
+        var envType = options.Push("env");
+        if (envType != LuaType.Nil)
         {
-            o.Cwd = L.TypeOf(-1) == LuaType.String ? L.ToStringValue(-1)
-                : throw new LuaException($"{call.Name}: option 'cwd' must be a string, got {call.TypeName(-1)}");
-            if (!Directory.Exists(o.Cwd)) throw new LuaException($"{call.Name}: option 'cwd': no such directory: {o.Cwd}");
+            if (envType != LuaType.Table) throw new BuiltinError($"option 'env' must be a table, got {call.TypeName(-1)}");
+            ReadEnv(L, L.AbsIndex(-1), o.Env);
         }
         L.Pop(1);
-        if (L.RawGetField(arg, "env") != LuaType.Nil)
+        o.ClearEnv = options.Boolean("clear_env") ?? false;
+        var stdinType = options.Push("stdin");
+        if (stdinType != LuaType.Nil)
         {
-            if (L.TypeOf(-1) != LuaType.Table) throw new LuaException($"{call.Name}: option 'env' must be a table, got {call.TypeName(-1)}");
-            int t = L.AbsIndex(-1);
-            L.PushNil();
-            while (L.Next(t))
-            {
-                if (L.TypeOf(-2) != LuaType.String)
-                    throw new LuaException($"{call.Name}: option 'env' keys must be strings");
-                var name = L.ToStringValue(-2)!;
-                if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
-                    throw new LuaException($"{call.Name}: option 'env': invalid variable name '{name}'");
-                string? value = L.TypeOf(-1) switch
-                {
-                    LuaType.String or LuaType.Number => L.ToStringValue(-1),
-                    LuaType.Boolean when !L.ToBoolean(-1) => null, // false removes the variable
-                    _ => throw new LuaException($"{call.Name}: option 'env': value of '{name}' must be a string, a number or false"),
-                };
-                if (value != null && value.Contains('\0'))
-                    throw new LuaException($"{call.Name}: option 'env': value of '{name}' contains a NUL byte");
-                o.Env.Add((name, value));
-                L.Pop(1);
-            }
+            if (stdinType is not (LuaType.String or LuaType.Number))
+                throw new BuiltinError($"option 'stdin' must be a string, got {call.TypeName(-1)}");
+            o.Stdin = stdinType == LuaType.String ? L.ToBytes(-1).ToArray() : System.Text.Encoding.UTF8.GetBytes(L.ToStringValue(-1)!);
         }
         L.Pop(1);
-        if (L.RawGetField(arg, "clear_env") != LuaType.Nil)
-        {
-            if (L.TypeOf(-1) != LuaType.Boolean) throw new LuaException($"{call.Name}: option 'clear_env' must be a boolean");
-            o.ClearEnv = L.ToBoolean(-1);
-        }
-        L.Pop(1);
-        if (L.RawGetField(arg, "stdin") != LuaType.Nil)
-        {
-            if (L.TypeOf(-1) is not (LuaType.String or LuaType.Number))
-                throw new LuaException($"{call.Name}: option 'stdin' must be a string, got {call.TypeName(-1)}");
-            o.Stdin = L.TypeOf(-1) == LuaType.String ? L.ToBytes(-1).ToArray() : System.Text.Encoding.UTF8.GetBytes(L.ToStringValue(-1)!);
-        }
-        L.Pop(1);
-        if (L.RawGetField(arg, "timeout") != LuaType.Nil)
-        {
-            double t = L.TypeOf(-1) == LuaType.Number ? L.ToNumber(-1) : double.NaN;
-            if (double.IsNaN(t) || double.IsInfinity(t) || t < 0 || t > 24 * 24 * 3600)
-                throw new LuaException($"{call.Name}: option 'timeout' must be a finite number of seconds >= 0");
-            o.Timeout = t;
-        }
-        L.Pop(1);
+        o.Timeout = options.Seconds("timeout");
         return o;
+    }
+
+    /// <summary>env = {NAME = value}: a string or number sets the variable, false removes it.</summary>
+    static void ReadEnv(LuaState L, int table, List<(string Name, string? Value)> env)
+    {
+        L.CheckStack(3);
+        L.PushNil();
+        while (L.Next(table))
+        {
+            if (L.TypeOf(-2) != LuaType.String) throw new BuiltinError("option 'env' keys must be strings");
+            var name = L.ToStringValue(-2)!;
+            if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
+                throw new BuiltinError($"option 'env': invalid variable name '{name}'");
+            string? value = L.TypeOf(-1) switch
+            {
+                LuaType.String or LuaType.Number => L.ToStringValue(-1),
+                LuaType.Boolean when !L.ToBoolean(-1) => null, // false removes the variable
+                _ => throw new BuiltinError($"option 'env': value of '{name}' must be a string, a number or false"),
+            };
+            if (value != null && value.Contains('\0'))
+                throw new BuiltinError($"option 'env': value of '{name}' contains a NUL byte");
+            env.Add((name, value));
+            L.Pop(1);
+        }
     }
 }
 

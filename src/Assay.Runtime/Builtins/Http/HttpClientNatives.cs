@@ -22,12 +22,12 @@ internal static class HttpClientNatives
     {
         var L = call.L;
         var method = (call.OptString(1) ?? "GET").ToUpperInvariant();
-        if (L.TypeOf(2) != LuaType.String) return call.Error($"{call.Name}: first argument must be a URL string");
+        if (L.TypeOf(2) != LuaType.String) return call.Fail("first argument must be a URL string");
         var url = L.ToStringValue(2)!;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            return call.Error($"{call.Name}: invalid URL '{url}' (expected http:// or https://)");
+            return call.Fail($"invalid URL '{url}' (expected http:// or https://)");
         if (method.Length == 0 || method.Any(c => c <= ' ' || c >= 127))
-            return call.Error($"{call.Name}: invalid method '{method}'");
+            return call.Fail($"invalid method '{method}'");
 
         var msg = new HttpRequestMessage(new HttpMethod(method), uri);
         if (L.TypeOf(4) == LuaType.String)
@@ -41,7 +41,7 @@ internal static class HttpClientNatives
             if (problem != null)
             {
                 msg.Dispose();
-                return call.Error($"{call.Name}: {problem}");
+                return call.Fail(problem);
             }
         }
         if (!msg.Headers.Contains("User-Agent")) msg.Headers.TryAddWithoutValidation("User-Agent", AssayVersion.UserAgent);
@@ -50,7 +50,7 @@ internal static class HttpClientNatives
         if (total == null || connect == null)
         {
             msg.Dispose();
-            return call.Error($"{call.Name}: timeout must be a positive number of seconds");
+            return call.Fail("timeout must be a positive number of seconds");
         }
         msg.Options.Set(HttpClients.ConnectTimeoutKey, connect.Value);
         bool follow = L.IsNoneOrNil(7) || L.ToBoolean(7);
@@ -60,13 +60,13 @@ internal static class HttpClientNatives
             if (st.Get<HttpMessageInvoker>(clientId) is not { } custom)
             {
                 msg.Dispose();
-                return call.Error($"{call.Name}: this http.client was closed");
+                return call.Fail("this http.client was closed");
             }
             invoker = custom;
         }
         bool stream = L.ToBoolean(9);
         var task = SendAsync(invoker, msg, total.Value, follow, stream, call.Vm.Cancellation, call.Vm.Loop.CurrentTaskCancellation);
-        return call.Vm.Loop.Await(call, task, (L, r) => PushResult(L, st, r));
+        return call.Await(task, (L, r) => PushResult(L, st, r));
     }
 
     /// <summary>nil → fallback; a number of seconds (math.huge or 0 → no limit); else null (invalid).</summary>
@@ -269,7 +269,7 @@ internal static class HttpClientNatives
     {
         var reader = st.Get<SseReader>(call.CheckInteger(1));
         if (reader == null) { call.L.PushNil(); return 1; }
-        return call.Vm.Loop.Await(call, reader.NextAsync(), static (L, e) =>
+        return call.Await(reader.NextAsync(), static (L, e) =>
         {
             if (e == null) { L.PushNil(); return 1; }
             L.CheckStack(4);
@@ -304,7 +304,7 @@ internal static class HttpClientNatives
         if (ReadPem(call, 4, 6, "client cert", out var certPem) is { } certError) return certError;
         if (ReadPem(call, 5, 7, "client key", out var keyPem) is { } keyError) return keyError;
         if ((certPem == null) != (keyPem == null))
-            return call.Error("http.client: client_cert and client_key must be given together");
+            return call.Fail("client_cert and client_key must be given together");
         X509Certificate2? clientCert = null;
         try
         {
@@ -312,7 +312,7 @@ internal static class HttpClientNatives
         }
         catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
-            return call.Error($"http.client: invalid client certificate or key PEM ({e.Message})");
+            return call.Fail($"invalid client certificate or key PEM ({e.Message})");
         }
         try
         {
@@ -321,7 +321,7 @@ internal static class HttpClientNatives
         }
         catch (Exception e) when (e is ArgumentException or System.Security.Cryptography.CryptographicException)
         {
-            return call.Error($"http.client: invalid CA cert PEM ({e.Message})");
+            return call.Fail($"invalid CA cert PEM ({e.Message})");
         }
     }
 
@@ -334,7 +334,7 @@ internal static class HttpClientNatives
         try { pem = (pem == null ? "" : pem + "\n") + File.ReadAllText(path, Encoding.UTF8); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return call.Error($"http.client: failed to read {what} file '{path}': {e.Message}");
+            return call.Fail($"failed to read {what} file '{path}': {e.Message}");
         }
         return null;
     }

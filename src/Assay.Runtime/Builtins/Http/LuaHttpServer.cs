@@ -47,21 +47,17 @@ internal sealed class LuaHttpServer
 
     // ------------------------------------------------------------------ natives
 
-    /// <summary>serve_start(port, routes, opts) → id, port | nil, message (never raises: the prelude positions errors).</summary>
+    /// <summary>serve_start(port, routes, opts) → id, port.</summary>
     public static int Start(LuaCall call, WebState st)
     {
         var L = call.L;
-        int Fail(string m) { L.PushNil(); L.PushString("http.serve: " + m); return 2; }
-        if (!L.TryGetInteger(1, out long port) || L.TypeOf(1) != LuaType.Number) return Fail("first argument must be a port number");
-        if (port is < 0 or > 65535) return Fail($"port {port} out of range (0-65535; 0 picks a free port)");
-        if (L.TypeOf(2) != LuaType.Table) return Fail("second argument must be a route table {METHOD = {[path] = handler}}");
-        var o = new ServerOptions();
-        if (!L.IsNoneOrNil(3) && L.TypeOf(3) != LuaType.Table) return Fail("third argument must be an options table or nil");
-        var problem = o.Read(L, 3);
-        if (problem != null) return Fail(problem);
+        if (!L.TryGetInteger(1, out long port) || L.TypeOf(1) != LuaType.Number) return call.Fail("first argument must be a port number");
+        if (port is < 0 or > 65535) return call.Fail($"port {port} out of range (0-65535; 0 picks a free port)");
+        if (L.TypeOf(2) != LuaType.Table) return call.Fail("second argument must be a route table {METHOD = {[path] = handler}}");
+        var o = ServerOptions.Read(call, 3);
         var router = new Router();
-        problem = ReadRoutes(L, 2, router, st);
-        if (problem != null) return Fail(problem);
+        var problem = ReadRoutes(L, 2, router, st);
+        if (problem != null) return call.Fail(problem);
         router.Seal();
         var server = new LuaHttpServer(st, router, o);
         try
@@ -71,7 +67,7 @@ internal sealed class LuaHttpServer
         catch (Exception e)
         {
             while (e is AggregateException { InnerException: { } inner }) e = inner;
-            return Fail($"bind failed on {o.Host}:{port}: {e.Message}");
+            return call.Fail($"bind failed on {o.Host}:{port}: {e.Message}");
         }
         server.Id = st.Add(server);
         server._keepAlive = st.Vm.Loop.KeepAlive(); // a running server keeps the script alive (and makes Ctrl-C graceful)
@@ -118,8 +114,8 @@ internal sealed class LuaHttpServer
     public static int Wait(LuaCall call, WebState st)
     {
         var server = st.Get<LuaHttpServer>(call.CheckInteger(1));
-        if (server == null) return call.Error("http.serve: unknown server");
-        return call.Vm.Loop.Await(call, server.Stopped, static (L, ok) => { L.PushBoolean(ok); return 1; });
+        if (server == null) return call.Fail("unknown server");
+        return call.Await(server.Stopped, static (L, ok) => { L.PushBoolean(ok); return 1; });
     }
 
     /// <summary>http.stop(port?): gracefully stops the server on that port (all servers without one); waits.</summary>
@@ -128,7 +124,7 @@ internal sealed class LuaHttpServer
         long? port = call.L.IsNoneOrNil(1) ? null : call.CheckInteger(1);
         var stops = st.Servers.Where(s => port == null || s.Port == port).Select(s => s.StopAsync()).ToList();
         int n = stops.Count;
-        return call.Vm.Loop.Await(call, Task.WhenAll(stops), L => { L.PushInteger(n); return 1; });
+        return call.Await(Task.WhenAll(stops), L => { L.PushInteger(n); return 1; });
     }
 
     // ------------------------------------------------------------------ Kestrel

@@ -18,67 +18,33 @@ internal sealed class ServerOptions
     public int WsMaxConnections { get; set; } = 100;
     public bool AccessLog { get; set; }
 
-    /// <summary>Reads the options table at <paramref name="idx"/> (raw access); returns an error message or null.</summary>
-    public string? Read(LuaState L, int idx)
+    const double MaxTimeout = 86400 * 7;
+
+    /// <summary>Reads the options table at <paramref name="arg"/> (nil: the defaults); raises on unknown or malformed options.</summary>
+    public static ServerOptions Read(LuaCall call, int arg)
     {
-        if (L.TypeOf(idx) != LuaType.Table) return null;
-        L.CheckStack(4);
-        if (L.RawGetField(idx, "host") != LuaType.Nil)
-        {
-            if (L.TypeOf(-1) != LuaType.String) return "option 'host' must be a string";
-            Host = L.ToStringValue(-1)!;
-        }
-        L.Pop(1);
-        if (L.RawGetField(idx, "max_body") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long n) || n < 0) return "option 'max_body' must be a number of bytes >= 0";
-            MaxBody = n;
-        }
-        L.Pop(1);
-        if (L.RawGetField(idx, "max_connections") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long n) || n <= 0) return "option 'max_connections' must be a positive integer";
-            MaxConnections = n;
-        }
-        L.Pop(1);
-        if (L.RawGetField(idx, "ws_max_message") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long n) || n < 1 || n > WsModule.MaxMessageLimit)
-                return $"option 'ws_max_message' must be a number of bytes from 1 to {WsModule.MaxMessageLimit}";
-            WsMaxMessage = (int)n;
-        }
-        L.Pop(1);
-        if (L.RawGetField(idx, "ws_max_connections") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long n) || n < 1 || n > int.MaxValue) return "option 'ws_max_connections' must be a positive integer";
-            WsMaxConnections = (int)n;
-        }
-        L.Pop(1);
-        AccessLog = L.RawGetField(idx, "access_log") != LuaType.Nil && L.ToBoolean(-1);
-        L.Pop(1);
-        foreach (var (name, set) in new (string, Action<TimeSpan>)[]
-                 {
-                     ("header_timeout", t => HeaderTimeout = t), ("read_timeout", t => ReadTimeout = t),
-                     ("keepalive_timeout", t => KeepAliveTimeout = t), ("shutdown_timeout", t => ShutdownTimeout = t),
-                     ("sse_keepalive", t => SseKeepAlive = t),
-                 })
-        {
-            if (L.RawGetField(idx, name) != LuaType.Nil)
-            {
-                if (L.TypeOf(-1) != LuaType.Number || !(L.ToNumber(-1) > 0) || L.ToNumber(-1) > 86400 * 7)
-                    return $"option '{name}' must be a positive number of seconds";
-                set(TimeSpan.FromSeconds(L.ToNumber(-1)));
-            }
-            L.Pop(1);
-        }
-        if (L.RawGetField(idx, "workers") != LuaType.Nil)
-        {
-            if (!L.TryGetInteger(-1, out long w) || w < 1) return "option 'workers' must be a positive integer";
-            if (w > 1) return "option 'workers' > 1 is not supported: one state serves every request (see docs/modules/http.md)";
-        }
-        L.Pop(1);
-        return null;
+        var options = call.Options(arg, ["host", "max_body", "max_connections", "ws_max_message", "ws_max_connections", "access_log",
+            "header_timeout", "read_timeout", "keepalive_timeout", "shutdown_timeout", "sse_keepalive", "workers"]);
+        var o = new ServerOptions();
+        if (!options.Given) return o;
+        o.Host = options.String("host") ?? o.Host;
+        o.MaxBody = options.Integer("max_body", min: 0) ?? o.MaxBody;
+        o.MaxConnections = options.Integer("max_connections", min: 1);
+        o.WsMaxMessage = (int)(options.Integer("ws_max_message", min: 1, max: WsModule.MaxMessageLimit) ?? o.WsMaxMessage);
+        o.WsMaxConnections = (int)(options.Integer("ws_max_connections", min: 1, max: int.MaxValue) ?? o.WsMaxConnections);
+        o.AccessLog = options.Flag("access_log");
+        o.HeaderTimeout = Seconds(options, "header_timeout") ?? o.HeaderTimeout;
+        o.ReadTimeout = Seconds(options, "read_timeout") ?? o.ReadTimeout;
+        o.KeepAliveTimeout = Seconds(options, "keepalive_timeout") ?? o.KeepAliveTimeout;
+        o.ShutdownTimeout = Seconds(options, "shutdown_timeout") ?? o.ShutdownTimeout;
+        o.SseKeepAlive = Seconds(options, "sse_keepalive") ?? o.SseKeepAlive;
+        if (options.Integer("workers", min: 1) > 1)
+            throw new BuiltinError("option 'workers' > 1 is not supported: one state serves every request (see docs/modules/http.md)");
+        return o;
     }
+
+    static TimeSpan? Seconds(LuaOptions options, string key) =>
+        options.Seconds(key, positive: true, max: MaxTimeout) is { } s ? TimeSpan.FromSeconds(s) : null;
 
     public IPAddress ResolveHost()
     {

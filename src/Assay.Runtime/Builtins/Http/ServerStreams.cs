@@ -101,7 +101,7 @@ internal static class ServerStreams
     {
         var L = call.L;
         var stream = st.Get<SseServerStream>(call.CheckInteger(1));
-        if (stream == null || stream.IsClosed) return call.Error(SseServerStream.ClosedMessage);
+        if (stream == null || stream.IsClosed) return call.Fail(SseServerStream.ClosedMessage);
         var sb = new StringBuilder();
         if (L.TypeOf(2) == LuaType.String || L.TypeOf(2) == LuaType.Number)
         {
@@ -118,7 +118,7 @@ internal static class ServerStreams
             if (L.RawGetField(2, "event") != LuaType.Nil)
             {
                 var ev = L.ToStringValue(-1) ?? "";
-                if (ev.AsSpan().IndexOfAny('\r', '\n') >= 0) { L.Pop(1); return call.Error("send: 'event' must not contain CR or LF"); }
+                if (ev.AsSpan().IndexOfAny('\r', '\n') >= 0) { L.Pop(1); return call.Fail("'event' must not contain CR or LF"); }
                 sb.Append("event: ").Append(ev).Append('\n');
             }
             L.Pop(1);
@@ -126,29 +126,29 @@ internal static class ServerStreams
             if (dt == LuaType.Table)
             {
                 try { AppendData(sb, Encoding.UTF8.GetString(JsonEncoder.Encode(L, -1))); }
-                catch (LuaValueException e) { L.Pop(1); e.Prefix = "send: data: "; return call.Error(e.Message); }
+                catch (LuaValueException e) { L.Pop(1); e.Prefix = "data: "; return call.Fail(e.Message); }
             }
             else if (dt != LuaType.Nil) AppendData(sb, L.ToStringValue(-1) ?? "");
             L.Pop(1);
             if (L.RawGetField(2, "id") != LuaType.Nil)
             {
                 var id = L.ToStringValue(-1) ?? "";
-                if (id.AsSpan().IndexOfAny('\r', '\n') >= 0 || id.Contains('\0')) { L.Pop(1); return call.Error("send: 'id' must not contain CR, LF or NUL"); }
+                if (id.AsSpan().IndexOfAny('\r', '\n') >= 0 || id.Contains('\0')) { L.Pop(1); return call.Fail("'id' must not contain CR, LF or NUL"); }
                 sb.Append("id: ").Append(id).Append('\n');
             }
             L.Pop(1);
             if (L.RawGetField(2, "retry") != LuaType.Nil)
             {
-                if (!L.TryGetInteger(-1, out long retry) || retry < 0) { L.Pop(1); return call.Error("send: 'retry' must be an integer >= 0"); }
+                if (!L.TryGetInteger(-1, out long retry) || retry < 0) { L.Pop(1); return call.Fail("'retry' must be an integer >= 0"); }
                 sb.Append("retry: ").Append(retry).Append('\n');
             }
             L.Pop(1);
         }
-        else return call.Error($"send: expected an event table or a string, got {call.TypeName(2)}");
+        else return call.Fail($"expected an event table or a string, got {call.TypeName(2)}");
         if (sb.Length == 0) return 0;
         sb.Append('\n');
         var pending = stream.Write(Encoding.UTF8.GetBytes(sb.ToString()));
-        return pending == null ? 0 : call.Vm.Loop.Await(call, pending);
+        return pending == null ? 0 : call.Await(pending);
     }
 
     /// <summary>data: one line per line of the value (LF, CRLF or CR split it).</summary>

@@ -14,9 +14,9 @@ internal static class StaticFiles
     /// <summary>static_root(dir) → the directory's real path (raises when it does not exist).</summary>
     public static int Root(LuaCall call)
     {
-        var dir = call.CheckString(1);
+        var dir = call.CheckPath(1);
         var real = ConfinedPath.RealPath(Path.GetFullPath(dir));
-        if (real == null || !Directory.Exists(real)) return call.Error($"http.static: directory '{dir}' not found");
+        if (real == null || !Directory.Exists(real)) return call.Fail($"directory '{dir}' not found");
         call.L.PushString(real);
         return 1;
     }
