@@ -123,13 +123,27 @@ internal enum WakeKind
     ActivityReleased,     // Queue = task queue; wakes every waiting poller
 }
 
-/// <summary>Column readers tolerant of each driver's numeric types (SQLite long/double, Postgres bigint/double).</summary>
+/// <summary>Column readers by name (never by position, so a SELECT list and its reader cannot drift apart), tolerant of
+/// each driver's numeric types (SQLite long/double, Postgres bigint/double).</summary>
 internal static class Col
 {
-    public static string Str(this DbDataReader r, int i) => r.GetString(i);
-    public static string? StrN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    public static long Long(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i));
-    public static double Dbl(this DbDataReader r, int i) => Convert.ToDouble(r.GetValue(i));
-    public static double? DblN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
-    public static bool Bool(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i)) != 0;
+    public static string Str(this DbDataReader r, string column) => r.GetString(r.GetOrdinal(column));
+
+    public static string? StrN(this DbDataReader r, string column)
+    {
+        var i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : r.GetString(i);
+    }
+
+    public static long Long(this DbDataReader r, string column) => Convert.ToInt64(r.GetValue(r.GetOrdinal(column)));
+    public static double Dbl(this DbDataReader r, string column) => Convert.ToDouble(r.GetValue(r.GetOrdinal(column)));
+
+    public static double? DblN(this DbDataReader r, string column)
+    {
+        var i = r.GetOrdinal(column);
+        return r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
+    }
+
+    public static bool Bool(this DbDataReader r, string column) => Convert.ToInt64(r.GetValue(r.GetOrdinal(column))) != 0;
+    public static bool IsNull(this DbDataReader r, string column) => r.IsDBNull(r.GetOrdinal(column));
 }
