@@ -6,7 +6,7 @@ namespace Assay.Lua;
 /// A builtin written in C#. It reads its arguments from <see cref="LuaCall"/>, pushes results and
 /// returns their count — or returns <see cref="LuaCall.Error(string)"/> / a pending operation from
 /// <see cref="Loop.EventLoop"/>. It never raises or yields itself: the C trampoline does that
-/// after this frame has returned (architecture.md, "no longjmp across a managed frame").
+/// after this frame has returned (docs/architecture.md, "no longjmp crosses a managed frame").
 /// </summary>
 public delegate int LuaBuiltin(LuaCall call);
 

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
@@ -15,7 +14,7 @@ internal static class RecordMaps
         "w.claimed_by, w.search_attributes, w.archived_at, w.archive_uri, w.created_at, w.updated_at, w.completed_at, " +
         "w.continued_from, w.continued_to, w.unhandled_kind, w.unhandled_name, w.unhandled_queue, w.unhandled_by, w.unhandled_at";
 
-    public static WorkflowRecord Workflow(DbDataReader r) => new()
+    public static WorkflowRecord Workflow(Row r) => new()
     {
         Id = r.Str("id"), Namespace = r.Str("namespace"), RunId = r.Str("run_id"), WorkflowType = r.Str("workflow_type"),
         TaskQueue = r.Str("task_queue"), Status = r.Str("status"), Input = r.StrN("input"), Result = r.StrN("result"),
@@ -25,7 +24,7 @@ internal static class RecordMaps
         ContinuedFrom = r.StrN("continued_from"), ContinuedTo = r.StrN("continued_to"), Unhandled = Unhandled(r),
     };
 
-    static UnhandledTask? Unhandled(DbDataReader r) => r.IsNull("unhandled_kind") ? null : new()
+    static UnhandledTask? Unhandled(Row r) => r.IsNull("unhandled_kind") ? null : new()
     {
         Kind = r.Str("unhandled_kind"), Name = r.Str("unhandled_name"), TaskQueue = r.Str("unhandled_queue"),
         WorkerId = r.Str("unhandled_by"), At = r.Dbl("unhandled_at"),
@@ -33,7 +32,7 @@ internal static class RecordMaps
 
     public const string EventColumns = "id, workflow_id, seq, event_type, payload, timestamp";
 
-    public static EventRecord Event(DbDataReader r) => new()
+    public static EventRecord Event(Row r) => new()
     {
         Id = r.Long("id"), WorkflowId = r.Str("workflow_id"), Seq = r.Long("seq"), EventType = r.Str("event_type"),
         Payload = r.StrN("payload"), Timestamp = r.Dbl("timestamp"),
@@ -43,7 +42,7 @@ internal static class RecordMaps
     public const string StreamEventColumns =
         "e.id, e.workflow_id, w.namespace, w.workflow_type, e.seq, e.event_type, e.payload, e.timestamp, w.status";
 
-    public static StreamEvent StreamEvent(DbDataReader r) => new()
+    public static StreamEvent StreamEvent(Row r) => new()
     {
         Id = r.Long("id"), WorkflowId = r.Str("workflow_id"), Namespace = r.Str("namespace"), WorkflowType = r.Str("workflow_type"),
         Seq = r.Long("seq"), EventType = r.Str("event_type"), Payload = r.StrN("payload"), Timestamp = r.Dbl("timestamp"),
@@ -55,7 +54,7 @@ internal static class RecordMaps
         "initial_interval_secs, backoff_coefficient, max_interval_secs, start_to_close_secs, heartbeat_timeout_secs, " +
         "claimed_by, scheduled_at, started_at, completed_at, last_heartbeat";
 
-    public static ActivityRecord Activity(DbDataReader r) => new()
+    public static ActivityRecord Activity(Row r) => new()
     {
         Id = r.Long("id"), WorkflowId = r.Str("workflow_id"), Seq = r.Long("seq"), Name = r.Str("name"), TaskQueue = r.Str("task_queue"),
         Input = r.StrN("input"), Status = r.Str("status"), Result = r.StrN("result"), Error = r.StrN("error"), Attempt = r.Long("attempt"),
@@ -71,7 +70,7 @@ internal static class RecordMaps
         "next_run_at, last_workflow_id, created_at, catchup_window_secs, buffered";
 
     /// <param name="countBuffered">Occurrences in the stored <c>buffered</c> JSON (the schedule store owns that format).</param>
-    public static ScheduleRecord Schedule(DbDataReader r, Func<string?, long> countBuffered) => new()
+    public static ScheduleRecord Schedule(Row r, Func<string?, long> countBuffered) => new()
     {
         Name = r.Str("name"), Namespace = r.Str("namespace"), WorkflowType = r.Str("workflow_type"), CronExpr = r.Str("cron_expr"),
         Timezone = r.Str("timezone"), Input = r.StrN("input"), TaskQueue = r.Str("task_queue"), OverlapPolicy = r.Str("overlap_policy"),
@@ -84,7 +83,7 @@ internal static class RecordMaps
         "id, namespace, identity, task_queue, workflows, activities, max_concurrent_workflows, max_concurrent_activities, " +
         "active_tasks, last_heartbeat, registered_at";
 
-    public static WorkerRecord Worker(DbDataReader r) => new()
+    public static WorkerRecord Worker(Row r) => new()
     {
         Id = r.Str("id"), Namespace = r.Str("namespace"), Identity = r.Str("identity"), TaskQueue = r.Str("task_queue"),
         Workflows = r.StrN("workflows"), Activities = r.StrN("activities"), MaxConcurrentWorkflows = r.Long("max_concurrent_workflows"),
@@ -94,21 +93,21 @@ internal static class RecordMaps
 
     public const string NamespaceColumns = "name, created_at, retention_secs";
 
-    public static NamespaceRecord Namespace(DbDataReader r) => new()
+    public static NamespaceRecord Namespace(Row r) => new()
     {
         Name = r.Str("name"), CreatedAt = r.Dbl("created_at"), RetentionSecs = r.DblN("retention_secs"),
     };
 
     public const string ApiKeyColumns = "prefix, label, created_at, revoked_at";
 
-    public static ApiKeyRecord ApiKey(DbDataReader r) => new()
+    public static ApiKeyRecord ApiKey(Row r) => new()
     {
         Prefix = r.Str("prefix"), Label = r.StrN("label"), CreatedAt = r.Dbl("created_at"), RevokedAt = r.DblN("revoked_at"),
     };
 
     public const string SnapshotColumns = "state_json, event_seq, created_at";
 
-    public static SnapshotRecord Snapshot(DbDataReader r) => new()
+    public static SnapshotRecord Snapshot(Row r) => new()
     {
         StateJson = r.StrN("state_json"), EventSeq = r.Long("event_seq"), CreatedAt = r.Dbl("created_at"),
     };

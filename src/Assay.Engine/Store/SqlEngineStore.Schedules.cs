@@ -11,7 +11,7 @@ internal abstract partial class SqlEngineStore
 {
     // ── CRUD ────────────────────────────────────────────────────────────────────────────────
 
-    static ScheduleRecord ReadSchedule(System.Data.Common.DbDataReader x) => RecordMaps.Schedule(x, CountBuffered);
+    static ScheduleRecord ReadSchedule(Row x) => RecordMaps.Schedule(x, CountBuffered);
 
     public Task<ScheduleRecord> CreateScheduleAsync(ScheduleCreate c, double? nextRunAt) => WriteAsync(async tx =>
     {

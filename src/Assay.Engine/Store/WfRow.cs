@@ -1,4 +1,3 @@
-using System.Data.Common;
 
 namespace Assay.Engine.Store;
 
@@ -47,7 +46,7 @@ internal sealed class WfRow
     public bool Dirty;
     public bool IsTerminal => Core.WorkflowStatus.IsTerminal(Status);
 
-    public static WfRow Read(DbDataReader r) => new()
+    public static WfRow Read(Row r) => new()
     {
         Id = r.Str("id"), Namespace = r.Str("namespace"), RunId = r.Str("run_id"), WorkflowType = r.Str("workflow_type"),
         TaskQueue = r.Str("task_queue"), Status = r.Str("status"), SavedStatus = r.Str("status"), ParentId = r.StrN("parent_id"),

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Assay.Engine.Tests.Store;
 
-/// <summary>Store-level behaviour (engine.md §12.6 where the API does not already cover it), on both backends.</summary>
+/// <summary>Store-level behaviour (docs/engine.md "Storage, durability and running several engines", where the API does not already cover it), on both backends.</summary>
 public abstract class StoreTests
 {
     protected abstract Backend Backend { get; }
