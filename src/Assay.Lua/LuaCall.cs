@@ -6,7 +6,7 @@ namespace Assay.Lua;
 /// A builtin written in C#. It reads its arguments from <see cref="LuaCall"/>, pushes results and
 /// returns their count — or returns <see cref="LuaCall.Fail(string)"/> / <see cref="LuaCall.Await{T}"/>.
 /// It never raises or yields itself: the C trampoline does that after this frame has returned
-/// (architecture.md, "no longjmp across a managed frame"). How to write one: docs/architecture.md,
+/// (docs/architecture.md, "no longjmp crosses a managed frame"). How to write one: docs/architecture.md,
 /// "Writing a builtin".
 /// </summary>
 public delegate int LuaBuiltin(LuaCall call);

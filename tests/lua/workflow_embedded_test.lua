@@ -1,4 +1,4 @@
--- The embedded require("assay.workflow") as a worker: every engine.md §12.4 scenario, the ★ fixes
+-- The embedded require("assay.workflow") as a worker: every end-to-end scenario (tests/lua/workflow_support.lua), the ★ fixes
 -- (search attributes, nils), deterministic ctx helpers, signal timeouts, non-determinism
 -- detection and activity heartbeats/cancellation.
 local S = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/workflow_support.lua")

@@ -1,5 +1,5 @@
 -- The original client (seed), dropped unmodified into ./modules/workflow.lua, against our engine:
--- every engine.md §12.4 scenario it can pass (the ★
+-- every end-to-end scenario (tests/lua/workflow_support.lua) it can pass (the ★
 -- scenarios are bugs of the seed, covered by workflow_embedded_test.lua).
 local S = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/workflow_support.lua")
 if not S.exists(S.seed_file) then

@@ -1,5 +1,5 @@
 -- Shared by the workflow_*_test.lua files: a real engine, real worker processes, the scenarios of
--- engine.md §12.4. Not a test itself (no _test suffix).
+-- the original engine (docs/workflows.md). Not a test itself (no _test suffix).
 local S = {}
 S.bin = assert(os.getenv("ASSAY_BIN"), "run through `assay test` (sets ASSAY_BIN)")
 S.here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
@@ -109,7 +109,7 @@ function S.wait_for(cond, timeout, what)
   error("timed out waiting for " .. (what or "condition"), 2)
 end
 
--- The §12.4 scenarios that hold for both clients. They run concurrently on one worker.
+-- The scenarios that hold for both clients. They run concurrently on one worker.
 function S.common_scenarios(env, wf)
   local d = env.dir
   local function start(t, id, input) wf.start({ workflow_type = t, workflow_id = id, input = input or {} }) end

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Assay.Engine.Core;
-using Assay.Engine.Store;
 
 namespace Assay.Engine.Api;
 
@@ -12,7 +11,8 @@ namespace Assay.Engine.Api;
 /// <para>A subscriber that falls more than <see cref="SubscriberBuffer"/> events behind is dropped (its
 /// stream ends); the client reconnects with <c>Last-Event-ID</c> and catches up from the store.</para>
 /// </summary>
-internal sealed class EventHub(IWorkflowStore store, Operations.EngineMetrics metrics, CancellationToken stopping)
+internal sealed class EventHub(IEventStore store, string backendName, Operations.EngineMetrics metrics, TimeProvider time,
+    CancellationToken stopping)
 {
     /// <summary>Events a subscriber may have queued before it is cut off.</summary>
     public const int SubscriberBuffer = 10_000;
@@ -26,7 +26,7 @@ internal sealed class EventHub(IWorkflowStore store, Operations.EngineMetrics me
     readonly Pulse _subscribed = new();
     // PostgreSQL hands out ids before commit, so a smaller id may become visible after a larger one:
     // re-read a small window behind the cursor and skip what was dispatched.
-    readonly int _slack = store.BackendName == "postgres" ? 200 : 0;
+    readonly int _slack = backendName == "postgres" ? 200 : 0;
     readonly HashSet<long> _dispatched = [];
     long? _cursor; // highest id dispatched; null while nobody listens (re-read from the store on the next subscribe)
     Task? _loop;
@@ -81,14 +81,14 @@ internal sealed class EventHub(IWorkflowStore store, Operations.EngineMetrics me
                 int count;
                 lock (_subscribers) count = _subscribers.Count;
                 // Idle without listeners (no queries at all); otherwise wake on appends, and every second for other engines.
-                await (count == 0 ? subscribed : appended).WaitAsync(count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(1), stopping);
+                await (count == 0 ? subscribed : appended).WaitAsync(count == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(1), time, stopping);
             }
             catch (TimeoutException) { }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
             catch (Exception) when (!stopping.IsCancellationRequested)
             {
                 // The store is unreachable for a moment: subscribers keep their streams; try again shortly.
-                try { await Task.Delay(TimeSpan.FromSeconds(1), stopping); } catch (OperationCanceledException) { break; }
+                try { await Task.Delay(TimeSpan.FromSeconds(1), time, stopping); } catch (OperationCanceledException) { break; }
             }
         }
         lock (_subscribers)

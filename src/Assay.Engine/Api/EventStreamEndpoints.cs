@@ -22,7 +22,8 @@ internal static class EventStreamEndpoints
 {
     public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, TimeSpan keepAlive, IHostApplicationLifetime lifetime)
     {
-        var hub = new EventHub(engine.Store, engine.Metrics, lifetime.ApplicationStopping);
+        IEventStore events = engine.Store;
+        var hub = new EventHub(events, engine.Store.BackendName, engine.Metrics, engine.Time, lifetime.ApplicationStopping);
         api.MapGet("/events/stream", async ctx =>
         {
             var ns = ctx.Query("namespace");
@@ -42,7 +43,7 @@ internal static class EventStreamEndpoints
             {
                 if ((ns is null || c.Namespace == ns) && (wf is null || c.WorkflowId == wf)) statuses.Writer.TryWrite(c);
             }
-            engine.Store.StatusChanged += OnStatus;
+            events.StatusChanged += OnStatus;
             var (sub, position) = await hub.SubscribeAsync(ns, wf, ct);
             try
             {
@@ -55,14 +56,14 @@ internal static class EventStreamEndpoints
                 // Live events come from the hub (ids above `position`); a resuming client first reads what it
                 // missed from the store, once. Nothing at or before the resume point (or the connect) is sent.
                 var floor = resume ?? position;
-                var caughtUp = resume is { } from ? await CatchUpAsync(ctx, engine, sb, from, position, hub.Slack, ns, wf, ct) : [];
-                await StreamLiveAsync(ctx, sb, sub, statuses, floor, caughtUp, keepAlive, ct);
+                var caughtUp = resume is { } from ? await CatchUpAsync(ctx, events, engine.Metrics, sb, from, position, hub.Slack, ns, wf, ct) : [];
+                await StreamLiveAsync(ctx, sb, sub, statuses, floor, caughtUp, keepAlive, engine.Time, ct);
             }
             catch (OperationCanceledException) { }
             catch (IOException) { }
             finally
             {
-                engine.Store.StatusChanged -= OnStatus;
+                events.StatusChanged -= OnStatus;
                 hub.Unsubscribe(sub);
             }
         });
@@ -70,15 +71,15 @@ internal static class EventStreamEndpoints
 
     /// <summary>Sends the stored events in (from, upTo] that match; answers the ids sent within the slack window
     /// below <paramref name="upTo"/>, which the hub may deliver again (PostgreSQL's late-visible ids).</summary>
-    static async Task<HashSet<long>> CatchUpAsync(HttpContext ctx, WorkflowEngine engine, StringBuilder sb, long from, long upTo,
-        int slack, string? ns, string? wf, CancellationToken ct)
+    static async Task<HashSet<long>> CatchUpAsync(HttpContext ctx, IEventStore events, Operations.EngineMetrics metrics, StringBuilder sb,
+        long from, long upTo, int slack, string? ns, string? wf, CancellationToken ct)
     {
         var sent = new HashSet<long>();
         var after = from;
         while (after < upTo)
         {
-            engine.Metrics.Inc(EventHub.ReadsMetric);
-            var batch = await engine.Store.ReadEventStreamAsync(after, ns, wf, 500);
+            metrics.Inc(EventHub.ReadsMetric);
+            var batch = await events.ReadEventStreamAsync(after, ns, wf, 500);
             foreach (var e in batch)
             {
                 if (e.Id > upTo) break;
@@ -93,9 +94,9 @@ internal static class EventStreamEndpoints
     }
 
     static async Task StreamLiveAsync(HttpContext ctx, StringBuilder sb, EventHub.Subscriber sub, Channel<StatusChange> statuses,
-        long floor, HashSet<long> caughtUp, TimeSpan keepAlive, CancellationToken ct)
+        long floor, HashSet<long> caughtUp, TimeSpan keepAlive, TimeProvider time, CancellationToken ct)
     {
-        var lastWrite = DateTime.UtcNow;
+        var lastWrite = time.GetUtcNow();
         Task<bool>? events = null, changes = null; // one outstanding wait per channel
         while (!ct.IsCancellationRequested)
         {
@@ -103,15 +104,15 @@ internal static class EventStreamEndpoints
                 if (e.Id > floor && !caughtUp.Contains(e.Id)) AppendEvent(sb, e);
             while (statuses.Reader.TryRead(out var c))
                 sb.Append("event: status\ndata: ").Append(StatusJson(c)).Append("\n\n");
-            if (sb.Length == 0 && DateTime.UtcNow - lastWrite >= keepAlive) sb.Append(": keep-alive\n\n");
+            if (sb.Length == 0 && time.GetUtcNow() - lastWrite >= keepAlive) sb.Append(": keep-alive\n\n");
             if (sb.Length > 0)
             {
                 await FlushAsync(ctx, sb, ct);
-                lastWrite = DateTime.UtcNow;
+                lastWrite = time.GetUtcNow();
             }
             events ??= sub.Reader.WaitToReadAsync(ct).AsTask();
             changes ??= statuses.Reader.WaitToReadAsync(ct).AsTask();
-            try { await Task.WhenAny(events, changes).WaitAsync(keepAlive, ct); }
+            try { await Task.WhenAny(events, changes).WaitAsync(keepAlive, time, ct); }
             catch (TimeoutException) { }
             if (events.IsCompleted)
             {

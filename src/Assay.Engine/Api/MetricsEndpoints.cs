@@ -11,11 +11,13 @@ internal static class MetricsEndpoints
 {
     public static void Map(IEndpointRouteBuilder app, WorkflowEngine engine)
     {
+        IRegistryStore registry = engine.Store;
+
         app.MapGet("/metrics", async ctx =>
         {
             var gauges = new List<(string, string, (string, string)[], double)>();
-            foreach (var ns in await engine.Store.ListNamespacesAsync())
-                foreach (var q in await engine.Store.GetQueueStatsAsync(ns.Name))
+            foreach (var ns in await registry.ListNamespacesAsync())
+                foreach (var q in await registry.GetQueueStatsAsync(ns.Name))
                 {
                     (string, string)[] l = [("namespace", ns.Name), ("queue", q.Queue)];
                     gauges.Add(("assay_task_queue_pending_activities", "Activities waiting for a worker.", l, q.PendingActivities));

@@ -12,13 +12,14 @@ internal static class RegistryEndpoints
 {
     public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine)
     {
-        var store = engine.Store;
+        IRegistryStore registry = engine.Store;
+        IScheduleStore schedules = engine.Store;
 
         // ── workers ──
         api.MapPost("/workers/register", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var id = await store.RegisterWorkerAsync(new WorkerRegistration(
+            var id = await registry.RegisterWorkerAsync(new WorkerRegistration(
                 b.RequiredString("identity"), b.RequiredString("queue"), b.Id("namespace") ?? "main",
                 NamesJson(b.StringArray("workflows")), NamesJson(b.StringArray("activities")),
                 b.Long("max_concurrent_workflows") ?? 10, b.Long("max_concurrent_activities") ?? 10));
@@ -28,20 +29,20 @@ internal static class RegistryEndpoints
         api.MapPost("/workers/heartbeat", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            await store.HeartbeatWorkerAsync(b.RequiredString("worker_id"));
+            await registry.HeartbeatWorkerAsync(b.RequiredString("worker_id"));
             await ctx.EmptyAsync();
         });
 
         api.MapGet("/workers", async ctx =>
-            await ctx.JsonAsync(200, await store.ListWorkersAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListWorkerRecord));
+            await ctx.JsonAsync(200, await registry.ListWorkersAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListWorkerRecord));
 
         // ── namespaces and queues ──
         api.MapPost("/namespaces", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var name = b.RequiredId("name");
-            await store.CreateNamespaceAsync(name);
-            if (b.Has("retention_secs")) await store.SetNamespaceRetentionAsync(name, Retention(b));
+            await registry.CreateNamespaceAsync(name);
+            if (b.Has("retention_secs")) await registry.SetNamespaceRetentionAsync(name, Retention(b));
             await ctx.EmptyAsync(StatusCodes.Status201Created);
         });
 
@@ -50,25 +51,25 @@ internal static class RegistryEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var name = ctx.Route("name");
-            await store.SetNamespaceRetentionAsync(name, Retention(b));
-            var ns = (await store.ListNamespacesAsync()).First(n => n.Name == name);
+            await registry.SetNamespaceRetentionAsync(name, Retention(b));
+            var ns = (await registry.ListNamespacesAsync()).First(n => n.Name == name);
             await ctx.JsonAsync(200, ns, EngineJsonContext.Wire.NamespaceRecord);
         });
 
         api.MapGet("/namespaces", async ctx =>
-            await ctx.JsonAsync(200, await store.ListNamespacesAsync(), EngineJsonContext.Wire.IReadOnlyListNamespaceRecord));
+            await ctx.JsonAsync(200, await registry.ListNamespacesAsync(), EngineJsonContext.Wire.IReadOnlyListNamespaceRecord));
 
         api.MapGet("/namespaces/{name}", async ctx =>
-            await ctx.JsonAsync(200, await store.GetNamespaceStatsAsync(ctx.Route("name")), EngineJsonContext.Wire.NamespaceStats));
+            await ctx.JsonAsync(200, await registry.GetNamespaceStatsAsync(ctx.Route("name")), EngineJsonContext.Wire.NamespaceStats));
 
         api.MapDelete("/namespaces/{name}", async ctx =>
         {
-            await store.DeleteNamespaceAsync(ctx.Route("name"));
+            await registry.DeleteNamespaceAsync(ctx.Route("name"));
             await ctx.EmptyAsync();
         });
 
         api.MapGet("/queues", async ctx =>
-            await ctx.JsonAsync(200, await store.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListQueueStats));
+            await ctx.JsonAsync(200, await registry.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListQueueStats));
 
         // ── schedules (CRUD; the firing loop belongs to the scheduler) ──
         api.MapPost("/schedules", async ctx =>
@@ -86,19 +87,19 @@ internal static class RegistryEndpoints
                 CatchupWindowSecs: CronSchedule.ValidateCatchupWindow(b.Double("catchup_window_secs")));
             if (create.Name.Length > 200 || create.Name.Any(char.IsControl) || create.Name.Contains('/'))
                 throw EngineException.Invalid("invalid schedule name");
-            var next = CronSchedule.NextRunAt(create.CronExpr, create.Timezone, Clock.Now()); // validates cron + tz
-            var created = await store.CreateScheduleAsync(create, next);
+            var next = CronSchedule.NextRunAt(create.CronExpr, create.Timezone, engine.Time.EpochSeconds()); // validates cron + tz
+            var created = await schedules.CreateScheduleAsync(create, next);
             engine.SchedulerWake.Fire();
             await ctx.JsonAsync(201, created, EngineJsonContext.Wire.ScheduleRecord);
         });
 
         api.MapGet("/schedules", async ctx =>
-            await ctx.JsonAsync(200, await store.ListSchedulesAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListScheduleRecord));
+            await ctx.JsonAsync(200, await schedules.ListSchedulesAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListScheduleRecord));
 
         api.MapGet("/schedules/{name}", async ctx =>
         {
             var name = ctx.Route("name");
-            var s = await store.GetScheduleAsync(ctx.Namespace(), name) ?? throw EngineException.NotFound($"schedule {name}");
+            var s = await schedules.GetScheduleAsync(ctx.Namespace(), name) ?? throw EngineException.NotFound($"schedule {name}");
             await ctx.JsonAsync(200, s, EngineJsonContext.Wire.ScheduleRecord);
         });
 
@@ -110,7 +111,7 @@ internal static class RegistryEndpoints
                 b.Double("catchup_window_secs") is { } cw ? CronSchedule.ValidateCatchupWindow(cw) : null);
             if (patch.CronExpr is not null) CronSchedule.ParseCron(patch.CronExpr);
             if (patch.Timezone is not null) CronSchedule.ParseTimeZone(patch.Timezone);
-            var updated = await store.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
+            var updated = await schedules.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
             {
                 var s = current with
                 {
@@ -122,7 +123,7 @@ internal static class RegistryEndpoints
                 // A new cron or zone takes effect now, not after the old next time.
                 var next = patch.CronExpr is null && patch.Timezone is null
                     ? current.NextRunAt
-                    : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
+                    : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, engine.Time.EpochSeconds());
                 return (s, next);
             });
             engine.SchedulerWake.Fire();
@@ -131,17 +132,17 @@ internal static class RegistryEndpoints
 
         api.MapDelete("/schedules/{name}", async ctx =>
         {
-            await store.DeleteScheduleAsync(ctx.Namespace(), ctx.Route("name"));
+            await schedules.DeleteScheduleAsync(ctx.Namespace(), ctx.Route("name"));
             await ctx.EmptyAsync();
         });
 
-        api.MapPost("/schedules/{name}/pause", ctx => SetPausedAsync(ctx, engine, paused: true));
-        api.MapPost("/schedules/{name}/resume", ctx => SetPausedAsync(ctx, engine, paused: false));
+        api.MapPost("/schedules/{name}/pause", ctx => SetPausedAsync(ctx, engine, schedules, paused: true));
+        api.MapPost("/schedules/{name}/resume", ctx => SetPausedAsync(ctx, engine, schedules, paused: false));
 
         // Run now; the overlap policy applies (a skip answers outcome "skipped").
         api.MapPost("/schedules/{name}/trigger", async ctx =>
         {
-            var r = await store.TriggerScheduleAsync(ctx.Namespace(), ctx.Route("name"));
+            var r = await schedules.TriggerScheduleAsync(ctx.Namespace(), ctx.Route("name"));
             await ctx.JsonAsync(r.Outcome == "started" ? 201 : 200, r, EngineJsonContext.Wire.ScheduleFireResult);
         });
 
@@ -152,8 +153,8 @@ internal static class RegistryEndpoints
             var from = Time(b, "from");
             var to = Time(b, "to");
             if (to < from) throw EngineException.Invalid("'to' must not be before 'from'");
-            if (to > Clock.Now() + 1) throw EngineException.Invalid("backfill cannot start future occurrences");
-            var r = await store.BackfillScheduleAsync(ctx.Namespace(), ctx.Route("name"), from, to);
+            if (to > engine.Time.EpochSeconds() + 1) throw EngineException.Invalid("backfill cannot start future occurrences");
+            var r = await schedules.BackfillScheduleAsync(ctx.Namespace(), ctx.Route("name"), from, to);
             await ctx.JsonAsync(200, r, EngineJsonContext.Wire.IReadOnlyListScheduleFireResult);
         });
     }
@@ -168,13 +169,13 @@ internal static class RegistryEndpoints
         throw EngineException.Invalid($"'{name}' must be epoch seconds or an ISO-8601 time");
     }
 
-    static async Task SetPausedAsync(HttpContext ctx, WorkflowEngine engine, bool paused)
+    static async Task SetPausedAsync(HttpContext ctx, WorkflowEngine engine, IScheduleStore schedules, bool paused)
     {
-        var updated = await engine.Store.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
+        var updated = await schedules.UpdateScheduleAsync(ctx.Namespace(), ctx.Route("name"), current =>
         {
             var s = current with { Paused = paused };
             // Resuming does not backfill: the next fire is the next cron time from now.
-            var next = paused ? current.NextRunAt : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, Clock.Now());
+            var next = paused ? current.NextRunAt : CronSchedule.NextRunAt(s.CronExpr, s.Timezone, engine.Time.EpochSeconds());
             return (s, next);
         });
         engine.SchedulerWake.Fire();

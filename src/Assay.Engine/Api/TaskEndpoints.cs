@@ -21,7 +21,8 @@ internal static class TaskEndpoints
 {
     public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine, IHostApplicationLifetime lifetime, bool requireLeaseToken)
     {
-        var store = engine.Store;
+        IDispatchStore dispatch = engine.Store;
+        IActivityStore activities = engine.Store;
 
         api.MapPost("/workflow-tasks/poll", async ctx =>
         {
@@ -33,7 +34,7 @@ internal static class TaskEndpoints
             if (task is not null && ctx.RequestAborted.IsCancellationRequested)
             {
                 // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
-                await ReleaseQuietlyAsync(() => store.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
+                await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
                 return;
             }
             await ctx.WriteAsync(200, w =>
@@ -80,10 +81,10 @@ internal static class TaskEndpoints
             catch (EngineException e) when (e.Kind == ErrorKind.Invalid)
             {
                 // Nothing of the batch is applied; the task is released and the reason recorded in history.
-                await store.RejectWorkflowTaskAsync(id, worker, token, e.Message);
+                await dispatch.RejectWorkflowTaskAsync(id, worker, token, e.Message);
                 throw;
             }
-            var claimed = await store.SubmitCommandsAsync(id, worker, token, commands, (int)eager);
+            var claimed = await dispatch.SubmitCommandsAsync(id, worker, token, commands, (int)eager);
             if (eager == 0)
             {
                 await ctx.EmptyAsync(); // the reference's answer; clients that did not ask for tasks get nothing new
@@ -103,7 +104,7 @@ internal static class TaskEndpoints
         api.MapPost("/workflow-tasks/{id}/release", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            await store.ReleaseWorkflowTaskAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.RequiredString("lease_token"),
+            await dispatch.ReleaseWorkflowTaskAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.RequiredString("lease_token"),
                 ReleaseOf(b));
             await ctx.EmptyAsync();
         });
@@ -111,7 +112,7 @@ internal static class TaskEndpoints
         api.MapPost("/workflow-tasks/{id}/heartbeat", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var expires = await store.ExtendLeaseAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.String("lease_token"),
+            var expires = await dispatch.ExtendLeaseAsync(ctx.Route("id"), b.RequiredString("worker_id"), b.String("lease_token"),
                 engine.Timings.DispatchTimeout.TotalSeconds);
             await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteNumber("lease_expires_at", expires); w.WriteEndObject(); });
         });
@@ -124,7 +125,7 @@ internal static class TaskEndpoints
             var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token, LeaseBound(b, requireLeaseToken));
             if (activity is not null && ctx.RequestAborted.IsCancellationRequested)
             {
-                await ReleaseQuietlyAsync(() => store.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt, activity.LeaseToken), TaskRelease.Immediate));
+                await ReleaseQuietlyAsync(() => activities.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt, activity.LeaseToken), TaskRelease.Immediate));
                 engine.Metrics.ActivityReported(activity.Id, "released");
                 return;
             }
@@ -138,7 +139,7 @@ internal static class TaskEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var id = ctx.RouteId("id");
-            await store.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"));
+            await activities.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"));
             engine.Metrics.ActivityReported(id, "completed");
             await ctx.EmptyAsync();
         });
@@ -148,7 +149,7 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var failure = new ActivityFailure(b.RequiredString("error"), b.Bool("non_retryable") ?? false, b.String("error_type"));
             var id = ctx.RouteId("id");
-            await store.FailActivityAsync(id, AttemptOf(b), failure);
+            await activities.FailActivityAsync(id, AttemptOf(b), failure);
             engine.Metrics.ActivityReported(id, "failed");
             await ctx.EmptyAsync();
         });
@@ -158,7 +159,7 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var id = ctx.RouteId("id");
             var attempt = b.Long("attempt") ?? throw EngineException.Invalid("'attempt' is required");
-            await store.ReleaseActivityAsync(id, new AttemptCheck(b.RequiredString("worker_id"), attempt, b.String("lease_token")), ReleaseOf(b));
+            await activities.ReleaseActivityAsync(id, new AttemptCheck(b.RequiredString("worker_id"), attempt, b.String("lease_token")), ReleaseOf(b));
             engine.Metrics.ActivityReported(id, "released");
             await ctx.EmptyAsync();
         });
@@ -166,7 +167,7 @@ internal static class TaskEndpoints
         api.MapPost("/tasks/{id}/heartbeat", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var cancel = await store.HeartbeatActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("details"));
+            var cancel = await activities.HeartbeatActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("details"));
             await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteBoolean("cancel_requested", cancel); w.WriteEndObject(); });
         });
     }

@@ -11,7 +11,8 @@ internal static class WorkflowEndpoints
 {
     public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine)
     {
-        var store = engine.Store;
+        IWorkflowStore workflows = engine.Store;
+        IActivityStore activities = engine.Store;
 
         api.MapPost("/workflows", async ctx =>
         {
@@ -24,7 +25,7 @@ internal static class WorkflowEndpoints
                 Input: b.Raw("input"),
                 SearchAttributes: SearchAttributesOf(b),
                 IdempotentReuse: b.Bool("idempotent") ?? false);
-            var started = await store.StartWorkflowAsync(request);
+            var started = await workflows.StartWorkflowAsync(request);
             await ctx.JsonAsync(started.Existing ? 200 : 201, started, EngineJsonContext.Wire.StartResult);
         });
 
@@ -35,56 +36,56 @@ internal static class WorkflowEndpoints
                 throw EngineException.Invalid($"unknown status '{status}' (expected one of {string.Join(", ", WorkflowStatus.All)})");
             var filter = new WorkflowFilter(ctx.Namespace(), status, ctx.Query("type"), SearchFilterOf(ctx.Query("search_attrs")),
                 Limit: IntQuery(ctx, "limit", 50, 1, 1000), Offset: IntQuery(ctx, "offset", 0, 0, int.MaxValue));
-            await ctx.JsonAsync(200, await store.ListWorkflowsAsync(filter), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord);
+            await ctx.JsonAsync(200, await workflows.ListWorkflowsAsync(filter), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord);
         });
 
         api.MapGet("/workflows/{id}", async ctx =>
         {
             var id = ctx.Route("id");
-            var wf = await store.GetWorkflowAsync(id) ?? throw EngineException.NotFound($"workflow {id}");
+            var wf = await workflows.GetWorkflowAsync(id) ?? throw EngineException.NotFound($"workflow {id}");
             await ctx.JsonAsync(200, wf, EngineJsonContext.Wire.WorkflowRecord);
         });
 
         api.MapGet("/workflows/{id}/events", async ctx =>
         {
             var after = IntQuery(ctx, "since_seq", 0, 0, int.MaxValue);
-            await ctx.JsonAsync(200, await store.GetEventsAsync(ctx.Route("id"), after), EngineJsonContext.Wire.IReadOnlyListEventRecord);
+            await ctx.JsonAsync(200, await workflows.GetEventsAsync(ctx.Route("id"), after), EngineJsonContext.Wire.IReadOnlyListEventRecord);
         });
 
         api.MapPost("/workflows/{id}/signal/{name}", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            await store.SignalAsync(ctx.Route("id"), ctx.Route("name"), b.Raw("payload"));
+            await workflows.SignalAsync(ctx.Route("id"), ctx.Route("name"), b.Raw("payload"));
             await ctx.EmptyAsync();
         });
 
         api.MapPost("/workflows/{id}/cancel", async ctx =>
         {
-            await store.CancelAsync(ctx.Route("id"));
+            await workflows.CancelAsync(ctx.Route("id"));
             await ctx.EmptyAsync();
         });
 
         api.MapPost("/workflows/{id}/terminate", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            await store.TerminateAsync(ctx.Route("id"), b.String("reason"), b.Bool("terminate_children") ?? true);
+            await workflows.TerminateAsync(ctx.Route("id"), b.String("reason"), b.Bool("terminate_children") ?? true);
             await ctx.EmptyAsync();
         });
 
         api.MapGet("/workflows/{id}/children", async ctx =>
-            await ctx.JsonAsync(200, await store.ListChildrenAsync(ctx.Route("id")), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord));
+            await ctx.JsonAsync(200, await workflows.ListChildrenAsync(ctx.Route("id")), EngineJsonContext.Wire.IReadOnlyListWorkflowRecord));
 
         api.MapPost("/workflows/{id}/continue-as-new", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var next = await store.ContinueAsNewAsync(ctx.Route("id"), b.Raw("input"));
+            var next = await workflows.ContinueAsNewAsync(ctx.Route("id"), b.Raw("input"));
             await ctx.JsonAsync(201, next, EngineJsonContext.Wire.StartResult);
         });
 
         api.MapGet("/workflows/{id}/state", async ctx =>
         {
             var id = ctx.Route("id");
-            var snap = await store.GetLatestSnapshotAsync(id) ?? throw EngineException.NotFound($"state of workflow {id} (no snapshot yet)");
+            var snap = await workflows.GetLatestSnapshotAsync(id) ?? throw EngineException.NotFound($"state of workflow {id} (no snapshot yet)");
             await ctx.WriteAsync(200, w =>
             {
                 w.WriteStartObject();
@@ -98,7 +99,7 @@ internal static class WorkflowEndpoints
         api.MapGet("/workflows/{id}/state/{name}", async ctx =>
         {
             var (id, name) = (ctx.Route("id"), ctx.Route("name"));
-            var snap = await store.GetLatestSnapshotAsync(id) ?? throw EngineException.NotFound($"state of workflow {id} (no snapshot yet)");
+            var snap = await workflows.GetLatestSnapshotAsync(id) ?? throw EngineException.NotFound($"state of workflow {id} (no snapshot yet)");
             using var doc = snap.StateJson is null ? null : JsonDocument.Parse(snap.StateJson);
             if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(name, out var value))
                 throw EngineException.NotFound($"query {name} of workflow {id}");
@@ -116,14 +117,14 @@ internal static class WorkflowEndpoints
         api.MapPost("/workflows/{id}/activities", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);
-            var activity = await store.ScheduleActivityAsync(ctx.Route("id"), CommandParser.ParseActivity(b, defaultQueue: null));
+            var activity = await activities.ScheduleActivityAsync(ctx.Route("id"), CommandParser.ParseActivity(b, defaultQueue: null));
             await ctx.JsonAsync(201, activity, EngineJsonContext.Wire.ActivityRecord);
         });
 
         api.MapGet("/activities/{id}", async ctx =>
         {
             var id = ctx.RouteId("id");
-            var activity = await store.GetActivityAsync(id) ?? throw EngineException.NotFound($"activity {id}");
+            var activity = await activities.GetActivityAsync(id) ?? throw EngineException.NotFound($"activity {id}");
             await ctx.JsonAsync(200, activity, EngineJsonContext.Wire.ActivityRecord);
         });
     }

@@ -1,5 +1,5 @@
+using Assay.Engine.Core;
 using Assay.Engine.Hosting;
-using Assay.Engine.Store;
 using Microsoft.AspNetCore.Http;
 
 namespace Assay.Engine.Auth;
@@ -11,7 +11,7 @@ namespace Assay.Engine.Auth;
 /// <c>Authorization: Bearer …</c>; the event stream also accepts <c>?access_token=</c> because
 /// browsers' EventSource cannot send headers.
 /// </summary>
-public sealed class EngineAuthenticator(IWorkflowStore store, bool apiKeys, JwtValidator? jwt) : IRequestAuthenticator, IDisposable
+public sealed class EngineAuthenticator(IApiKeyStore store, bool apiKeys, JwtValidator? jwt) : IRequestAuthenticator, IDisposable
 {
     public string Description => (jwt, apiKeys) switch
     {

@@ -22,8 +22,9 @@ public sealed class JwtValidator : IDisposable
     readonly HttpClient _http;
     readonly ILogger? _log;
     readonly SemaphoreSlim _fetch = new(1, 1);
+    readonly TimeProvider _time;
     volatile Jwks? _jwks;
-    DateTime _lastFetch = DateTime.MinValue;
+    DateTimeOffset _lastFetch = DateTimeOffset.MinValue;
 
     public TimeSpan CacheFor { get; init; } = TimeSpan.FromMinutes(5);
     public TimeSpan MinRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
@@ -33,8 +34,10 @@ public sealed class JwtValidator : IDisposable
     public int JwksFetches => _fetches;
     int _fetches;
 
-    public JwtValidator(string issuer, string? audience, ILogger? log = null, HttpMessageHandler? handler = null)
+    /// <param name="time">Clock for expiry checks and the JWKS cache (the system clock when null).</param>
+    public JwtValidator(string issuer, string? audience, ILogger? log = null, HttpMessageHandler? handler = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _issuer = issuer;
         _audience = string.IsNullOrEmpty(audience) ? null : audience;
         _log = log;
@@ -100,7 +103,7 @@ public sealed class JwtValidator : IDisposable
 
     string? CheckClaims(JsonElement claims)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
         if (!claims.TryGetProperty("iss", out var iss) || iss.ValueKind != JsonValueKind.String || iss.GetString() != _issuer)
             return "invalid issuer";
         if (!claims.TryGetProperty("exp", out var exp) || exp.ValueKind != JsonValueKind.Number) return "missing exp";
@@ -123,7 +126,7 @@ public sealed class JwtValidator : IDisposable
     async Task<List<Jwk>> KeysForAsync(string? kid, CancellationToken ct)
     {
         var jwks = _jwks;
-        if (jwks is null || DateTime.UtcNow - jwks.FetchedAt > CacheFor)
+        if (jwks is null || _time.GetUtcNow() - jwks.FetchedAt > CacheFor)
             jwks = await RefreshAsync(force: false, ct) ?? jwks;
         if (jwks is null) return [];
         if (kid is null) return jwks.Keys;
@@ -140,9 +143,9 @@ public sealed class JwtValidator : IDisposable
         try
         {
             var current = _jwks;
-            if (DateTime.UtcNow - _lastFetch < MinRefreshInterval) return current; // bounded: at most one fetch per interval
-            if (!force && current is not null && DateTime.UtcNow - current.FetchedAt <= CacheFor) return current;
-            _lastFetch = DateTime.UtcNow;
+            if (_time.GetUtcNow() - _lastFetch < MinRefreshInterval) return current; // bounded: at most one fetch per interval
+            if (!force && current is not null && _time.GetUtcNow() - current.FetchedAt <= CacheFor) return current;
+            _lastFetch = _time.GetUtcNow();
             Interlocked.Increment(ref _fetches);
             var discovery = _issuer.TrimEnd('/') + "/.well-known/openid-configuration";
             string jwksUri;
@@ -155,7 +158,7 @@ public sealed class JwtValidator : IDisposable
             if (doc.RootElement.TryGetProperty("keys", out var arr) && arr.ValueKind == JsonValueKind.Array)
                 foreach (var k in arr.EnumerateArray())
                     if (Jwk.TryParse(k) is { } jwk) keys.Add(jwk);
-            var fresh = new Jwks(keys, DateTime.UtcNow);
+            var fresh = new Jwks(keys, _time.GetUtcNow());
             _jwks = fresh;
             return fresh;
         }
@@ -183,7 +186,7 @@ public sealed class JwtValidator : IDisposable
         _fetch.Dispose();
     }
 
-    sealed record Jwks(List<Jwk> Keys, DateTime FetchedAt);
+    sealed record Jwks(List<Jwk> Keys, DateTimeOffset FetchedAt);
 
     sealed class Jwk
     {

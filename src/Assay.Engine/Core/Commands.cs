@@ -1,7 +1,7 @@
 namespace Assay.Engine.Core;
 
 /// <summary>
-/// One decision a worker submits at the end of a workflow task (engine.md §6.3). Parsed and
+/// One decision a worker submits at the end of a workflow task (docs/engine.md "Commands"). Parsed and
 /// validated before any write, so a bad batch is rejected whole.
 /// </summary>
 public abstract record WorkflowCommand

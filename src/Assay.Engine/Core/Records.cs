@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Assay.Engine.Core;
 
-// Wire records (engine.md §3.2). Columns that hold JSON are kept as JSON *text* and serialised as
+// Wire records (docs/engine.md "REST API"). Columns that hold JSON are kept as JSON *text* and serialised as
 // strings, exactly like the reference, so existing clients decode them the same way.
 
 public sealed class WorkflowRecord

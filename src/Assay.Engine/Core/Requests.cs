@@ -11,7 +11,7 @@ public sealed record StartWorkflowRequest(
     string? SearchAttributes,
     bool IdempotentReuse);
 
-/// <summary>Options of one activity; defaults follow the reference (engine.md §6.3).</summary>
+/// <summary>Options of one activity; defaults follow the original engine (docs/engine.md "Activities: retries and timeouts").</summary>
 public sealed record ActivitySpec(
     long Seq,
     string Name,

@@ -1,6 +1,6 @@
 namespace Assay.Engine.Core;
 
-/// <summary>Workflow status strings as they appear on the wire (engine.md §4).</summary>
+/// <summary>Workflow status strings as they appear on the wire (docs/engine.md "Concepts").</summary>
 public static class WorkflowStatus
 {
     public const string Pending = "PENDING";
@@ -27,7 +27,7 @@ public static class ActivityStatus
     public const string Cancelled = "CANCELLED";
 }
 
-/// <summary>Event type names (engine.md §5), plus the terminal/marker events our engine adds.</summary>
+/// <summary>Event type names (docs/engine.md "Event catalogue"), plus the terminal/marker events our engine adds.</summary>
 public static class EventType
 {
     public const string WorkflowStarted = "WorkflowStarted";

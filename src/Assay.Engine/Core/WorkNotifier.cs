@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
-using Assay.Engine.Store;
 
 namespace Assay.Engine.Core;
 
 /// <summary>
 /// In-process wake-ups for long-polls and background loops. A waiter takes the current
 /// <see cref="Pulse"/> task *before* it looks for work, so a wake-up that lands between "found
-/// nothing" and "start waiting" is never lost.
+/// nothing" and "start waiting" is never lost. Delayed wake-ups (retries due later) wait on the injected
+/// <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class WorkNotifier : IWorkListener, IDisposable
+public sealed class WorkNotifier(TimeProvider time) : IWorkListener, IDisposable
 {
     readonly ConcurrentDictionary<string, WaitQueue> _workflowQueues = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, WaitQueue> _activityQueues = new(StringComparer.Ordinal);
@@ -26,7 +26,7 @@ public sealed class WorkNotifier : IWorkListener, IDisposable
 
     public void ActivityReady(string queue, double dueAt)
     {
-        var delay = dueAt - Clock.Now();
+        var delay = dueAt - time.EpochSeconds();
         if (delay <= 0.001) { ActivityQueue(queue).Fire(); return; }
         // A retry with backoff: wake its queue's pollers when it becomes due.
         _ = FireLaterAsync(ActivityQueue(queue), delay);
@@ -40,7 +40,7 @@ public sealed class WorkNotifier : IWorkListener, IDisposable
     {
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(delaySecs, 86_400)), _disposed.Token);
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(delaySecs, 86_400)), time, _disposed.Token);
             pulse.Fire();
         }
         catch (OperationCanceledException)
@@ -79,13 +79,14 @@ public sealed class Pulse
     public void Fire() =>
         Interlocked.Exchange(ref _tcs, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    /// <summary>Waits for <paramref name="next"/> (taken earlier from <see cref="Next"/>) or the timeout; false on timeout.</summary>
-    public static async Task<bool> WaitAsync(Task next, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Waits for <paramref name="next"/> (taken earlier from <see cref="Next"/>) or the timeout, measured by
+    /// <paramref name="time"/>; false on timeout.</summary>
+    public static async Task<bool> WaitAsync(Task next, TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
         if (timeout <= TimeSpan.Zero) return next.IsCompleted;
         try
         {
-            await next.WaitAsync(timeout, ct);
+            await next.WaitAsync(timeout, time, ct);
             return true;
         }
         catch (TimeoutException)

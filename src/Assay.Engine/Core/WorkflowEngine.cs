@@ -1,4 +1,3 @@
-using Assay.Engine.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Core;
@@ -23,13 +22,14 @@ public sealed record EngineTimings
 /// <summary>
 /// The running engine: the store plus what makes it live — long-polls woken by in-process
 /// notifications, and the background loops (timers, activity timeouts, lease recovery, worker
-/// health, wake-ups from other instances).
+/// health, wake-ups from other instances). Every wait and every "now" goes through <see cref="Time"/>.
 /// </summary>
-public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, ILogger logger) : IAsyncDisposable
+public sealed class WorkflowEngine(IEngineStore store, EngineTimings timings, TimeProvider time, ILogger logger) : IAsyncDisposable
 {
-    public IWorkflowStore Store { get; } = store;
+    public IEngineStore Store { get; } = store;
     public EngineTimings Timings { get; } = timings;
-    public WorkNotifier Notifier { get; } = InitNotifier(store);
+    public TimeProvider Time { get; } = time;
+    public WorkNotifier Notifier { get; } = InitNotifier(store, time);
 
     /// <summary>Identifies this engine in lease rows.</summary>
     public string InstanceId { get; init; } = Guid.NewGuid().ToString("N");
@@ -49,17 +49,17 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     /// <summary>Counters and histograms for /metrics.</summary>
     public Operations.EngineMetrics Metrics { get; } = InitMetrics(store);
 
-    static Operations.EngineMetrics InitMetrics(IWorkflowStore store)
+    static Operations.EngineMetrics InitMetrics(IEngineStore store)
     {
         var m = new Operations.EngineMetrics();
         store.StatusChanged += m.StatusChanged;
-        if (store is SqlWorkflowStore sql) sql.WriteObserved = secs => m.Observe("assay_store_write_seconds", secs);
+        store.WriteObserved = secs => m.Observe("assay_store_write_seconds", secs);
         return m;
     }
 
-    static WorkNotifier InitNotifier(IWorkflowStore store)
+    static WorkNotifier InitNotifier(IEngineStore store, TimeProvider time)
     {
-        var n = new WorkNotifier();
+        var n = new WorkNotifier(time);
         store.Listener = n;
         return n;
     }
@@ -91,7 +91,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     async Task<T?> LongPollAsync<T>(WaitQueue queue, Func<Task<T?>> claim, TimeSpan wait, CancellationToken ct) where T : class
     {
         if (wait > Timings.MaxPollWait) wait = Timings.MaxPollWait;
-        var deadline = DateTime.UtcNow + wait;
+        var deadline = Time.GetUtcNow() + wait;
         while (true)
         {
             // Join the queue before the claim: a wake-up that lands during the claim is not lost.
@@ -102,7 +102,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 return null;
             }
             var got = await claim();
-            var left = deadline - DateTime.UtcNow;
+            var left = deadline - Time.GetUtcNow();
             if (got is not null || left <= TimeSpan.Zero)
             {
                 // A wake-up handed to us meanwhile may be for other work: pass it on.
@@ -112,7 +112,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
             bool woken;
             try
             {
-                woken = await Pulse.WaitAsync(waiter.Task, left < Timings.Recheck ? left : Timings.Recheck, ct);
+                woken = await Pulse.WaitAsync(waiter.Task, left < Timings.Recheck ? left : Timings.Recheck, Time, ct);
             }
             catch (OperationCanceledException)
             {
@@ -130,7 +130,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         DueLoopAsync("activity timeouts", Notifier.Deadlines, Store.TimeOutActivitiesAsync, Store.NextActivityTimeoutAsync, ct),
         PeriodicLoopAsync("lease recovery", TimeSpan.FromMilliseconds(250), () => Store.RecoverExpiredLeasesAsync(), ct),
         PeriodicLoopAsync("worker health", TimeSpan.FromSeconds(5),
-            () => Store.RemoveDeadWorkersAsync(Clock.Now() - Timings.WorkerTimeout.TotalSeconds), ct),
+            () => Store.RemoveDeadWorkersAsync(Time.EpochSeconds() - Timings.WorkerTimeout.TotalSeconds), ct),
         ListenLoopAsync(ct),
         SchedulerLoopAsync(ct),
         RetentionLoopAsync(ct));
@@ -139,7 +139,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     {
         if (ArchiveDirectory is null) return;
         const string lease = "retention";
-        var retention = new Operations.Retention(Store, ArchiveDirectory, logger);
+        var retention = new Operations.Retention(Store, Store, Store, ArchiveDirectory, Time, logger);
         var held = false;
         try
         {
@@ -180,7 +180,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
     async Task SchedulerLoopAsync(CancellationToken ct)
     {
         const string lease = "scheduler";
-        var renewed = DateTime.MinValue;
+        var renewed = DateTimeOffset.MinValue;
         while (!ct.IsCancellationRequested)
         {
             var sleep = Timings.SchedulerTick;
@@ -188,10 +188,10 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
             try
             {
                 // Renew a held lease every third of its life (not every tick); a follower tries every second.
-                if (!IsLeader || DateTime.UtcNow - renewed > Timings.LeaderLease / 3)
+                if (!IsLeader || Time.GetUtcNow() - renewed > Timings.LeaderLease / 3)
                 {
                     IsLeader = await Store.TryAcquireLeaseAsync(lease, InstanceId, Timings.LeaderLease.TotalSeconds);
-                    if (IsLeader) renewed = DateTime.UtcNow;
+                    if (IsLeader) renewed = Time.GetUtcNow();
                 }
                 if (IsLeader)
                 {
@@ -199,7 +199,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                     if (n > 0) logger.LogDebug("scheduler: {Count} run(s) started", n);
                     if (await Store.NextScheduleDueAsync() is { } due)
                     {
-                        var until = TimeSpan.FromSeconds(Math.Max(0, due - Clock.Now()) + 0.002);
+                        var until = TimeSpan.FromSeconds(Math.Max(0, due - Time.EpochSeconds()) + 0.002);
                         if (until < sleep) sleep = until;
                     }
                 }
@@ -210,7 +210,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 logger.LogError(e, "Background loop scheduler failed; retrying");
                 sleep = TimeSpan.FromSeconds(1);
             }
-            try { await Pulse.WaitAsync(next, sleep, ct); }
+            try { await Pulse.WaitAsync(next, sleep, Time, ct); }
             catch (OperationCanceledException) { break; }
         }
         if (IsLeader)
@@ -235,7 +235,7 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                 var due = await nextDue();
                 // Clamped in seconds before it becomes a TimeSpan: a due time centuries away (or a bad row's
                 // infinity) must mean "sleep the usual while", not an overflow that stalls the loop.
-                var secs = due is { } d ? Math.Clamp(d - Clock.Now(), 0, Timings.Recheck.TotalSeconds) : Timings.Recheck.TotalSeconds;
+                var secs = due is { } d ? Math.Clamp(d - Time.EpochSeconds(), 0, Timings.Recheck.TotalSeconds) : Timings.Recheck.TotalSeconds;
                 if (double.IsNaN(secs)) secs = Timings.Recheck.TotalSeconds;
                 var sleep = TimeSpan.FromSeconds(secs);
                 if (sleep <= TimeSpan.Zero)
@@ -247,8 +247,8 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
                     sleep = TimeSpan.FromMilliseconds(50);
                 }
                 else stuck = 0;
-                wake.SleepsUntil = Clock.Now() + sleep.TotalSeconds;
-                await Pulse.WaitAsync(next, sleep, ct);
+                wake.SleepsUntil = Time.EpochSeconds() + sleep.TotalSeconds;
+                await Pulse.WaitAsync(next, sleep, Time, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -291,9 +291,9 @@ public sealed class WorkflowEngine(IWorkflowStore store, EngineTimings timings, 
         catch (OperationCanceledException) { }
     }
 
-    static async Task DelayQuietly(TimeSpan t, CancellationToken ct)
+    async Task DelayQuietly(TimeSpan t, CancellationToken ct)
     {
-        try { await Task.Delay(t, ct); } catch (OperationCanceledException) { }
+        try { await Task.Delay(t, Time, ct); } catch (OperationCanceledException) { }
     }
 
     public async ValueTask DisposeAsync()

@@ -30,7 +30,7 @@ public static class EngineAdmin
         await store.RevokeApiKeyAsync(prefix);
     }
 
-    static async Task<IWorkflowStore> OpenAsync(EngineOptions options)
+    static async Task<IEngineStore> OpenAsync(EngineOptions options)
     {
         var store = EngineHost.OpenStore(BackendUrl.Parse(options.ResolveBackend()), options, NullLogger.Instance);
         try { await store.MigrateAsync(); }

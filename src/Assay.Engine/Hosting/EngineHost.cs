@@ -77,7 +77,7 @@ public static class EngineHost
         }
 
         var timings = new EngineTimings { DispatchTimeout = options.ResolveDispatchTimeout(), WorkerTimeout = options.WorkerTimeout };
-        var engine = new WorkflowEngine(store, timings, loggerFactory.CreateLogger("Assay.Engine.Core")) {
+        var engine = new WorkflowEngine(store, timings, options.TimeProvider, loggerFactory.CreateLogger("Assay.Engine.Core")) {
             InstanceId = instanceId, ArchiveDirectory = options.ArchiveDirectory, RetentionInterval = options.RetentionInterval,
         };
         var authenticator = options.Authenticator ?? BuildAuthenticator(options, store, loggerFactory.CreateLogger("Assay.Engine.Auth"));
@@ -113,19 +113,22 @@ public static class EngineHost
         return running;
     }
 
-    static IRequestAuthenticator? BuildAuthenticator(EngineOptions options, IWorkflowStore store, ILogger log)
+    static IRequestAuthenticator? BuildAuthenticator(EngineOptions options, IApiKeyStore store, ILogger log)
     {
         if (!options.AuthApiKey && string.IsNullOrEmpty(options.AuthIssuer)) return null;
         var jwt = string.IsNullOrEmpty(options.AuthIssuer)
             ? null
-            : new Auth.JwtValidator(options.AuthIssuer, options.AuthAudience, log) { MinRefreshInterval = options.JwksMinRefreshInterval };
+            : new Auth.JwtValidator(options.AuthIssuer, options.AuthAudience, log, time: options.TimeProvider)
+            {
+                MinRefreshInterval = options.JwksMinRefreshInterval,
+            };
         return new Auth.EngineAuthenticator(store, options.AuthApiKey, jwt);
     }
 
-    internal static IWorkflowStore OpenStore(BackendUrl backend, EngineOptions options, ILogger logger) => backend.Kind switch
+    internal static IEngineStore OpenStore(BackendUrl backend, EngineOptions options, ILogger logger) => backend.Kind switch
     {
-        BackendKind.Postgres => new PostgresWorkflowStore(backend.Target, logger),
-        _ => new SqliteWorkflowStore(backend.Target, SynchronousMode(options.SqliteSynchronous), logger),
+        BackendKind.Postgres => new PostgresEngineStore(backend.Target, options.TimeProvider, logger),
+        _ => new SqliteEngineStore(backend.Target, SynchronousMode(options.SqliteSynchronous), options.TimeProvider, logger),
     };
 
     static string SynchronousMode(string mode) => mode.ToUpperInvariant() is "FULL" or "NORMAL" or "EXTRA" or "OFF"

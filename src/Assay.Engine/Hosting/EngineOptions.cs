@@ -74,6 +74,10 @@ public sealed class EngineOptions
     /// <summary>How long shutdown waits for in-flight requests.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The engine's clock: every timestamp it stores and every wait (leases, timers, retries, schedules, long
+    /// polls, background loops) goes through it. The system clock unless a test drives time itself.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Where start-up warnings and errors go when they must be seen even with logging off (stderr).</summary>
     public TextWriter? ErrorOutput { get; set; }
 

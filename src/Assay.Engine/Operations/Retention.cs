@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Assay.Engine.Api;
 using Assay.Engine.Core;
-using Assay.Engine.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Operations;
@@ -15,7 +14,8 @@ namespace Assay.Engine.Operations;
 /// file, flushed and renamed) and only then purged from the store. Leader-only (the
 /// "retention" lease); a crash between archive and purge re-archives the same file next time.
 /// </summary>
-internal sealed class Retention(IWorkflowStore store, string directory, ILogger log)
+internal sealed class Retention(IWorkflowStore workflows, IActivityStore activities, IRetentionStore store, string directory,
+    TimeProvider time, ILogger log)
 {
     const int PageSize = 100;
 
@@ -47,11 +47,10 @@ internal sealed class Retention(IWorkflowStore store, string directory, ILogger 
     {
         try
         {
-            var wf = await store.GetWorkflowAsync(id);
+            var wf = await workflows.GetWorkflowAsync(id);
             if (wf is null || !WorkflowStatus.IsTerminal(wf.Status)) return true; // gone meanwhile: nothing to do
-            var events = await store.GetEventsAsync(id);
-            var activities = await store.GetActivitiesAsync(id);
-            await WriteArchiveAsync(wf, events, activities, ct);
+            var events = await workflows.GetEventsAsync(id);
+            await WriteArchiveAsync(wf, events, await activities.GetActivitiesAsync(id), ct);
             return await store.PurgeWorkflowAsync(id);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EngineException)
@@ -89,7 +88,7 @@ internal sealed class Retention(IWorkflowStore store, string directory, ILogger 
             {
                 w.WriteStartObject();
                 w.WriteNumber("format_version", 1);
-                w.WriteNumber("archived_at", Clock.Now());
+                w.WriteNumber("archived_at", time.EpochSeconds());
                 w.WritePropertyName("workflow");
                 JsonSerializer.Serialize(w, wf, EngineJsonContext.Wire.WorkflowRecord);
                 w.WritePropertyName("events");

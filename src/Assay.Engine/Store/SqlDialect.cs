@@ -5,7 +5,7 @@ namespace Assay.Engine.Store;
 
 /// <summary>
 /// The only place where the SQLite and PostgreSQL stores differ in SQL. Everything else — the
-/// statements, the transactions, the semantics — is shared in <see cref="SqlWorkflowStore"/>.
+/// statements, the transactions, the semantics — is shared in <see cref="SqlEngineStore"/>.
 /// </summary>
 internal abstract class SqlDialect
 {

@@ -80,7 +80,7 @@ internal sealed class Tx(DbConnection connection, DbTransaction? transaction, Sq
     }
 
     /// <summary>Runs a query and maps every row.</summary>
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, params (string, object?)[] ps)
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<Row, T> map, params (string, object?)[] ps)
     {
         var cmd = Command(sql, ps);
         try { return await ReadAllAsync(cmd, map); }
@@ -95,15 +95,20 @@ internal sealed class Tx(DbConnection connection, DbTransaction? transaction, Sq
         return cmd;
     }
 
-    public static async Task<List<T>> ReadAllAsync<T>(DbCommand cmd, Func<DbDataReader, T> map)
+    public static async Task<List<T>> ReadAllAsync<T>(DbCommand cmd, Func<Row, T> map)
     {
         var list = new List<T>();
         await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync()) list.Add(map(r));
+        IReadOnlyDictionary<string, int>? columns = null;
+        while (await r.ReadAsync())
+        {
+            columns ??= Row.ColumnsOf(cmd.CommandText, r);
+            list.Add(map(new Row(r, columns)));
+        }
         return list;
     }
 
-    public async Task<T?> QuerySingleAsync<T>(string sql, Func<DbDataReader, T> map, params (string, object?)[] ps) where T : class
+    public async Task<T?> QuerySingleAsync<T>(string sql, Func<Row, T> map, params (string, object?)[] ps) where T : class
     {
         var rows = await QueryAsync(sql, map, ps);
         return rows.Count > 0 ? rows[0] : null;
@@ -123,13 +128,46 @@ internal enum WakeKind
     ActivityReleased,     // Queue = task queue; wakes every waiting poller
 }
 
-/// <summary>Column readers tolerant of each driver's numeric types (SQLite long/double, Postgres bigint/double).</summary>
-internal static class Col
+/// <summary>
+/// The current row of a query, read by column name — never by position, so a SELECT list and its reader cannot drift
+/// apart. Positions are resolved once per statement text (the same text always yields the same columns). Readers are
+/// tolerant of each driver's numeric types (SQLite long/double, Postgres bigint/double).
+/// </summary>
+internal readonly struct Row(DbDataReader reader, IReadOnlyDictionary<string, int> columns)
 {
-    public static string Str(this DbDataReader r, int i) => r.GetString(i);
-    public static string? StrN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-    public static long Long(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i));
-    public static double Dbl(this DbDataReader r, int i) => Convert.ToDouble(r.GetValue(i));
-    public static double? DblN(this DbDataReader r, int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
-    public static bool Bool(this DbDataReader r, int i) => Convert.ToInt64(r.GetValue(i)) != 0;
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, int>> Layouts = new();
+
+    /// <summary>Column positions of the result of <paramref name="sql"/>. Statements built per call (list filters) come in a
+    /// few shapes; the cache is bounded all the same.</summary>
+    public static IReadOnlyDictionary<string, int> ColumnsOf(string sql, DbDataReader reader)
+    {
+        if (Layouts.TryGetValue(sql, out var known)) return known;
+        var columns = new Dictionary<string, int>(reader.FieldCount, StringComparer.Ordinal);
+        for (var i = 0; i < reader.FieldCount; i++) columns[reader.GetName(i)] = i;
+        if (Layouts.Count < 1024) Layouts.TryAdd(sql, columns);
+        return columns;
+    }
+
+    int At(string column) =>
+        columns.TryGetValue(column, out var i) ? i : throw new InvalidOperationException($"the query has no column {column}");
+
+    public string Str(string column) => reader.GetString(At(column));
+
+    public string? StrN(string column)
+    {
+        var i = At(column);
+        return reader.IsDBNull(i) ? null : reader.GetString(i);
+    }
+
+    public long Long(string column) => Convert.ToInt64(reader.GetValue(At(column)));
+    public double Dbl(string column) => Convert.ToDouble(reader.GetValue(At(column)));
+
+    public double? DblN(string column)
+    {
+        var i = At(column);
+        return reader.IsDBNull(i) ? null : Convert.ToDouble(reader.GetValue(i));
+    }
+
+    public bool Bool(string column) => Convert.ToInt64(reader.GetValue(At(column))) != 0;
+    public bool IsNull(string column) => reader.IsDBNull(At(column));
 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 
 namespace Assay.Engine.Store;
 
@@ -47,14 +46,15 @@ internal sealed class WfRow
     public bool Dirty;
     public bool IsTerminal => Core.WorkflowStatus.IsTerminal(Status);
 
-    public static WfRow Read(DbDataReader r) => new()
+    public static WfRow Read(Row r) => new()
     {
-        Id = r.Str(0), Namespace = r.Str(1), RunId = r.Str(2), WorkflowType = r.Str(3), TaskQueue = r.Str(4),
-        Status = r.Str(5), SavedStatus = r.Str(5), ParentId = r.StrN(6), OriginId = r.StrN(7), SearchAttributes = r.StrN(8),
-        NextEventSeq = r.Long(9), NeedsDispatch = r.Bool(10), DispatchReadyAt = r.DblN(11),
-        LeaseOwner = r.StrN(12), LeaseToken = r.StrN(13), LeaseExpiresAt = r.DblN(14),
-        CancelRequested = r.Bool(15), Result = r.StrN(16), Error = r.StrN(17), CompletedAt = r.DblN(18),
-        ContinuedTo = r.StrN(19), UnhandledKind = r.StrN(20), LeaseBound = r.Bool(21),
+        Id = r.Str("id"), Namespace = r.Str("namespace"), RunId = r.Str("run_id"), WorkflowType = r.Str("workflow_type"),
+        TaskQueue = r.Str("task_queue"), Status = r.Str("status"), SavedStatus = r.Str("status"), ParentId = r.StrN("parent_id"),
+        OriginId = r.StrN("origin_id"), SearchAttributes = r.StrN("search_attributes"), NextEventSeq = r.Long("next_event_seq"),
+        NeedsDispatch = r.Bool("needs_dispatch"), DispatchReadyAt = r.DblN("dispatch_ready_at"), LeaseOwner = r.StrN("lease_owner"),
+        LeaseToken = r.StrN("lease_token"), LeaseExpiresAt = r.DblN("lease_expires_at"), CancelRequested = r.Bool("cancel_requested"),
+        Result = r.StrN("result"), Error = r.StrN("error"), CompletedAt = r.DblN("completed_at"), ContinuedTo = r.StrN("continued_to"),
+        UnhandledKind = r.StrN("unhandled_kind"), LeaseBound = r.Bool("lease_bound"),
     };
 
     public void ClearLease()

@@ -4,8 +4,8 @@ using static Assay.Lua.Interop.LuaNative;
 namespace Assay.Lua.Loop;
 
 /// <summary>
-/// Drives every Lua execution of one VM as a coroutine on a single thread (architecture.md,
-/// "The concurrency model"). Builtins that wait start a .NET task and return a pending op; the
+/// Drives every Lua execution of one VM as a coroutine on a single thread (docs/architecture.md, "Rule 2:
+/// one thread per Lua state, one event loop per thread"). Builtins that wait start a .NET task and return a pending op; the
 /// coroutine parks; when the task completes its continuation posts to <see cref="_inbox"/> and the
 /// loop resumes the coroutine with the result. Other threads never touch the Lua state: they
 /// <see cref="Post"/> work to the loop.

@@ -10,7 +10,7 @@ public readonly record struct JsonEncodeOptions(bool Pretty = false, int Indent 
 
 /// <summary>
 /// Lua value → JSON text, straight from the Lua stack into a UTF-8 buffer (no intermediate
-/// object graph). Rules (runtime.md §4, improved): a table is an array iff its keys are exactly
+/// object graph). Rules (docs/modules/json.md "Lua → JSON"): a table is an array iff its keys are exactly
 /// 1..n; an empty table is <c>[]</c> unless marked with json.object; markers force a shape;
 /// object keys come out sorted by bytes (deterministic output); integers stay exact; floats use
 /// the shortest round-trip form and keep ".0"; strings must be valid UTF-8 and are written raw

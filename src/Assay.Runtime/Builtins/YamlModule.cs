@@ -11,7 +11,7 @@ namespace Assay.Runtime.Builtins;
 /// <summary>
 /// <c>yaml.parse(text)</c>, <c>yaml.parse_all(text)</c>, <c>yaml.encode(value)</c>. Built on
 /// YamlDotNet's parser and emitter event API (no reflection serializer: NativeAOT-safe). Values
-/// go through the shared Lua ⇄ data bridge (§4 rules, same as json). Scalars resolve by the
+/// go through the shared Lua ⇄ data bridge (the rules of docs/modules/json.md, same as json). Scalars resolve by the
 /// YAML 1.2 core schema; anchors, aliases and merge keys (&lt;&lt;) work; alias expansion is
 /// bounded (billion laughs). Reference page: docs/modules/yaml.md.
 /// </summary>

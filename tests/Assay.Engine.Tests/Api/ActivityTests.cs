@@ -1,8 +1,6 @@
-using System.Diagnostics;
-
 namespace Assay.Engine.Tests.Api;
 
-/// <summary>engine.md §12.2: activities, retry policy, timeouts, outcome checks.</summary>
+/// <summary>docs/engine.md "Activities: retries and timeouts": activities, retry policy, timeouts, outcome checks.</summary>
 public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
 {
     async Task<(string Wf, string Queue, long Id)> ScheduleViaRestAsync(params (string, JsonNode?)[] opts)
@@ -64,6 +62,7 @@ public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Retry_then_final_failure()
     {
+        await using var clock = await UseFakeClockAsync();
         var (wf, queue, id) = await ScheduleViaRestAsync(("max_attempts", 3), ("initial_interval_secs", 0.05));
         (await PollActivityAsync(queue, "w")).Expect(200);
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "boom 1")))).Expect(200);
@@ -72,11 +71,13 @@ public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
         Assert.Equal(2, act["attempt"].Long());
         Assert.DoesNotContain("ActivityFailed", await EventTypesAsync(wf));
 
-        await Task.Delay(120);
+        clock.Jump(0.12);
         var second = (await PollActivityAsync(queue, "w", wait: 2)).Expect(200).Obj;
         Assert.Equal(2, second["attempt"].Long());
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "boom 2")))).Expect(200);
-        var third = (await PollActivityAsync(queue, "w", wait: 2)).Expect(200).Obj;
+        var poll = PollActivityAsync(queue, "w", wait: 2);
+        await clock.AdvanceUntilAsync(poll, 2, "the third attempt"); // backoff 0.1 s
+        var third = (await poll).Expect(200).Obj;
         Assert.Equal(3, third["attempt"].Long());
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "boom 3")))).Expect(200);
 
@@ -92,25 +93,31 @@ public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Backoff_is_honoured_and_long_poll_wakes_when_due()
     {
+        await using var clock = await UseFakeClockAsync();
         var (_, queue, id) = await ScheduleViaRestAsync(("max_attempts", 2), ("initial_interval_secs", 2));
         (await PollActivityAsync(queue, "w")).Expect(200);
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "later")))).Expect(200);
         Assert.Equal("{\"task\":null}", (await PollActivityAsync(queue, "w")).Body);
-        var sw = Stopwatch.StartNew();
-        var retry = (await PollActivityAsync(queue, "w", wait: 5)).Expect(200).Obj;
+        var start = clock.Now;
+        var poll = PollActivityAsync(queue, "w", wait: 5);
+        clock.Jump(1.8); // still backing off
+        await clock.AdvanceUntilAsync(poll, 5, "the retry");
+        var retry = (await poll).Expect(200).Obj;
         Assert.Equal(id, retry["id"].Long());
-        Assert.InRange(sw.Elapsed.TotalSeconds, 1.7, 4.5); // lower bound: backoff honoured; upper: woken when due, not by client retry
+        Assert.InRange(clock.Now - start, 1.7, 4.5); // lower bound: backoff honoured; upper: woken when due, not by client retry
     }
 
     [SkippableFact]
     public async Task Backoff_is_capped_by_max_interval_and_non_retryable_errors_fail_at_once()
     {
+        await using var clock = await UseFakeClockAsync();
         var (_, queue, id) = await ScheduleViaRestAsync(("max_attempts", 5), ("initial_interval_secs", 30), ("max_interval_secs", 0.2));
         (await PollActivityAsync(queue, "w")).Expect(200);
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "x")))).Expect(200);
-        var sw = Stopwatch.StartNew();
-        (await PollActivityAsync(queue, "w", wait: 5)).Expect(200);
-        Assert.True(sw.Elapsed.TotalSeconds < 2, "max_interval_secs caps the backoff");
+        var poll = PollActivityAsync(queue, "w", wait: 5);
+        var waited = await clock.AdvanceUntilAsync(poll, 5, "the retry");
+        (await poll).Expect(200);
+        Assert.True(waited < 2, "max_interval_secs caps the backoff");
 
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "fatal"), ("non_retryable", true)))).Expect(200);
         Assert.Equal("FAILED", (await C.GetAsync($"/activities/{id}")).Obj["status"].Str());
@@ -125,17 +132,22 @@ public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Heartbeat_timeout_retries_then_reports_failure_to_the_workflow()
     {
+        await using var clock = await UseFakeClockAsync();
         var (wf, queue, id) = await ScheduleViaRestAsync(("max_attempts", 2), ("heartbeat_timeout_secs", 0.5), ("initial_interval_secs", 0));
         (await PollActivityAsync(queue, "w")).Expect(200);
         var hb = (await C.PostAsync($"/tasks/{id}/heartbeat", O(("details", O(("progress", 0.5)))))).Expect(200).Obj;
         Assert.False(hb["cancel_requested"]!.GetValue<bool>());
         // Silence: after 0.5 s the attempt times out and is re-queued as attempt 2.
-        var retry = (await PollActivityAsync(queue, "w", wait: 5)).Expect(200).Obj;
+        var poll = PollActivityAsync(queue, "w", wait: 5);
+        clock.Jump(0.4); // not yet timed out
+        await clock.AdvanceUntilAsync(poll, 5, "the second attempt");
+        var retry = (await poll).Expect(200).Obj;
         Assert.Equal(2, retry["attempt"].Long());
         // The old attempt's late completion is refused (status check + attempt check).
         (await C.PostAsync($"/tasks/{id}/complete", O(("result", 1), ("attempt", 1)))).Expect(409);
 
-        await EventuallyAsync(async () => (await C.GetAsync($"/activities/{id}")).Obj["status"].Str() == "FAILED", 5, "final heartbeat timeout");
+        clock.Jump(0.4);
+        await clock.AdvanceUntilAsync(async () => (await C.GetAsync($"/activities/{id}")).Obj["status"].Str() == "FAILED", 5, "final heartbeat timeout");
         var failed = (await EventsAsync(wf)).Single(e => e["event_type"].Str() == "ActivityFailed")["payload"].Decode()!;
         Assert.Equal("heartbeat", failed["timeout_type"].Str());
         Assert.Equal(2, failed["final_attempt"].Long());
@@ -148,11 +160,13 @@ public abstract class ActivityTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Start_to_close_timeout_fails_a_silent_activity()
     {
+        await using var clock = await UseFakeClockAsync();
         var (wf, queue, id) = await ScheduleViaRestAsync(("max_attempts", 1), ("start_to_close_secs", 0.5));
         (await PollActivityAsync(queue, "w")).Expect(200);
-        var sw = Stopwatch.StartNew();
-        await EventuallyAsync(async () => (await C.GetAsync($"/activities/{id}")).Obj["status"].Str() == "FAILED", 5, "start-to-close timeout");
-        Assert.True(sw.Elapsed.TotalSeconds < 2);
+        clock.Jump(0.4); // not yet timed out
+        var waited = 0.4 + await clock.AdvanceUntilAsync(async () => (await C.GetAsync($"/activities/{id}")).Obj["status"].Str() == "FAILED", 5,
+            "start-to-close timeout");
+        Assert.True(waited < 2);
         var failed = (await EventsAsync(wf)).Single(e => e["event_type"].Str() == "ActivityFailed")["payload"].Decode()!;
         Assert.Equal("start_to_close", failed["timeout_type"].Str());
     }

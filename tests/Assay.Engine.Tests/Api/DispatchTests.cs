@@ -1,6 +1,6 @@
 namespace Assay.Engine.Tests.Api;
 
-/// <summary>engine.md §12.3: workflow-task leases and command batches, plus terminate / continue-as-new / queries.</summary>
+/// <summary>docs/engine.md "Workflow tasks and leases" and "Commands": workflow-task leases and command batches, plus terminate / continue-as-new / queries.</summary>
 public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
 {
     [SkippableFact]
@@ -58,11 +58,15 @@ public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Expired_lease_is_recovered_and_the_stale_worker_rejected()
     {
+        await using var clock = await UseFakeClockAsync();
         var (id, queue, _) = await StartAndClaimAsync();
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var recovered = (await PollWorkflowTaskAsync(queue, "w-b", wait: 8)).Expect(200).Obj;
+        var start = clock.Now;
+        var poll = PollWorkflowTaskAsync(queue, "w-b", wait: 8);
+        clock.Jump(1.8); // the lease still holds: nothing to recover yet
+        await clock.AdvanceUntilAsync(poll, 6, "the recovered task");
+        var recovered = (await poll).Expect(200).Obj;
         Assert.Equal(id, recovered["workflow_id"].Str());
-        Assert.InRange(sw.Elapsed.TotalSeconds, 1.5, 4); // lease timeout is 2 s in the test fixture
+        Assert.InRange(clock.Now - start, 1.5, 4); // lease timeout is 2 s in the test fixture
         Assert.Contains("not held", (await SubmitAsync(id, "w-test", O(("type", "CompleteWorkflow")))).Expect(409).Error);
         (await SubmitAsync(id, "w-b", O(("type", "CompleteWorkflow")))).Expect(200);
         Assert.Equal("COMPLETED", (await DescribeAsync(id))["status"].Str());
@@ -71,15 +75,16 @@ public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Lease_token_and_extension()
     {
+        await using var clock = await UseFakeClockAsync();
         var (id, queue, task) = await StartAndClaimAsync();
         var token = task["lease_token"].Str();
         (await C.PostAsync($"/workflow-tasks/{id}/commands", O(("worker_id", "w-test"), ("lease_token", "forged"), ("commands", A())))).Expect(409);
         // Extending keeps the task past the 2 s lease.
         for (var i = 0; i < 3; i++)
         {
-            await Task.Delay(1000);
+            await clock.RunAsync(1);
             var ext = (await C.PostAsync($"/workflow-tasks/{id}/heartbeat", O(("worker_id", "w-test"), ("lease_token", token)))).Expect(200).Obj;
-            Assert.True(ext["lease_expires_at"].Num() > DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            Assert.True(ext["lease_expires_at"].Num() > clock.Now);
         }
         Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-b")).Body);
         (await C.PostAsync($"/workflow-tasks/{id}/heartbeat", O(("worker_id", "w-b")))).Expect(409);

@@ -1,8 +1,6 @@
-using System.Diagnostics;
-
 namespace Assay.Engine.Tests.Api;
 
-/// <summary>engine.md §12.4: whole workflows driven by the harness worker over REST.
+/// <summary>End-to-end scenarios (docs/workflows.md): whole workflows driven by the harness worker over REST.
 /// Seed-mode workers speak exactly like the unmodified Lua client.</summary>
 public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
 {
@@ -75,11 +73,15 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
             })
             .Activity("echo", (_, i) => i!["token"]!.DeepClone());
 
+        await using var clock = await UseFakeClockAsync();
         var id = await StartAsync("Crashy", queue: queue);
         await using (var first = await WorkerAsync(queue, WorkerMode.Seed, Define))
             await EventuallyAsync(async () => (await EventTypesAsync(id)).Contains("SideEffectRecorded"), 10, "side effect recorded");
-        // The first worker is gone (mid-flight work abandoned); a new one finishes the workflow.
+        // The first worker is gone (mid-flight work abandoned); a new one finishes the workflow once the 2 s timer has
+        // fired (and the abandoned lease, if any, has run out).
         await using var second = await WorkerAsync(queue, WorkerMode.Seed, Define);
+        clock.Jump(2.5);
+        await clock.AdvanceUntilAsync(async () => IsTerminal(await DescribeAsync(id)), 15, "the workflow", stepSecs: 0.1);
         var wf = await WaitTerminalAsync(id, 15);
         Assert.Equal("COMPLETED", wf["status"].Str());
         var result = wf["result"].Decode()!;
@@ -91,14 +93,17 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Abandoned_workflow_task_is_taken_over_after_the_lease()
     {
+        await using var clock = await UseFakeClockAsync();
         var queue = Uid("q");
         var id = await StartAsync("TwoSteps", O(("n", 1)), queue);
         (await PollWorkflowTaskAsync(queue, "w-crashed")).Expect(200); // claims, then "dies"
         await using var w = await WorkerAsync(queue, WorkerMode.Modern, TwoSteps);
-        var sw = Stopwatch.StartNew();
+        var start = clock.Now;
+        clock.Jump(1.8); // the crashed worker's lease (2 s) still holds
+        await clock.AdvanceUntilAsync(async () => IsTerminal(await DescribeAsync(id)), 8, "the take-over");
         var wf = await WaitTerminalAsync(id, 10);
         Assert.Equal("COMPLETED", wf["status"].Str());
-        Assert.InRange(sw.Elapsed.TotalSeconds, 1, 6);
+        Assert.InRange(clock.Now - start, 1, 6);
     }
 
     [SkippableFact]
@@ -224,14 +229,19 @@ public abstract class EndToEndTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Durable_timer_fires_on_time()
     {
+        await using var clock = await UseFakeClockAsync();
         var queue = Uid("q");
         await using var w = await WorkerAsync(queue, WorkerMode.Modern, x => x
             .Workflow("Timer", (ctx, i) => { ctx.Sleep(1); return O(("x", ctx.ExecuteActivity("triple", i!["x"]!.DeepClone())!.DeepClone()), ("slept", true)); })
             .Activity("triple", (_, i) => i.Long() * 3));
-        var sw = Stopwatch.StartNew();
+        var start = clock.Now;
         var id = await StartAsync("Timer", O(("x", 7)), queue);
+        await EventuallyAsync(async () => (await EventTypesAsync(id)).Contains("TimerScheduled"), 5, "timer scheduled");
+        var fireAt = (await EventsAsync(id)).Single(e => e["event_type"].Str() == "TimerScheduled")["payload"].Decode()!["fire_at"].Num();
+        clock.Jump(Math.Max(0, fireAt - clock.Now - 0.05)); // up to just before the timer is due
+        await clock.AdvanceUntilAsync(async () => IsTerminal(await DescribeAsync(id)), 5, "the workflow", stepSecs: 0.01);
         var wf = await WaitTerminalAsync(id, 5);
-        Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 5);
+        Assert.InRange(clock.Now - start, 0.9, 5);
         Assert.Equal("{\"x\":21,\"slept\":true}", wf["result"].Str());
         var events = await EventsAsync(id);
         var scheduled = events.Single(e => e["event_type"].Str() == "TimerScheduled")["payload"].Decode()!;

@@ -56,6 +56,7 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Unhandled_type_backs_off_for_the_releasing_worker_only_and_is_visible()
     {
+        await using var clock = await UseFakeClockAsync();
         var (id, queue, task) = await StartAndClaimAsync("Other");
         (await ReleaseWorkflowTaskAsync(id, "w-test", task["lease_token"].Str(), ("reason", "unhandled_type"), ("backoff_secs", 1.5))).Expect(200);
         var wf = await DescribeAsync(id);
@@ -76,10 +77,13 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
         Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-test")).Body);
         Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-second")).Body);
         // After its backoff, a long poll of the first worker gets it back.
-        var sw = Stopwatch.StartNew();
-        var back = (await PollWorkflowTaskAsync(queue, "w-test", wait: 5)).Expect(200).Obj;
+        var start = clock.Now;
+        var poll = PollWorkflowTaskAsync(queue, "w-test", wait: 5);
+        clock.Jump(1.2); // w-test still backs off
+        await clock.AdvanceUntilAsync(poll, 5, "the task back after the backoff");
+        var back = (await poll).Expect(200).Obj;
         Assert.Equal(id, back["workflow_id"].Str());
-        Assert.InRange(sw.Elapsed.TotalSeconds, 0.2, 3.5);
+        Assert.InRange(clock.Now - start, 0.2, 3.5);
         // A worker that handles it clears the note.
         (await SubmitAsync(id, "w-test", O(("type", "CompleteWorkflow")))).Expect(200);
         Assert.Null((await DescribeAsync(id))["unhandled"]);
@@ -88,6 +92,7 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task A_waiting_poll_of_another_worker_gets_a_released_task_without_delay()
     {
+        await using var clock = await UseFakeClockAsync(); // the releaser's own poll ends when the test moves time
         var (id, queue, task) = await StartAndClaimAsync("Other");
         // Both the releasing worker and another wait on the queue: the release must reach the other one,
         // even though a single wake-up could have gone to the releaser's own poll.
@@ -99,6 +104,7 @@ public abstract class ReleaseTests(EngineFixture fx) : TestBase(fx)
         var got = (await other).Expect(200).Obj;
         Assert.Equal(id, got["workflow_id"].Str());
         Assert.True(sw.Elapsed.TotalSeconds < 0.9, $"took {sw.Elapsed.TotalSeconds:0.00}s");
+        clock.Jump(3);
         Assert.Equal("null", (await own).Body);
     }
 

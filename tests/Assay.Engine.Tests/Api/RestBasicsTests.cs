@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Assay.Engine.Tests.Api;
 
-/// <summary>engine.md §12.1 and the error model (§2.2 with our IMPROVEs), over real HTTP.</summary>
+/// <summary>docs/engine.md "REST API" and its error model, over real HTTP.</summary>
 public abstract class RestBasicsTests(EngineFixture fx) : TestBase(fx)
 {
     [SkippableFact]

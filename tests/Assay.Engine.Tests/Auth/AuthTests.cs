@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Assay.Engine.Hosting;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Assay.Engine.Tests.Auth;
 
@@ -11,6 +12,7 @@ public sealed class AuthTests : IAsyncLifetime
     TestOidcServer _oidc = null!;
     RSA _key = null!;
     RunningEngine _engine = null!; // combined: JWT (audience "assay") + API keys
+    readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow); // _engine's clock: the JWKS refresh interval passes when moved
     string _db = "";
 
     public async Task InitializeAsync()
@@ -18,7 +20,9 @@ public sealed class AuthTests : IAsyncLifetime
         _oidc = await TestOidcServer.StartAsync();
         _key = _oidc.Publish("test-key-1");
         _db = TestDatabases.NewSqliteFile();
-        _engine = await EngineHost.StartAsync(Options(_db, apiKey: true, issuer: _oidc.Issuer, audience: "assay"));
+        var o = Options(_db, apiKey: true, issuer: _oidc.Issuer, audience: "assay");
+        o.TimeProvider = _time;
+        _engine = await EngineHost.StartAsync(o);
     }
 
     public async Task DisposeAsync()
@@ -129,7 +133,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Unknown_kids_refresh_the_JWKS_at_most_once_per_interval_and_rotated_keys_are_picked_up()
     {
         Assert.Equal(200, (await GetAsync(_engine.BaseUrl, "/api/v1/workflows", TestOidcServer.Sign(_key, "test-key-1", _oidc.Claims(aud: "assay")))).Code);
-        await Task.Delay(1100);
+        _time.Advance(TimeSpan.FromSeconds(1.1)); // past the 1 s least refresh interval
         var before = _oidc.JwksHits;
         var stranger = RSA.Create(2048);
         for (var i = 0; i < 25; i++)
@@ -137,7 +141,7 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.InRange(_oidc.JwksHits - before, 1, 1); // 25 unknown kids, one fetch
 
         var rotated = _oidc.Publish("test-key-2");
-        await Task.Delay(1100);
+        _time.Advance(TimeSpan.FromSeconds(1.1)); // past the 1 s least refresh interval
         Assert.Equal(200, (await GetAsync(_engine.BaseUrl, "/api/v1/workflows", TestOidcServer.Sign(rotated, "test-key-2", _oidc.Claims(aud: "assay")))).Code);
     }
 

@@ -15,11 +15,11 @@ public sealed class EngineClient(string baseUrl) : IDisposable
 
     public Task<Reply> GetAsync(string path) => SendAsync(HttpMethod.Get, path, null);
     public Task<Reply> DeleteAsync(string path) => SendAsync(HttpMethod.Delete, path, null);
-    public Task<Reply> PostAsync(string path, object? body = null) => SendAsync(HttpMethod.Post, path, body);
+    public Task<Reply> PostAsync(string path, object? body = null, CancellationToken ct = default) => SendAsync(HttpMethod.Post, path, body, ct);
     public Task<Reply> PatchAsync(string path, object? body) => SendAsync(HttpMethod.Patch, path, body);
 
     /// <summary>Body: a string is sent verbatim (raw JSON, or anything malformed); a JsonNode is serialised.</summary>
-    public async Task<Reply> SendAsync(HttpMethod method, string path, object? body)
+    public async Task<Reply> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct = default)
     {
         using var req = new HttpRequestMessage(method, BaseUrl + "/api/v1" + path);
         if (body is not null)
@@ -32,8 +32,8 @@ public sealed class EngineClient(string baseUrl) : IDisposable
             };
             req.Content = new StringContent(text, Encoding.UTF8, "application/json");
         }
-        using var resp = await _http.SendAsync(req);
-        return new Reply(resp.StatusCode, await resp.Content.ReadAsStringAsync(), resp.Content.Headers.ContentType?.MediaType);
+        using var resp = await _http.SendAsync(req, ct);
+        return new Reply(resp.StatusCode, await resp.Content.ReadAsStringAsync(ct), resp.Content.Headers.ContentType?.MediaType);
     }
 
     public void Dispose() => _http.Dispose();

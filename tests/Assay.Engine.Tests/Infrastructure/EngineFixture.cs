@@ -19,7 +19,7 @@ public abstract class EngineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (Backend == Backend.Postgres && TestDatabases.PostgresServerUrl is null) return; // each test reports skip/fail
+        if (Backend == Backend.Postgres && TestDatabases.PostgresServerUrl is null) return; // each test reports "skipped"
         try
         {
             BackendUrl = await TestDatabases.NewBackendAsync(Backend);

@@ -116,7 +116,7 @@ public sealed class HarnessWorker : IAsyncDisposable
 
     async Task<bool> PollWorkflowTaskAsync(double wait)
     {
-        var resp = await _client.PostAsync("/workflow-tasks/poll", PollBody(wait));
+        var resp = await _client.PostAsync("/workflow-tasks/poll", PollBody(wait), _stop.Token);
         if (resp.Code != 200 || resp.Body is "" or "null") return false;
         var task = resp.Obj;
         Interlocked.Increment(ref WorkflowTasks);
@@ -158,7 +158,7 @@ public sealed class HarnessWorker : IAsyncDisposable
 
     async Task<bool> PollActivityAsync(double wait)
     {
-        var resp = await _client.PostAsync("/tasks/poll", PollBody(wait));
+        var resp = await _client.PostAsync("/tasks/poll", PollBody(wait), _stop.Token);
         if (resp.Code != 200 || resp.Json is not JsonObject task || task["id"] is null) return false;
         var id = task["id"].Long();
         var name = task["name"].Str();
@@ -192,6 +192,7 @@ public sealed class HarnessWorker : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Stops the loops; a long poll in flight is abandoned at once (its request cancelled).</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

@@ -9,6 +9,16 @@ public abstract class TestBase(EngineFixture fixture)
     protected EngineClient C => _client ??= Fixture.Client();
     EngineClient? _client;
 
+    /// <summary>Runs the rest of the test on an engine of its own (fresh database, same backend) whose clock moves only
+    /// when the test moves it; <see cref="C"/> talks to that engine from here on. Dispose the answer at the end.</summary>
+    protected async Task<TestClock> UseFakeClockAsync()
+    {
+        if (Fixture.Backend == Backend.Postgres) TestDatabases.RequirePostgres();
+        var clock = await TestClock.StartAsync(Fixture.Backend);
+        _client = clock.Client;
+        return clock;
+    }
+
     protected static string Uid(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..10]}";
 
     protected async Task<string> NewNamespaceAsync()
@@ -35,6 +45,8 @@ public abstract class TestBase(EngineFixture fixture)
 
     protected async Task<List<string>> EventTypesAsync(string id) => (await EventsAsync(id)).Select(e => e["event_type"].Str()).ToList();
 
+    protected static bool IsTerminal(JsonObject wf) => wf["status"].Str() is "COMPLETED" or "FAILED" or "CANCELLED" or "TIMED_OUT";
+
     /// <summary>Polls the workflow until it reaches a terminal status (or the timeout).</summary>
     protected async Task<JsonObject> WaitTerminalAsync(string id, double timeoutSecs = 15)
     {
@@ -42,7 +54,7 @@ public abstract class TestBase(EngineFixture fixture)
         while (true)
         {
             var wf = await DescribeAsync(id);
-            if (wf["status"].Str() is "COMPLETED" or "FAILED" or "CANCELLED" or "TIMED_OUT") return wf;
+            if (IsTerminal(wf)) return wf;
             if (sw.Elapsed.TotalSeconds > timeoutSecs)
                 throw new Xunit.Sdk.XunitException($"workflow {id} still {wf["status"]} after {timeoutSecs}s; events: " +
                                                    string.Join(",", await EventTypesAsync(id)));

@@ -112,7 +112,7 @@ public sealed class OpenApiTests
     }
 }
 
-/// <summary>Dashboard smoke over HTTP (engine.md §12.7). Browser tests (Playwright) are still to come.</summary>
+/// <summary>Dashboard smoke over HTTP (docs/operations.md "Dashboard and API docs"). Browser tests (Playwright) are still to come.</summary>
 public sealed class DashboardTests
 {
     [Fact]

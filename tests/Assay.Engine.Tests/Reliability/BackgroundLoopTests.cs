@@ -13,10 +13,8 @@ public abstract class BackgroundLoopTests
     {
         var db = await TestDatabases.NewBackendAsync(Backend);
         var logs = new LogCapture();
-        var o = EngineFixture.Options(db);
-        o.ConfigureLogging = logs.Attach;
-        await using var engine = await EngineHost.StartAsync(o);
-        var c = new EngineClient(engine.BaseUrl);
+        await using var clock = await TestClock.StartAsync(db, o => o.ConfigureLogging = logs.Attach);
+        var c = clock.Client;
 
         // Rows written before durations were bounded: a timer and an activity deadline at 1e308.
         (await c.PostAsync("/workflows", O(("workflow_type", "T"), ("workflow_id", "old"), ("task_queue", "q0")))).Expect(201);
@@ -31,15 +29,11 @@ public abstract class BackgroundLoopTests
         // Another workflow's short timer still fires on time, and the loops stay quiet.
         (await c.PostAsync("/workflows", O(("workflow_type", "T"), ("workflow_id", "new"), ("task_queue", "q1")))).Expect(201);
         (await c.PostAsync("/workflow-tasks/poll", O(("queue", "q1"), ("worker_id", "w")))).Expect(200);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         (await c.PostAsync("/workflow-tasks/new/commands", O(("worker_id", "w"), ("commands", A(
             O(("type", "ScheduleTimer"), ("seq", 1), ("duration_secs", 0.2))))))).Expect(200);
-        while (!(await c.GetAsync("/workflows/new/events")).Body.Contains("TimerFired"))
-        {
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "the short timer did not fire");
-            await Task.Delay(20);
-        }
-        await Task.Delay(2500); // a few loop rounds
+        await clock.AdvanceUntilAsync(async () => (await c.GetAsync("/workflows/new/events")).Body.Contains("TimerFired"), 5,
+            "the short timer did not fire");
+        await clock.RunAsync(2.5); // a few loop rounds
         Assert.Empty(logs.AtLeast(LogLevel.Error));
     }
 

@@ -46,13 +46,15 @@ public abstract class LeaseTokenTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task A_retry_gets_a_new_token_and_the_old_one_is_refused()
     {
+        await using var clock = await UseFakeClockAsync();
         var (_, queue, id) = await ScheduleAsync();
         var first = (await BoundPollAsync("/tasks/poll", queue, "w")).Expect(200).Obj["lease_token"].Str();
         (await C.PostAsync($"/tasks/{id}/fail", O(("error", "boom"), ("lease_token", first)))).Expect(200);
-        Reply retry;
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        while ((retry = await BoundPollAsync("/tasks/poll", queue, "w")).Body.Contains("\"task\":null") && sw.Elapsed.TotalSeconds < 5) await Task.Delay(50);
-        var second = retry.Expect(200).Obj["lease_token"].Str();
+        Reply? retry = null;
+        clock.Jump(0.9); // the retry is due after the default 1 s backoff
+        await clock.AdvanceUntilAsync(async () => !(retry = await BoundPollAsync("/tasks/poll", queue, "w")).Body.Contains("\"task\":null"), 5,
+            "the retry");
+        var second = retry!.Expect(200).Obj["lease_token"].Str();
         Assert.NotEqual(first, second);
         (await C.PostAsync($"/tasks/{id}/complete", O(("lease_token", first)))).Expect(409);
         (await C.PostAsync($"/tasks/{id}/complete", O(("lease_token", second)))).Expect(200);

@@ -22,9 +22,14 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task A_per_second_schedule_fires_every_second_within_a_second_of_due()
     {
+        await using var clock = await UseFakeClockAsync();
         var ns = await NewNamespaceAsync();
         (await CreateScheduleAsync(ns, "tick", "* * * * * *", "allow_all")).Expect(201);
-        await Task.Delay(3300);
+        for (var k = 1; k <= 3; k++) // three seconds: up to just before each, then step across it until it fires
+        {
+            clock.Jump(Math.Max(0, Math.Floor(clock.Now) + 1 - clock.Now - 0.05));
+            await clock.AdvanceUntilAsync(async () => (await WorkflowsAsync(ns)).Count >= k, 1.5, $"run {k}", stepSecs: 0.01);
+        }
         (await C.PostAsync($"/schedules/tick/pause?namespace={ns}")).Expect(200);
         var wfs = await WorkflowsAsync(ns);
         Assert.InRange(wfs.Count, 3, 5);
@@ -46,6 +51,7 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Every_overlap_policy()
     {
+        await using var clock = await UseFakeClockAsync();
         var policies = new[] { "skip", "allow_all", "buffer_one", "queue", "buffer_all", "cancel_other", "cancel_old", "terminate_other" };
         var nss = new Dictionary<string, string>();
         foreach (var p in policies)
@@ -53,7 +59,7 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
             nss[p] = await NewNamespaceAsync();
             (await CreateScheduleAsync(nss[p], "ov", "* * * * * *", p)).Expect(201);
         }
-        await Task.Delay(3300);
+        await clock.RunAsync(3.3);
         // Nothing works the workflows: each run stays PENDING (not finished) unless the policy stops it.
         foreach (var p in new[] { "skip", "allow_all", "cancel_other", "cancel_old", "terminate_other" })
             (await C.PostAsync($"/schedules/ov/pause?namespace={nss[p]}")).Expect(200);
@@ -92,9 +98,9 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
         var buffered = (await C.GetAsync($"/schedules/ov?namespace={ns1}")).Expect(200).Obj;
         Assert.Equal(1, buffered["buffered_runs"].Long());
         (await C.PostAsync($"/schedules/ov/resume?namespace={ns1}")).Expect(200);
-        var resumedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var resumedAt = (long)clock.Now;
         (await C.PostAsync($"/workflows/{first}/terminate", O(("reason", "done")))).Expect(200);
-        await EventuallyAsync(async () => (await WorkflowsAsync(ns1)).Count >= 2, 3, "the buffered run");
+        await clock.AdvanceUntilAsync(async () => (await WorkflowsAsync(ns1)).Count >= 2, 3, "the buffered run");
         (await C.PostAsync($"/schedules/ov/pause?namespace={ns1}")).Expect(200);
         var second = (await WorkflowsAsync(ns1))[1]["id"].Str();
         Assert.True(SecsOf(second) < resumedAt, $"{second} is the buffered occurrence, scheduled before the resume");
@@ -143,9 +149,10 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
     [SkippableFact]
     public async Task Validation_and_next_run_at_at_create_patch_and_resume()
     {
+        await using var clock = await UseFakeClockAsync();
         var ns = await NewNamespaceAsync();
         var s = (await CreateScheduleAsync(ns, "h", "@hourly")).Expect(201).Obj;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = (long)clock.Now;
         Assert.Equal(0, (long)s["next_run_at"].Num() % 3600);
         Assert.InRange(s["next_run_at"].Num(), now, now + 3600);
         Assert.Equal(60, s["catchup_window_secs"].Num());
@@ -168,12 +175,12 @@ public abstract class ScheduleFiringTests(EngineFixture fx) : TestBase(fx)
 
         (await C.PatchAsync($"/schedules/h?namespace={ns}", O(("cron_expr", "* * * * * *")))).Expect(200);
         (await C.PostAsync($"/schedules/h/pause?namespace={ns}")).Expect(200);
-        await Task.Delay(1500);
+        await clock.RunAsync(1.5);
         var paused = (await C.GetAsync($"/schedules/h?namespace={ns}")).Expect(200).Obj;
         var count = (await WorkflowsAsync(ns)).Count;
         var resumed = (await C.PostAsync($"/schedules/h/resume?namespace={ns}")).Expect(200).Obj;
         Assert.True(resumed["next_run_at"].Num() > paused["next_run_at"].Num(), "resume recomputes next_run_at from now");
-        Assert.True(resumed["next_run_at"].Num() > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 - 0.01);
+        Assert.True(resumed["next_run_at"].Num() > clock.Now - 0.01);
         (await C.PostAsync($"/schedules/h/pause?namespace={ns}")).Expect(200);
         Assert.True((await WorkflowsAsync(ns)).Count <= count + 1, "nothing paused is backfilled on resume");
     }
@@ -191,8 +198,9 @@ public sealed class SqliteScheduleFiringTests(SqliteEngineFixture fx) : Schedule
             (await c.PostAsync("/schedules", O(("name", "m"), ("workflow_type", "T"), ("cron_expr", "0 * * * * *")))).Expect(201);
             (await c.PostAsync("/schedules", O(("name", "z"), ("workflow_type", "T"), ("cron_expr", "0 * * * * *"), ("catchup_window_secs", 0)))).Expect(201);
         }
-        // The engine was "down" for an hour.
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        // The engine was "down" for an hour; it comes back on a clock that moves only when the test moves it.
+        await using var clock = new TestClock();
+        var now = clock.Now;
         await using (var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db}"))
         {
             await conn.OpenAsync();
@@ -201,10 +209,14 @@ public sealed class SqliteScheduleFiringTests(SqliteEngineFixture fx) : Schedule
             cmd.Parameters.AddWithValue("$t", Math.Floor(now / 60) * 60 - 3600);
             await cmd.ExecuteNonQueryAsync();
         }
-        await using var b = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(db));
-        var cb = new EngineClient(b.BaseUrl);
-        await Task.Delay(1000);
-        var wfs = (await cb.GetAsync("/workflows?limit=1000")).Expect(200).Arr.Select(w => w!["id"].Str()).ToList();
+        await clock.StartEngineAsync(db);
+        var cb = clock.Client;
+        List<string> wfs = [];
+        await clock.AdvanceUntilAsync(async () =>
+        {
+            wfs = (await cb.GetAsync("/workflows?limit=1000")).Expect(200).Arr.Select(w => w!["id"].Str()).ToList();
+            return wfs.Any(id => id.StartsWith("m-"));
+        }, 1, "the catch-up run");
         var m = wfs.Where(id => id.StartsWith("m-")).ToList();
         Assert.Single(m);
         Assert.Equal(Math.Floor(now / 60) * 60, SecsOf(m[0])); // the newest missed minute, once

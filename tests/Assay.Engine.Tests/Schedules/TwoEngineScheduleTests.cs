@@ -8,19 +8,21 @@ public sealed class TwoEngineScheduleTests
     public async Task Two_engines_fire_a_per_second_schedule_once_per_second_in_total()
     {
         var db = await TestDatabases.NewPostgresDatabaseAsync();
-        var a = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(db));
-        await using var b = await Assay.Engine.Hosting.EngineHost.StartAsync(EngineFixture.Options(db));
+        // Both engines on one clock that moves only when the test moves it.
+        await using var clock = await TestClock.StartAsync(db);
+        var a = clock.Engine;
+        await using var b = await clock.StartEngineAsync(db);
         try
         {
             var ca = new EngineClient(a.BaseUrl);
             var cb = new EngineClient(b.BaseUrl);
             (await cb.PostAsync("/schedules", O(("name", "sec"), ("workflow_type", "T"), ("cron_expr", "* * * * * *"), ("overlap_policy", "allow_all")))).Expect(201);
-            await Task.Delay(3000);
+            await clock.RunAsync(3);
             Assert.True(a.Engine.IsLeader ^ b.Engine.IsLeader, "exactly one leader");
             var leader = a.Engine.IsLeader ? a : b;
             var follower = leader == a ? b : a;
             await leader.StopAsync(); // releases the lease: the other takes over at once
-            await Task.Delay(3000);
+            await clock.RunAsync(3);
             Assert.True(follower.Engine.IsLeader);
             var cf = new EngineClient(follower.BaseUrl);
             (await cf.PostAsync("/schedules/sec/pause")).Expect(200);

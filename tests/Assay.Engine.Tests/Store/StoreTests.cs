@@ -4,17 +4,17 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Assay.Engine.Tests.Store;
 
-/// <summary>Store-level behaviour (engine.md §12.6 where the API does not already cover it), on both backends.</summary>
+/// <summary>Store-level behaviour (docs/engine.md "Storage, durability and running several engines", where the API does not already cover it), on both backends.</summary>
 public abstract class StoreTests
 {
     protected abstract Backend Backend { get; }
 
-    async Task<SqlWorkflowStore> OpenAsync(string? location = null)
+    async Task<SqlEngineStore> OpenAsync(string? location = null)
     {
         location ??= await TestDatabases.NewBackendAsync(Backend);
-        SqlWorkflowStore store = Backend == Backend.Sqlite
-            ? new SqliteWorkflowStore(location, "NORMAL", NullLogger.Instance)
-            : new PostgresWorkflowStore(location, NullLogger.Instance);
+        SqlEngineStore store = Backend == Backend.Sqlite
+            ? new SqliteEngineStore(location, "NORMAL", TimeProvider.System, NullLogger.Instance)
+            : new PostgresEngineStore(location, TimeProvider.System, NullLogger.Instance);
         await store.MigrateAsync();
         return store;
     }
@@ -94,7 +94,7 @@ public abstract class StoreTests
         var fired = (await store.GetEventsAsync("timers")).Where(e => e.EventType == EventType.TimerFired).ToList();
         Assert.Single(fired);
         Assert.Contains("\"timer_seq\":1", fired[0].Payload);
-        Assert.True(await store.NextTimerDueAsync() > Clock.Now() + 3000);
+        Assert.True(await store.NextTimerDueAsync() > TimeProvider.System.EpochSeconds() + 3000);
     }
 
     [SkippableFact]
@@ -103,7 +103,7 @@ public abstract class StoreTests
         Require();
         await using var store = await OpenAsync();
         var id = await store.RegisterWorkerAsync(new WorkerRegistration("i", "q", "main", null, null, 10, 10));
-        var now = Clock.Now();
+        var now = TimeProvider.System.EpochSeconds();
         Assert.Equal(0, await store.RemoveDeadWorkersAsync(now - 30));
         Assert.Equal(1, await store.RemoveDeadWorkersAsync(now + 1));
         Assert.DoesNotContain(await store.ListWorkersAsync("main"), w => w.Id == id);

@@ -1,4 +1,4 @@
--- A worker for the end-to-end tests: every scenario of engine.md §12.4 plus our additions.
+-- A worker for the end-to-end tests: every end-to-end scenario of tests/lua/workflow_support.lua plus our additions.
 -- Runs unchanged against the seed client (./modules/workflow.lua) and the embedded module.
 local workflow = require("assay.workflow")
 workflow.connect(assert(os.getenv("ENGINE_URL")))

@@ -2,8 +2,9 @@ using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
 
-// Workflow tasks: the lease a worker takes to replay a workflow, and the command batch it returns.
-internal abstract partial class SqlWorkflowStore
+// IDispatchStore: workflow tasks — the lease a worker takes to replay a workflow, the command batch it returns, the
+// hand-back of a leased task, and recovery of leases that ran out.
+internal abstract partial class SqlEngineStore
 {
     public Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq,
         bool leaseBound = false) => WriteAsync(async tx =>
@@ -23,12 +24,16 @@ internal abstract partial class SqlWorkflowStore
               AND lease_owner IS NULL
             RETURNING id, run_id, namespace, workflow_type, task_queue, input
             """,
-            x => new { Id = x.Str(0), RunId = x.Str(1), Ns = x.Str(2), Type = x.Str(3), Queue = x.Str(4), Input = x.StrN(5) },
+            x => new
+            {
+                Id = x.Str("id"), RunId = x.Str("run_id"), Ns = x.Str("namespace"), Type = x.Str("workflow_type"),
+                Queue = x.Str("task_queue"), Input = x.StrN("input"),
+            },
             ("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue),
             ("@bound", leaseBound ? 1L : 0L));
         if (claimed is null) return null;
-        var history = await tx.QueryAsync($"SELECT {EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
-            ReadEvent, ("@id", claimed.Id), ("@after", afterSeq));
+        var history = await tx.QueryAsync($"SELECT {RecordMaps.EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
+            RecordMaps.Event, ("@id", claimed.Id), ("@after", afterSeq));
         return new WorkflowTask
         {
             WorkflowId = claimed.Id, RunId = claimed.RunId, Namespace = claimed.Ns, WorkflowType = claimed.Type,
@@ -180,25 +185,6 @@ internal abstract partial class SqlWorkflowStore
         }
     }
 
-    async Task ScheduleTimerAsync(Tx tx, WfRow row, ScheduleTimerCommand c)
-    {
-        var fireAt = tx.Now + c.DurationSecs;
-        var timerId = await tx.ScalarAsync(
-            "INSERT INTO workflow_timers (workflow_id, seq, fire_at, fired) VALUES (@id, @seq, @fire, 0) ON CONFLICT (workflow_id, seq) DO NOTHING RETURNING id",
-            ("@id", row.Id), ("@seq", c.Seq), ("@fire", fireAt));
-        if (timerId is null) return; // already scheduled by an earlier replay
-        await AppendEventAsync(tx, row, EventType.TimerScheduled, JsonText.Build(w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("timer_id", Convert.ToInt64(timerId));
-            w.WriteNumber("timer_seq", c.Seq);
-            w.WriteNumber("fire_at", fireAt);
-            w.WriteNumber("duration_secs", c.DurationSecs);
-            w.WriteEndObject();
-        }));
-        tx.Wakes.Add(new Wake(WakeKind.Timer, "", fireAt));
-    }
-
     async Task StartChildAsync(Tx tx, WfRow parent, StartChildWorkflowCommand c)
     {
         var child = await CreateWorkflowAsync(tx, c.WorkflowId, parent.Namespace, c.WorkflowType, c.TaskQueue, c.Input,
@@ -264,8 +250,31 @@ internal abstract partial class SqlWorkflowStore
                 dispatch_ready_at = COALESCE(dispatch_ready_at, @now)
             WHERE lease_owner IS NOT NULL AND lease_expires_at <= @now AND status IN ('PENDING', 'RUNNING')
             RETURNING task_queue
-            """, x => x.Str(0), ("@now", tx.Now));
+            """, x => x.Str("task_queue"), ("@now", tx.Now));
         foreach (var q in queues) tx.Wakes.Add(new Wake(WakeKind.WorkflowTask, q));
         return queues.Count;
     });
+
+    public Task ReleaseWorkflowTaskAsync(string workflowId, string workerId, string leaseToken, TaskRelease release) => WriteAsync(async tx =>
+    {
+        var row = await LoadRequiredAsync(tx, workflowId);
+        if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
+        RequireLease(row, workerId, leaseToken);
+        row.ClearLease();
+        row.NeedsDispatch = true;
+        row.DispatchReadyAt ??= tx.Now;
+        await tx.ExecAsync("DELETE FROM workflow_task_releases WHERE until_at <= @now", ("@now", tx.Now));
+        if (release.BackoffSecs > 0)
+            await tx.ExecAsync(
+                """
+                INSERT INTO workflow_task_releases (workflow_id, worker_id, until_at) VALUES (@id, @worker, @until)
+                ON CONFLICT (workflow_id, worker_id) DO UPDATE SET until_at = excluded.until_at
+                """, ("@id", workflowId), ("@worker", workerId), ("@until", tx.Now + release.BackoffSecs));
+        if (release.Unhandled) await NoteUnhandledAsync(tx, row, "workflow", row.WorkflowType, row.TaskQueue, workerId);
+        tx.Wakes.Add(new Wake(WakeKind.WorkflowTaskReleased, row.TaskQueue));
+    });
+
+    /// <summary>Claim filter: not a task this worker handed back and is still backing off from (alias <c>c</c>).</summary>
+    const string NotReleasedByWorkflowWorker =
+        "NOT EXISTS (SELECT 1 FROM workflow_task_releases r WHERE r.workflow_id = c.id AND r.worker_id = @worker AND r.until_at > @now)";
 }

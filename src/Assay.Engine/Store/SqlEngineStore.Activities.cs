@@ -4,8 +4,8 @@ using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
 
-// Activities (schedule, claim, complete, fail with retry policy, heartbeat, timeouts) and timers.
-internal abstract partial class SqlWorkflowStore
+// IActivityStore: activities — schedule, claim, complete, fail with the retry policy, hand back, heartbeat, timeouts.
+internal abstract partial class SqlEngineStore
 {
     public Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec) => WriteAsync(async tx =>
     {
@@ -13,7 +13,7 @@ internal abstract partial class SqlWorkflowStore
         if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
         if (row.CancelRequested) throw EngineException.Conflict($"workflow {workflowId} is being cancelled");
         var (id, _) = await ScheduleActivityCoreAsync(tx, row, spec);
-        return (await tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)))!;
+        return (await tx.QuerySingleAsync($"SELECT {RecordMaps.ActivityColumns} FROM workflow_activities WHERE id = @id", RecordMaps.Activity, ("@id", id)))!;
     });
 
     /// <summary>Idempotent on (workflow, seq): a second schedule returns the first row untouched (Inserted false).
@@ -58,7 +58,7 @@ internal abstract partial class SqlWorkflowStore
     }
 
     public Task<ActivityRecord?> GetActivityAsync(long id) => InReadAsync(tx =>
-        tx.QuerySingleAsync($"SELECT {ActivityColumns} FROM workflow_activities WHERE id = @id", ReadActivity, ("@id", id)));
+        tx.QuerySingleAsync($"SELECT {RecordMaps.ActivityColumns} FROM workflow_activities WHERE id = @id", RecordMaps.Activity, ("@id", id)));
 
     /// <summary>Starts an attempt: RUNNING for <c>@worker</c> from <c>@now</c>. The deadline is the earlier of start-to-close
     /// and the first heartbeat deadline, so one indexed column drives every timeout.</summary>
@@ -87,8 +87,8 @@ internal abstract partial class SqlWorkflowStore
     {
         var token = NewToken();
         var claimed = await tx.QueryAsync(
-            $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {ActivityColumns}, timeout_at",
-            x => (Record: ReadActivity(x), TimeoutAt: x.Dbl(21)),
+            $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {RecordMaps.ActivityColumns}, timeout_at",
+            x => (Record: RecordMaps.Activity(x), TimeoutAt: x.Dbl("timeout_at")),
             ("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), param);
         if (claimed.Count == 0) return null;
         tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
@@ -115,8 +115,11 @@ internal abstract partial class SqlWorkflowStore
                 heartbeat_timeout_secs, timeout_at, lease_token, lease_bound
             FROM workflow_activities WHERE id = @id
             """,
-            x => new ActivityState(x.Long(0), x.Str(1), x.Long(2), x.Str(3), x.Str(4), x.Str(5), x.StrN(6), x.Long(7), x.Long(8),
-                x.Dbl(9), x.Dbl(10), x.DblN(11), x.StrN(12), x.DblN(13), x.Dbl(14), x.DblN(15), x.DblN(16), x.StrN(17), x.Bool(18)),
+            x => new ActivityState(x.Long("id"), x.Str("workflow_id"), x.Long("seq"), x.Str("name"), x.Str("task_queue"), x.Str("status"),
+                x.StrN("claimed_by"), x.Long("attempt"), x.Long("max_attempts"), x.Dbl("initial_interval_secs"),
+                x.Dbl("backoff_coefficient"), x.DblN("max_interval_secs"), x.StrN("non_retryable_errors"), x.DblN("started_at"),
+                x.Dbl("start_to_close_secs"), x.DblN("heartbeat_timeout_secs"), x.DblN("timeout_at"), x.StrN("lease_token"),
+                x.Bool("lease_bound")),
             ("@id", id));
         return (row, act!);
     }
@@ -245,69 +248,36 @@ internal abstract partial class SqlWorkflowStore
     public Task<double?> NextActivityTimeoutAsync() => InReadAsync(async tx =>
         await tx.ScalarAsync("SELECT MIN(timeout_at) FROM workflow_activities WHERE status = 'RUNNING'") is { } v ? Convert.ToDouble(v) : (double?)null);
 
-    public Task<int> FireDueTimersAsync() => ProcessDueAsync(
-        "SELECT id FROM workflow_timers WHERE fired = 0 AND fire_at <= @now ORDER BY fire_at LIMIT 200",
-        async (tx, id) =>
-        {
-            var workflowId = await tx.ScalarAsync("SELECT workflow_id FROM workflow_timers WHERE id = @id", ("@id", id)) as string;
-            if (workflowId is null || await LoadAsync(tx, workflowId) is not { } row) return false;
-            // Flag and event in one transaction: a crash cannot fire a timer without waking its workflow.
-            var fired = await tx.QuerySingleAsync(
-                "UPDATE workflow_timers SET fired = 1 WHERE id = @id AND fired = 0 RETURNING seq, fire_at",
-                x => new { Seq = x.Long(0), FireAt = x.Dbl(1) }, ("@id", id));
-            if (fired is null || row.IsTerminal) return false;
-            await AppendEventAsync(tx, row, EventType.TimerFired, JsonText.Build(w =>
-            {
-                w.WriteStartObject();
-                w.WriteNumber("timer_seq", fired.Seq);
-                w.WriteNumber("fire_at", fired.FireAt);
-                w.WriteEndObject();
-            }));
-            MarkDispatchable(tx, row);
-            return true;
-        });
+    public Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId) => InReadAsync<IReadOnlyList<ActivityRecord>>(async tx =>
+        await tx.QueryAsync($"SELECT {RecordMaps.ActivityColumns} FROM workflow_activities WHERE workflow_id = @id ORDER BY seq",
+            RecordMaps.Activity, ("@id", workflowId)));
 
-    public Task<double?> NextTimerDueAsync() => InReadAsync(async tx =>
-        await tx.ScalarAsync("SELECT MIN(fire_at) FROM workflow_timers WHERE fired = 0") is { } v ? Convert.ToDouble(v) : (double?)null);
-
-    /// <summary>Finds due rows, then handles each in its own transaction (so one bad row cannot block the rest,
-    /// and lock order stays workflow-first).</summary>
-    async Task<int> ProcessDueAsync(string findSql, Func<Tx, long, Task<bool>> handle)
+    public Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release) => WriteAsync(async tx =>
     {
-        var ids = await InReadAsync(tx => tx.QueryAsync(findSql, x => x.Long(0), ("@now", tx.Now)));
-        var done = 0;
-        foreach (var id in ids)
-        {
-            if (IsPoisoned(findSql, id)) continue;
-            try
-            {
-                if (await WriteAsync(tx => handle(tx, id))) done++;
-            }
-            catch (EngineException)
-            {
-                // Raced with a worker or an operator (row gone or finished meanwhile): nothing to do.
-            }
-            catch (Exception e) when (!Api.Routes.StoreUnavailable(e))
-            {
-                // One row the handler cannot process must not hold back every row due after it: log it, go on,
-                // and leave it alone for a while (it is first in line every time, so it would fail every second).
-                Log.LogError(e, "Skipping due row {Id} for {Seconds} s: it could not be processed", id, PoisonedRowPause);
-                _poisoned[(findSql, id)] = Clock.Now() + PoisonedRowPause;
-            }
-        }
-        return done;
-    }
+        var (row, act) = await LoadActivityAsync(tx, id);
+        RequireRunningAttempt(act, check); // a finished workflow's activities are CANCELLED: 409, nothing to hand back
+        // Back to PENDING on the same attempt and in its place in the queue (scheduled_at is kept).
+        await tx.ExecAsync(
+            """
+            UPDATE workflow_activities SET status = 'PENDING', claimed_by = NULL, started_at = NULL, last_heartbeat = NULL,
+                timeout_at = NULL, lease_token = NULL, lease_bound = 0
+            WHERE id = @id
+            """, ("@id", id));
+        await tx.ExecAsync("DELETE FROM activity_releases WHERE until_at <= @now", ("@now", tx.Now));
+        if (release.BackoffSecs > 0)
+            await tx.ExecAsync(
+                """
+                INSERT INTO activity_releases (activity_id, worker_id, until_at) VALUES (@id, @worker, @until)
+                ON CONFLICT (activity_id, worker_id) DO UPDATE SET until_at = excluded.until_at
+                """, ("@id", id), ("@worker", check.WorkerId), ("@until", tx.Now + release.BackoffSecs));
+        if (release.Unhandled)
+            await NoteUnhandledAsync(tx, row, "activity", act.Name, act.TaskQueue, check.WorkerId!);
+        tx.Wakes.Add(new Wake(WakeKind.ActivityReleased, act.TaskQueue));
+    });
 
-    const double PoisonedRowPause = 60;
-    readonly System.Collections.Concurrent.ConcurrentDictionary<(string Sql, long Id), double> _poisoned = new();
-
-    bool IsPoisoned(string findSql, long id)
-    {
-        if (!_poisoned.TryGetValue((findSql, id), out var until)) return false;
-        if (until > Clock.Now()) return true;
-        _poisoned.TryRemove((findSql, id), out _);
-        return false;
-    }
+    /// <summary>Claim filter: not an activity this worker handed back and is still backing off from (alias <c>c</c>).</summary>
+    const string NotReleasedByActivityWorker =
+        "NOT EXISTS (SELECT 1 FROM activity_releases r WHERE r.activity_id = c.id AND r.worker_id = @worker AND r.until_at > @now)";
 }
 
 internal static partial class StoreLog

@@ -3,8 +3,8 @@ using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
 
-// API keys: only hashes are stored; revoked keys stay listed (with revoked_at) and never authenticate.
-internal abstract partial class SqlWorkflowStore
+// IApiKeyStore: only hashes are stored; revoked keys stay listed (with revoked_at) and never authenticate.
+internal abstract partial class SqlEngineStore
 {
     public Task<ApiKeyRecord> CreateApiKeyAsync(string keyHash, string prefix, string? label) => WriteAsync(async tx =>
     {
@@ -14,8 +14,7 @@ internal abstract partial class SqlWorkflowStore
     });
 
     public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync() => InReadAsync<IReadOnlyList<ApiKeyRecord>>(async tx =>
-        await tx.QueryAsync("SELECT prefix, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC, prefix",
-            x => new ApiKeyRecord { Prefix = x.Str(0), Label = x.StrN(1), CreatedAt = x.Dbl(2), RevokedAt = x.DblN(3) }));
+        await tx.QueryAsync($"SELECT {RecordMaps.ApiKeyColumns} FROM api_keys ORDER BY created_at DESC, prefix", RecordMaps.ApiKey));
 
     public Task<int> RevokeApiKeyAsync(string prefix, bool keepOne = false) => WriteAsync(async tx =>
     {
@@ -23,7 +22,7 @@ internal abstract partial class SqlWorkflowStore
         if (keepOne)
         {
             // Locks every active key row: two concurrent revocations cannot each leave "the other" as the last one.
-            var active = await tx.QueryAsync($"SELECT prefix FROM api_keys WHERE revoked_at IS NULL{D.ForUpdate}", x => x.Str(0));
+            var active = await tx.QueryAsync($"SELECT prefix FROM api_keys WHERE revoked_at IS NULL{D.ForUpdate}", x => x.Str("prefix"));
             if (active.Count == 1 && active[0] == normalized)
                 throw EngineException.Conflict("cannot revoke the last active API key (it would lock every client out); create another first");
         }

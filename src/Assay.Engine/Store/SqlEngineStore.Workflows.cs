@@ -3,9 +3,9 @@ using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
 
-// Workflow lifecycle operations called from outside a workflow task: start, signal, cancel,
-// terminate, continue-as-new, and the read side.
-internal abstract partial class SqlWorkflowStore
+// IWorkflowStore: workflow lifecycle operations called from outside a workflow task (start, signal, cancel,
+// terminate, continue-as-new) and the read side.
+internal abstract partial class SqlEngineStore
 {
     public Task<StartResult> StartWorkflowAsync(StartWorkflowRequest r) => WriteAsync(async tx =>
     {
@@ -17,20 +17,20 @@ internal abstract partial class SqlWorkflowStore
 
         // The id is taken. An idempotent start of the very same workflow returns it; anything else conflicts.
         var existing = (await tx.QueryAsync("SELECT workflow_type, input, run_id, status FROM workflows WHERE id = @id",
-            x => (Type: x.Str(0), Input: x.StrN(1), RunId: x.Str(2), Status: x.Str(3)), ("@id", r.WorkflowId)))[0];
+            x => (Type: x.Str("workflow_type"), Input: x.StrN("input"), RunId: x.Str("run_id"), Status: x.Str("status")), ("@id", r.WorkflowId)))[0];
         if (r.IdempotentReuse && existing.Type == r.WorkflowType && JsonText.SameValue(existing.Input, r.Input))
             return new StartResult { WorkflowId = r.WorkflowId, RunId = existing.RunId, Status = existing.Status, Existing = true };
         throw EngineException.Conflict($"workflow {r.WorkflowId} already exists");
     });
 
     public Task<WorkflowRecord?> GetWorkflowAsync(string id) => InReadAsync(tx =>
-        tx.QuerySingleAsync($"SELECT {WorkflowColumns} FROM workflows w WHERE w.id = @id", ReadWorkflow, ("@id", id)));
+        tx.QuerySingleAsync($"SELECT {RecordMaps.WorkflowColumns} FROM workflows w WHERE w.id = @id", RecordMaps.Workflow, ("@id", id)));
 
     public Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsAsync(WorkflowFilter f) => InReadAsync<IReadOnlyList<WorkflowRecord>>(async tx =>
     {
         await RequireNamespaceAsync(tx, f.Namespace);
         await using var cmd = tx.AdHocCommand();
-        var sql = new StringBuilder($"SELECT {WorkflowColumns} FROM workflows w WHERE w.namespace = @ns");
+        var sql = new StringBuilder($"SELECT {RecordMaps.WorkflowColumns} FROM workflows w WHERE w.namespace = @ns");
         Tx.AddParam(cmd, "@ns", f.Namespace);
         if (f.Status is not null) { sql.Append(" AND w.status = @status"); Tx.AddParam(cmd, "@status", f.Status); }
         if (f.Type is not null) { sql.Append(" AND w.workflow_type = @type"); Tx.AddParam(cmd, "@type", f.Type); }
@@ -40,21 +40,21 @@ internal abstract partial class SqlWorkflowStore
         Tx.AddParam(cmd, "@limit", (long)f.Limit);
         Tx.AddParam(cmd, "@offset", (long)f.Offset);
         cmd.CommandText = sql.ToString();
-        return await Tx.ReadAllAsync(cmd, ReadWorkflow);
+        return await Tx.ReadAllAsync(cmd, RecordMaps.Workflow);
     });
 
     public Task<IReadOnlyList<EventRecord>> GetEventsAsync(string workflowId, long afterSeq = 0) => InReadAsync<IReadOnlyList<EventRecord>>(async tx =>
     {
         await RequireWorkflowExistsAsync(tx, workflowId);
-        return await tx.QueryAsync($"SELECT {EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
-            ReadEvent, ("@id", workflowId), ("@after", afterSeq));
+        return await tx.QueryAsync($"SELECT {RecordMaps.EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
+            RecordMaps.Event, ("@id", workflowId), ("@after", afterSeq));
     });
 
     public Task<IReadOnlyList<WorkflowRecord>> ListChildrenAsync(string workflowId) => InReadAsync<IReadOnlyList<WorkflowRecord>>(async tx =>
     {
         await RequireWorkflowExistsAsync(tx, workflowId);
-        return await tx.QueryAsync($"SELECT {WorkflowColumns} FROM workflows w WHERE w.parent_id = @id ORDER BY w.created_at, w.id",
-            ReadWorkflow, ("@id", workflowId));
+        return await tx.QueryAsync($"SELECT {RecordMaps.WorkflowColumns} FROM workflows w WHERE w.parent_id = @id ORDER BY w.created_at, w.id",
+            RecordMaps.Workflow, ("@id", workflowId));
     });
 
     public Task SignalAsync(string workflowId, string name, string? payload) => WriteAsync(async tx =>
@@ -94,7 +94,7 @@ internal abstract partial class SqlWorkflowStore
         await AppendEventAsync(tx, row, EventType.WorkflowCancelRequested, null);
 
         var children = await tx.QueryAsync("SELECT id FROM workflows WHERE parent_id = @id AND status IN ('PENDING', 'RUNNING') ORDER BY id",
-            x => x.Str(0), ("@id", row.Id));
+            x => x.Str("id"), ("@id", row.Id));
         foreach (var childId in children)
             if (await LoadAsync(tx, childId) is { IsTerminal: false } child)
                 await RequestCancelAsync(tx, child);
@@ -121,7 +121,7 @@ internal abstract partial class SqlWorkflowStore
             ParentNotice.Failed, parentError: $"child workflow terminated: {reason}", reason: "terminated");
         if (!terminateChildren) return;
         var children = await tx.QueryAsync("SELECT id FROM workflows WHERE parent_id = @id AND status IN ('PENDING', 'RUNNING') ORDER BY id",
-            x => x.Str(0), ("@id", row.Id));
+            x => x.Str("id"), ("@id", row.Id));
         foreach (var childId in children)
             if (await LoadAsync(tx, childId) is { IsTerminal: false } child)
                 await TerminateCoreAsync(tx, child, $"parent {row.Id} terminated", true);
@@ -169,19 +169,7 @@ internal abstract partial class SqlWorkflowStore
     {
         await RequireWorkflowExistsAsync(tx, workflowId);
         return await tx.QuerySingleAsync(
-            "SELECT state_json, event_seq, created_at FROM workflow_snapshots WHERE workflow_id = @id ORDER BY event_seq DESC LIMIT 1",
-            x => new SnapshotRecord { StateJson = x.StrN(0), EventSeq = x.Long(1), CreatedAt = x.Dbl(2) }, ("@id", workflowId));
+            $"SELECT {RecordMaps.SnapshotColumns} FROM workflow_snapshots WHERE workflow_id = @id ORDER BY event_seq DESC LIMIT 1",
+            RecordMaps.Snapshot, ("@id", workflowId));
     });
-
-    static async Task RequireWorkflowExistsAsync(Tx tx, string id)
-    {
-        if (await tx.ScalarAsync("SELECT 1 FROM workflows WHERE id = @id", ("@id", id)) is null)
-            throw EngineException.NotFound($"workflow {id}");
-    }
-
-    static async Task RequireNamespaceAsync(Tx tx, string ns)
-    {
-        if (await tx.ScalarAsync("SELECT 1 FROM namespaces WHERE name = @ns", ("@ns", ns)) is null)
-            throw EngineException.NotFound($"namespace {ns}");
-    }
 }

@@ -9,7 +9,7 @@ namespace Assay.Engine.Store;
 /// connections and run beside the writer thanks to WAL. Only one engine process may use a file:
 /// an OS lock on <c>&lt;db&gt;.lock</c> enforces that and is released even if the process dies.
 /// </summary>
-internal sealed class SqliteWorkflowStore : SqlWorkflowStore
+internal sealed class SqliteEngineStore : SqlEngineStore
 {
     readonly string _connectionString;
     readonly string? _path;
@@ -34,7 +34,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
     public override string BackendName => _path is null ? "sqlite (memory)" : "sqlite";
     public string? DatabasePath => _path;
 
-    public SqliteWorkflowStore(string pathOrMemory, string synchronous, ILogger logger) : base(new SqliteDialect(), logger)
+    public SqliteEngineStore(string pathOrMemory, string synchronous, TimeProvider time, ILogger logger) : base(new SqliteDialect(), time, logger)
     {
         var memory = pathOrMemory == ":memory:";
         _path = memory ? null : pathOrMemory;
@@ -124,7 +124,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
                 // Alone: no savepoint needed, a failure rolls back the whole (one-operation) transaction.
                 try
                 {
-                    await batch[0].Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
+                    await batch[0].Run(new Tx(_writer, transaction, D, Now(), Prepared));
                     succeeded.Add(batch[0]);
                 }
                 catch (Exception e)
@@ -141,7 +141,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
                     Exec(transaction, "SAVEPOINT op");
                     try
                     {
-                        await item.Run(new Tx(_writer, transaction, D, Core.Clock.Now(), Prepared));
+                        await item.Run(new Tx(_writer, transaction, D, Now(), Prepared));
                         Exec(transaction, "RELEASE op");
                         succeeded.Add(item);
                     }
@@ -175,7 +175,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         if (_readsOnWriter)
         {
             await _writeGate.WaitAsync();
-            try { return await body(new Tx(_writer, null, D, Core.Clock.Now(), Prepared)); }
+            try { return await body(new Tx(_writer, null, D, Now(), Prepared)); }
             finally
             {
                 _writeGate.Release();
@@ -184,7 +184,7 @@ internal sealed class SqliteWorkflowStore : SqlWorkflowStore
         }
         await using var conn = new SqliteConnection(_connectionString);
         conn.Open();
-        return await body(new Tx(conn, null, D, Core.Clock.Now()));
+        return await body(new Tx(conn, null, D, Now()));
     }
 
     public override async Task AcquireInstanceAsync(string instanceId)

@@ -10,7 +10,7 @@ namespace Assay.Engine.Store;
 /// workflow row, SKIP LOCKED for claims) keep them from stepping on each other; deadlocks and
 /// serialisation failures are retried. Wake-ups travel between instances with LISTEN/NOTIFY.
 /// </summary>
-internal sealed class PostgresWorkflowStore : SqlWorkflowStore
+internal sealed class PostgresEngineStore : SqlEngineStore
 {
     const string Channel = "assay_work";
     readonly NpgsqlDataSource _dataSource;
@@ -18,7 +18,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
 
     public override string BackendName => "postgres";
 
-    public PostgresWorkflowStore(string url, ILogger logger) : base(new PostgresDialect(), logger)
+    public PostgresEngineStore(string url, TimeProvider time, ILogger logger) : base(new PostgresDialect(), time, logger)
     {
         // Auto-prepare: the engine runs the same few statements over and over.
         _connectionString = new NpgsqlConnectionStringBuilder(BackendUrl.ToNpgsqlConnectionString(url))
@@ -37,7 +37,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
             {
                 await using var conn = await _dataSource.OpenConnectionAsync();
                 await using var transaction = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted);
-                var result = await body(new Tx(conn, transaction, D, Core.Clock.Now()));
+                var result = await body(new Tx(conn, transaction, D, Now()));
                 await transaction.CommitAsync();
                 return result;
             }
@@ -45,7 +45,8 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
                                                   && attempt < 8)
             {
                 // Two transactions locked the same workflows in opposite order (e.g. a child finishing
-                // while its parent is cancelled): one is aborted by Postgres; run it again.
+                // while its parent is cancelled): one is aborted by Postgres; run it again. A short real pause (not the
+                // engine's TimeProvider): it spaces out database retries and means nothing to the engine's semantics.
                 await Task.Delay(Random.Shared.Next(1, 10 * attempt));
             }
         }
@@ -54,7 +55,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
     protected override async Task<T> InReadAsync<T>(Func<Tx, Task<T>> body)
     {
         await using var conn = await _dataSource.OpenConnectionAsync();
-        return await body(new Tx(conn, null, D, Core.Clock.Now()));
+        return await body(new Tx(conn, null, D, Now()));
     }
 
     protected override Task LockMigrationsAsync(Tx tx) =>
@@ -100,6 +101,7 @@ internal sealed class PostgresWorkflowStore : SqlWorkflowStore
             {
                 // Pollers also re-check periodically, so a lost listener only costs latency until it reconnects.
                 Log.LogWarning("Postgres notification listener failed ({Message}); reconnecting", e.Message);
+                // Real time, like any network retry: the engine's TimeProvider governs semantics, not reconnects.
                 try { await Task.Delay(1000, ct); } catch (OperationCanceledException) { return; }
             }
         }

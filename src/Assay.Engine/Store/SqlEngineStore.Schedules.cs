@@ -6,24 +6,66 @@ using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Store;
 
-// Firing schedules (leader only, under the "scheduler" lease), trigger and backfill, and the
-// lease rows that elect one engine for cluster-wide singletons.
-internal abstract partial class SqlWorkflowStore
+// IScheduleStore: schedule CRUD; firing (leader only, under the "scheduler" lease); trigger and backfill.
+internal abstract partial class SqlEngineStore
 {
-    // ── leases ──────────────────────────────────────────────────────────────────────────────
+    // ── CRUD ────────────────────────────────────────────────────────────────────────────────
 
-    /// <summary>Takes or renews the lease <paramref name="name"/> for <paramref name="owner"/>; false while
-    /// another owner holds an unexpired lease. One conditional upsert: atomic on both backends.</summary>
-    public Task<bool> TryAcquireLeaseAsync(string name, string owner, double ttlSecs) => WriteAsync(async tx =>
+    static ScheduleRecord ReadSchedule(Row x) => RecordMaps.Schedule(x, CountBuffered);
+
+    public Task<ScheduleRecord> CreateScheduleAsync(ScheduleCreate c, double? nextRunAt) => WriteAsync(async tx =>
+    {
+        await RequireNamespaceAsync(tx, c.Namespace);
+        var inserted = await tx.ExecAsync(
+            """
+            INSERT INTO workflow_schedules (name, namespace, workflow_type, cron_expr, timezone, input, task_queue, overlap_policy,
+                paused, next_run_at, created_at, catchup_window_secs)
+            VALUES (@name, @ns, @type, @cron, @tz, @input, @queue, @overlap, 0, @next, @now, @catchup)
+            ON CONFLICT (namespace, name) DO NOTHING
+            """,
+            ("@name", c.Name), ("@ns", c.Namespace), ("@type", c.WorkflowType), ("@cron", c.CronExpr), ("@tz", c.Timezone),
+            ("@input", c.Input), ("@queue", c.TaskQueue), ("@overlap", c.OverlapPolicy), ("@next", nextRunAt), ("@now", tx.Now),
+            ("@catchup", c.CatchupWindowSecs));
+        if (inserted == 0) throw EngineException.Conflict($"schedule {c.Name} already exists in namespace {c.Namespace}");
+        return (await SelectScheduleAsync(tx, c.Namespace, c.Name, forUpdate: false))!;
+    });
+
+    Task<ScheduleRecord?> SelectScheduleAsync(Tx tx, string ns, string name, bool forUpdate) =>
+        tx.QuerySingleAsync($"SELECT {RecordMaps.ScheduleColumns} FROM workflow_schedules WHERE namespace = @ns AND name = @name{(forUpdate ? D.ForUpdate : "")}",
+            ReadSchedule, ("@ns", ns), ("@name", name));
+
+    public Task<ScheduleRecord?> GetScheduleAsync(string ns, string name) =>
+        InReadAsync(tx => SelectScheduleAsync(tx, ns, name, forUpdate: false));
+
+    public Task<IReadOnlyList<ScheduleRecord>> ListSchedulesAsync(string ns) => InReadAsync<IReadOnlyList<ScheduleRecord>>(async tx =>
+    {
+        await RequireNamespaceAsync(tx, ns);
+        return await tx.QueryAsync($"SELECT {RecordMaps.ScheduleColumns} FROM workflow_schedules WHERE namespace = @ns ORDER BY name",
+            ReadSchedule, ("@ns", ns));
+    });
+
+    public Task<ScheduleRecord> UpdateScheduleAsync(string ns, string name,
+        Func<ScheduleRecord, (ScheduleRecord Updated, double? NextRunAt)> change) => WriteAsync(async tx =>
+    {
+        var current = await SelectScheduleAsync(tx, ns, name, forUpdate: true)
+                      ?? throw EngineException.NotFound($"schedule {name}");
+        var (s, next) = change(current);
         await tx.ExecAsync(
             """
-            INSERT INTO engine_leases (name, owner, expires_at) VALUES (@name, @owner, @exp)
-            ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-            WHERE engine_leases.owner = excluded.owner OR engine_leases.expires_at < @now
-            """, ("@name", name), ("@owner", owner), ("@exp", tx.Now + ttlSecs), ("@now", tx.Now)) > 0);
+            UPDATE workflow_schedules SET cron_expr = @cron, timezone = @tz, input = @input, task_queue = @queue,
+                overlap_policy = @overlap, paused = @paused, next_run_at = @next, catchup_window_secs = @catchup
+            WHERE namespace = @ns AND name = @name
+            """,
+            ("@cron", s.CronExpr), ("@tz", s.Timezone), ("@input", s.Input), ("@queue", s.TaskQueue), ("@overlap", s.OverlapPolicy),
+            ("@paused", s.Paused ? 1L : 0L), ("@next", next), ("@catchup", s.CatchupWindowSecs), ("@ns", ns), ("@name", name));
+        return (await SelectScheduleAsync(tx, ns, name, forUpdate: false))!;
+    });
 
-    public Task ReleaseLeaseAsync(string name, string owner) => WriteAsync(tx =>
-        tx.ExecAsync("DELETE FROM engine_leases WHERE name = @name AND owner = @owner", ("@name", name), ("@owner", owner)));
+    public Task DeleteScheduleAsync(string ns, string name) => WriteAsync(async tx =>
+    {
+        if (await tx.ExecAsync("DELETE FROM workflow_schedules WHERE namespace = @ns AND name = @name", ("@ns", ns), ("@name", name)) == 0)
+            throw EngineException.NotFound($"schedule {name}");
+    });
 
     // ── firing ──────────────────────────────────────────────────────────────────────────────
 
@@ -39,7 +81,7 @@ internal abstract partial class SqlWorkflowStore
     {
         var due = await InReadAsync(tx => tx.QueryAsync(
             "SELECT namespace, name FROM workflow_schedules WHERE paused = 0 AND (next_run_at <= @now OR buffered IS NOT NULL) ORDER BY next_run_at",
-            x => (Ns: x.Str(0), Name: x.Str(1)), ("@now", tx.Now)));
+            x => (Ns: x.Str("namespace"), Name: x.Str("name")), ("@now", tx.Now)));
         var started = 0;
         foreach (var (ns, name) in due)
         {
