@@ -13,9 +13,18 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v python3 >/dev/null || need+=(python3)
 command -v prometheus >/dev/null || need+=(prometheus)   # a real server for the prometheus checks
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)   # a real server for the alertmanager module
+command -v node >/dev/null || need+=(nodejs)   # runs s3rver, the S3 emulator of the s3 module's tests
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# npm servers the Lua tests start (tests/tools/package-lock.json pins them): installed when
+# missing or older than the lock file
+if ! [ tests/tools/node_modules/.package-lock.json -nt tests/tools/package-lock.json ]; then
+  echo "== test tools (npm ci in tests/tools)"
+  (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 echo "== build (NativeAOT)"

@@ -124,6 +124,10 @@ public class DiscoveryTests
     [InlineData("wait until an http endpoint is healthy", "assay.healthcheck")]
     [InlineData("reverse proxy routers", "assay.traefik")]
     [InlineData("grafana", "assay.grafana")]
+    [InlineData("object storage bucket", "assay.s3")]
+    [InlineData("upload a file to s3", "assay.s3")]
+    [InlineData("minio", "assay.s3")]
+    [InlineData("aws signature v4", "assay.s3")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);
