@@ -341,12 +341,12 @@ function M.client(opts)
     return resp.status == 200
   end
 
-  function c.objects:put(bucket, key, body, o)
+  function c.objects:put(bucket, key, body, opts)
     local fn = "s3.objects:put"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
     if body ~= nil and type(body) ~= "string" then error(fn .. ": body must be a string (bytes), got " .. type(body), 2) end
-    o = rest.need_table(fn, "opts", o) or {}
+    local o = rest.need_table(fn, "opts", opts) or {}
     rest.need_table(fn, "opts.headers", o.headers)
     local headers = {}
     for k, v in pairs(o.headers or {}) do headers[k] = v end
@@ -390,10 +390,10 @@ function M.client(opts)
   end
 
   --- One page of ListObjectsV2; loop while is_truncated with continuation_token = next_continuation_token.
-  function c.objects:list(bucket, o)
+  function c.objects:list(bucket, opts)
     local fn = "s3.objects:list"
     check_bucket(fn, bucket, path_style)
-    o = rest.need_table(fn, "opts", o) or {}
+    local o = rest.need_table(fn, "opts", opts) or {}
     if o.max_keys ~= nil and (math.type(o.max_keys) ~= "integer" or o.max_keys < 0) then
       error(fn .. ": opts.max_keys must be an integer >= 0, got " .. tostring(o.max_keys), 2)
     end
@@ -418,10 +418,10 @@ function M.client(opts)
   end
 
   --- Every object under opts.prefix, following continuation tokens (opts as for list; max_keys is the page size).
-  function c.objects:list_all(bucket, o)
+  function c.objects:list_all(bucket, opts)
     local fn = "s3.objects:list_all"
     check_bucket(fn, bucket, path_style)
-    o = rest.need_table(fn, "opts", o) or {}
+    local o = rest.need_table(fn, "opts", opts) or {}
     local page_opts, all = {}, {}
     for k, v in pairs(o) do page_opts[k] = v end
     repeat
