@@ -13,24 +13,22 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v python3 >/dev/null || need+=(python3)
 command -v prometheus >/dev/null || need+=(prometheus)   # a real server for the prometheus checks
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)   # a real server for the alertmanager module
+command -v node >/dev/null || need+=(nodejs)   # runs s3rver, the S3 emulator of the s3 module's tests
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# unleash: a real unleash-server for tests/lua/unleash_server_test.lua, the npm packages pinned in
-# tests/tools/unleash (unleash-server 7.5 needs Node.js 20 or later)
-node_need=()
-command -v node >/dev/null || node_need+=(nodejs)
-command -v npm >/dev/null || node_need+=(npm)
-if [ ${#node_need[@]} -gt 0 ]; then
-  echo "test.sh: installing ${node_need[*]}" >&2
-  $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${node_need[@]}" >/dev/null
-fi
-if [ ! -d tests/tools/unleash/node_modules ]; then
-  echo "test.sh: npm ci in tests/tools/unleash" >&2
-  (cd tests/tools/unleash && npm ci --no-audit --no-fund --loglevel=error >&2)
-fi
+# npm servers the Lua tests start, pinned by package-lock.json files: s3rver (tests/tools) and
+# unleash-server (tests/tools/unleash; 7.5 needs Node.js 20 or later); installed when missing or
+# older than their lock file
+for tools in tests/tools tests/tools/unleash; do
+  if ! [ $tools/node_modules/.package-lock.json -nt $tools/package-lock.json ]; then
+    echo "== test tools (npm ci in $tools)"
+    (cd $tools && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 echo "== build (NativeAOT)"
 ./build.sh

@@ -145,6 +145,10 @@ public class DiscoveryTests
     [InlineData("password rotation", "assay.vault")]
     [InlineData("openbao", "assay.openbao")]
     [InlineData("database users and grants", "assay.postgres")]
+    [InlineData("object storage bucket", "assay.s3")]
+    [InlineData("upload a file to s3", "assay.s3")]
+    [InlineData("minio", "assay.s3")]
+    [InlineData("aws signature v4", "assay.s3")]
     public void ContextRanksTheExpectedModuleFirst(string query, string expected)
     {
         var hits = new Bm25Index(ModuleCatalog.Discover(globalDir: "/nonexistent")).Search(query, 5);

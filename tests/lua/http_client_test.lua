@@ -64,6 +64,17 @@ assert.eq(http.post(base .. "/echo", {}):json().body, "{}")
 assert.eq(http.request({ method = "POST", url = base .. "/echo", json = {} }):json().body, "{}")
 assert.eq(http.post(base .. "/echo", json.array()):json().body, "[]")
 assert.eq(http.post(base .. "/echo", { 1, 2 }):json().body, "[1,2]")
+-- HEAD: the headers of the GET answer, no body read (S3's objects:head relies on it)
+r = http.request({ method = "HEAD", url = base .. "/bin" })
+assert.eq(r.status, 200)
+assert.eq(r.headers["content-length"], "256")
+assert.eq(r.body, "")
+-- RFC 6761: any name under .localhost is the loopback host (virtual-host style URLs such as
+-- S3's bucket.s3.localhost:<port> reach a local server); Host keeps the name
+local port = base:match(":(%d+)$")
+e = http.get("http://bucket.s3.localhost:" .. port .. "/echo"):json()
+assert.eq(e.headers.host, "bucket.s3.localhost:" .. port)
+assert.eq(http.get("http://API.LocalHost:" .. port .. "/echo").status, 200)
 -- a User-Agent is sent unless the caller sets one
 assert.matches(http.get(base .. "/echo"):json().headers["user-agent"], "^assay/%d+%.%d+")
 assert.eq(http.get(base .. "/echo", { headers = { ["user-agent"] = "mine/1" } }):json().headers["user-agent"], "mine/1")

@@ -27,6 +27,7 @@ local base = start({
     ["/users/:id/posts/:post"] = function(req) return { body = req.params.id .. "/" .. req.params.post } end,
     ["/users/me"] = function() return { body = "me" } end,
     ["/files/*"] = function(req) return { body = "wild:" .. req.wildcard } end,
+    ["/raw/*"] = function(req) return { json = { path = req.path, raw_path = req.raw_path, query = req.query } } end,
     ["/req"] = function(req)
       return { json = { method = req.method, path = req.path, query = req.query, params = req.params,
                         ua = req.headers["x-test"], body_len = #req.body } }
@@ -143,6 +144,11 @@ assert.eq(info.query, "a=1&b=two%20words")
 assert.eq(info.params, { a = "1", b = "two words" })
 assert.eq(info.ua, "yes")
 assert.eq(info.body_len, 0)
+-- raw_path: the path as sent, escapes and all (what a SigV4 check signs); path is decoded
+info = http.get(base .. "/raw/a%2Bb%20c/%C3%A9//x?q=%2F"):json()
+assert.eq(info.raw_path, "/raw/a%2Bb%20c/%C3%A9//x")
+assert.eq(info.path, "/raw/a+b c/é//x")
+assert.eq(info.query, "q=%2F")
 
 -- binary-safe bodies both ways
 local bytes = {}

@@ -21,10 +21,21 @@ local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS
 
 -- ------------------------------------------------------------------ encoding
 
---- Percent-encodes one path segment: RFC 3986 unreserved characters stay, the rest is %XX.
+local function pct(c) return format("%%%02X", byte(c)) end
+
+--- Percent-encodes one path segment (strict RFC 3986): the unreserved characters A-Z a-z 0-9
+--- - . _ ~ stay, every other byte (UTF-8 bytes included) is %XX, uppercase: "a b/+" → "a%20b%2F%2B".
 function M.segment(value)
   if value == nil then error("rest.segment: value is nil", 2) end
-  return (tostring(value):gsub("[^%w%-%._~]", function(c) return format("%%%02X", byte(c)) end))
+  -- spelled out rather than %w, which follows the C locale
+  return (tostring(value):gsub("[^A-Za-z0-9%-%._~]", pct))
+end
+
+--- Percent-encodes a path, keeping its "/" separators — empty segments included, nothing is
+--- normalised: "/dir/my file+x//y" → "/dir/my%20file%2Bx//y" (S3 keys, SigV4 canonical URIs).
+function M.encode_path(path)
+  if type(path) ~= "string" then error("rest.encode_path: path must be a string, got " .. type(path), 2) end
+  return (path:gsub("[^/]+", M.segment))
 end
 
 local function encode_value(v)

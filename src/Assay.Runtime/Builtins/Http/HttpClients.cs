@@ -78,7 +78,7 @@ internal static class HttpClients
         if (timeout > TimeSpan.Zero) cts.CancelAfter(timeout);
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cts.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(Resolve(context.DnsEndPoint), cts.Token).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -92,6 +92,16 @@ internal static class HttpClients
             throw;
         }
     }
+
+    /// <summary>
+    /// RFC 6761 §6.3: every name under <c>.localhost</c> is the loopback host, as browsers and curl
+    /// treat it (the system resolver often knows only <c>localhost</c> itself). Virtual-host style
+    /// clients (S3's <c>bucket.s3.localhost:9000</c>) can then reach a local server.
+    /// </summary>
+    internal static DnsEndPoint Resolve(DnsEndPoint ep) =>
+        ep.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || ep.Host.EndsWith(".localhost.", StringComparison.OrdinalIgnoreCase)
+            ? new DnsEndPoint("localhost", ep.Port, ep.AddressFamily)
+            : ep;
 
     public static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 }

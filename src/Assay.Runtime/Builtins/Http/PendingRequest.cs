@@ -15,7 +15,7 @@ internal sealed class PendingRequest
     readonly LuaHttpServer _server;
     readonly RouteMatch _match;
     readonly byte[] _body;
-    readonly string _method, _path, _query;
+    readonly string _method, _path, _query, _rawPath;
     readonly List<KeyValuePair<string, string>> _headers = [];
     readonly List<KeyValuePair<string, string>> _params = [];
     readonly string? _remote;
@@ -32,6 +32,7 @@ internal sealed class PendingRequest
         _method = method;
         _path = path;
         _isWebSocket = isWebSocket;
+        _rawPath = RawPath(ctx) ?? path;
         var qs = ctx.Request.QueryString.Value;
         _query = string.IsNullOrEmpty(qs) ? "" : qs[1..];
         foreach (var h in ctx.Request.Headers)
@@ -40,6 +41,18 @@ internal sealed class PendingRequest
         if (match.Params != null) _params.AddRange(match.Params); // path parameters win over the query
         _remote = ctx.Connection.RemoteIpAddress?.ToString();
         Dispatch = DispatchOnLoop;
+    }
+
+    /// <summary>
+    /// The path as the client sent it (request target up to '?'): not percent-decoded, dot segments
+    /// kept — what a server checking a signature over the URL (AWS SigV4) must see.
+    /// </summary>
+    static string? RawPath(HttpContext ctx)
+    {
+        var target = ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target)) return null;
+        int q = target.IndexOf('?');
+        return q < 0 ? target : target[..q];
     }
 
     static string LowerName(string name)
@@ -94,11 +107,13 @@ internal sealed class PendingRequest
 
     void PushRequest(LuaState L)
     {
-        L.NewTable(0, 10);
+        L.NewTable(0, 11);
         L.PushString(_method);
         L.RawSetField(-2, "method"u8);
         L.PushString(_path);
         L.RawSetField(-2, "path"u8);
+        L.PushString(_rawPath);
+        L.RawSetField(-2, "raw_path"u8);
         L.PushString(_query);
         L.RawSetField(-2, "query"u8);
         L.PushString(_match.Pattern);
