@@ -1,5 +1,6 @@
 -- Worker life (issue 19), through the real binary and a real `assay serve`, on SQLite and (when
 -- ASSAY_TEST_POSTGRES_URL is set) PostgreSQL: a stopping worker takes no work and exits at once;
+-- the engine offers a worker only the types it advertises, and a type nobody serves waits visibly;
 -- a worker never fails a workflow for a type it does not define (it hands the task back, visibly,
 -- with backoff); workers with disjoint types on one queue survive a rolling restart.
 local S = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/workflow_support.lua")
@@ -109,10 +110,70 @@ local function shutdown(env, wf)
   S.wait_status(wf, other, "COMPLETED", 5)
 end
 
--- 2. Unknown types: a worker never fails a workflow (or an activity) it cannot run; the condition
+-- 2. Type-aware dispatch: the worker advertises its types (registration and polls), so the engine
+--    never offers it another type: a workflow whose type no worker has stays PENDING, untouched, and
+--    describe and /metrics say no worker serves it, until a worker with the type arrives and runs it.
+--    Two workers with different types on one queue: nothing is failed ("no workflow handler
+--    registered"), handed back, or even offered to the wrong one.
+local function typed_dispatch(env, wf)
+  local a_pid = start_worker(env, "typed-a", "TA", "WF_POLL_WAIT=5")
+  wait_listening(env, "typed-a")
+  local workers = json.parse(http.get(env.url .. "/api/v1/workers").body)
+  local me
+  for _, w in ipairs(workers) do if w.identity == "typed-a" then me = w end end
+  assert.not_nil(me, "typed-a is not registered")
+  assert.eq(json.parse(me.workflows)[1], "FlowTA")
+  assert.eq(json.parse(me.activities)[1], "stepTA")
+
+  local b1 = start(wf, env, "FlowTB", "typed-b-waits", { steps = 2 })
+  local a1 = start(wf, env, "FlowTA", "typed-a-runs", { steps = 2 })
+  S.wait_status(wf, a1, "COMPLETED", 5)
+  sleep(0.5)
+  local d = wf.describe(b1)
+  assert.eq(d.status, "PENDING")
+  assert.eq(d.no_worker_for_type, true)
+  assert.eq(d.unserved[1].kind, "workflow")
+  assert.eq(d.unserved[1].name, "FlowTB")
+  assert.eq(d.unserved[1].task_queue, env.queue)
+  assert.eq(d.unhandled, nil) -- never claimed, so never handed back
+  assert.eq(#wf.get_events(b1), 1) -- WorkflowStarted only
+  local metrics = http.get(env.url .. "/metrics").body
+  assert.contains(metrics, 'assay_pending_tasks_without_worker{namespace="main",queue="' .. env.queue ..
+    '",kind="workflow",type="FlowTB"} 1')
+
+  local t0 = time()
+  start_worker(env, "typed-b", "TB", "WF_POLL_WAIT=5")
+  S.wait_status(wf, b1, "COMPLETED", 8)
+  assert.is_true(time() - t0 < 5, "FlowTB took " .. (time() - t0) .. " s once a worker had it")
+  assert.eq(wf.describe(b1).no_worker_for_type, false)
+  local ids = {}
+  for i = 1, 10 do
+    ids[#ids + 1] = start(wf, env, i % 2 == 0 and "FlowTA" or "FlowTB", "typed-mix-" .. i, { steps = 2 })
+  end
+  for _, id in ipairs(ids) do
+    local done = S.wait_status(wf, id, "COMPLETED FAILED", 15)
+    assert.eq(done.status, "COMPLETED", tostring(done.error))
+  end
+  for _, name in ipairs({ "typed-a", "typed-b" }) do
+    local l = S.read(env.dir .. "/" .. name .. ".log")
+    assert.eq(l:find("no workflow handler", 1, true), nil, l)
+    assert.eq(l:find("does not define", 1, true), nil, l) -- no task of another type ever reached it
+  end
+  S.kill(a_pid, "TERM")
+end
+
+-- More types than one poll may list (100): such a worker takes any type and hands back what it lacks.
+local function many_types(letter)
+  local t = { letter }
+  for i = 1, 100 do t[#t + 1] = "X" .. i end
+  return table.concat(t, ",")
+end
+
+-- 2b. Unknown types reaching a worker anyway (one past the poll's type limit, or an engine without
+--    type-aware dispatch): it never fails a workflow (or an activity) it cannot run; the condition
 --    shows on describe and once per type in its log; it does not spin on a queue nobody serves.
 local function unknown_types(env, wf)
-  local a_pid = start_worker(env, "only-a", "A", "WF_POLL_WAIT=5 WF_UNHANDLED_BACKOFF=4")
+  local a_pid = start_worker(env, "only-a", many_types("A"), "WF_POLL_WAIT=5 WF_UNHANDLED_BACKOFF=4")
   wait_listening(env, "only-a")
   local b1 = start(wf, env, "FlowB", "b-waits", { steps = 1 })
   S.wait_for(function() return wf.describe(b1).unhandled ~= nil end, 5, "the unhandled note on " .. b1)
@@ -217,6 +278,7 @@ local function suite(backend, label)
     local wf = S.client(env)
     cancel_aborts_request(env, wf)
     shutdown(env, wf)
+    typed_dispatch(env, wf)
     unknown_types(env, wf)
     rolling_restart(env, wf)
   end)
