@@ -104,6 +104,28 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workflow_whose_type_no_live_worker_serves_says_so_until_one_registers()
+    {
+        await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        var c = new EngineClient(engine.BaseUrl);
+        (await c.PostAsync("/workers/register", O(("identity", "only-a"), ("queue", "tq"), ("workflows", A("FlowA")), ("activities", A())))).Expect(200);
+        (await c.PostAsync("/workflows", O(("workflow_type", "FlowB"), ("workflow_id", "nw-1"), ("task_queue", "tq")))).Expect(201);
+
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        await Assertions.Expect(page.Locator("#wf-table tr[data-id='nw-1'] .no-worker")).ToContainTextAsync("no worker");
+        await page.ClickAsync("a[href='#/workflow/nw-1']");
+        var note = page.Locator("#no-worker");
+        await Assertions.Expect(note).ToContainTextAsync("no live worker serves workflow type 'FlowB' on queue 'tq'");
+
+        // A worker for FlowB registers: the page (reloaded) no longer shows the note.
+        (await c.PostAsync("/workers/register", O(("identity", "only-b"), ("queue", "tq"), ("workflows", A("FlowB"))))).Expect(200);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("h2")).ToContainTextAsync("nw-1");
+        await Assertions.Expect(page.Locator("#no-worker")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task The_API_key_prompt_works_when_auth_is_on()
     {
         var db = TestDatabases.NewSqliteFile();
