@@ -140,6 +140,16 @@ public abstract class TypeDispatchTests(EngineFixture fx) : TestBase(fx)
     }
 
     [SkippableFact]
+    public async Task The_type_fields_are_in_the_openapi_document()
+    {
+        var paths = (await C.GetAsync("/openapi.json")).Expect(200).Obj["paths"]!.AsObject();
+        Assert.Contains("workflow_types", paths["/api/v1/workflow-tasks/poll"]!["post"]!["summary"].Str());
+        Assert.Contains("activity_types", paths["/api/v1/tasks/poll"]!["post"]!["summary"].Str());
+        Assert.Contains("activity_types", paths["/api/v1/workflow-tasks/{id}/commands"]!["post"]!["summary"].Str());
+        Assert.Contains("no_worker_for_type", paths["/api/v1/workflows/{id}"]!["get"]!["summary"].Str());
+    }
+
+    [SkippableFact]
     public async Task Concurrent_typed_and_untyped_pollers_claim_each_task_once_and_only_their_types()
     {
         var queue = Uid("q");

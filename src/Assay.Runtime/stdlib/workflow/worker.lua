@@ -375,7 +375,9 @@ function M.stop()
 end
 
 --- Runs a worker: registers, long-polls workflow and activity tasks and runs them until stopped
---- (SIGTERM or workflow.stop()). Returns once every running task has finished.
+--- (SIGTERM or workflow.stop()). Returns once every running task has finished. It advertises the
+--- workflow types and activities defined so far (registration and polls), so the engine hands it
+--- only those; a type no worker defines waits, shown by describe (no_worker_for_type).
 --- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
 ---   poll_wait_secs?, pollers?, max_backoff_secs?, max_unhandled_backoff_secs? (default 30: longest a task of a
 ---   type this worker lacks is left to other workers before it is looked at again), eager_activities? (default true: command batches
