@@ -14,7 +14,9 @@ internal abstract partial class SqlEngineStore
     /// The sub-select that picks the task a poll claims. <paramref name="head"/> builds the queue's FIFO head query from
     /// the columns to select and an extra condition. A poll without types gets that head as is; a poll that lists types
     /// gets, per type, the head of that type's FIFO (an indexed lookup on (queue, type, order)), and the earliest of them
-    /// — so tasks of types the worker lacks are never walked past, however many wait.
+    /// — so tasks of types the worker lacks are never walked past, however many wait. On PostgreSQL each head is taken
+    /// with SKIP LOCKED, so the heads not chosen stay locked until this short transaction commits: a concurrent claimer
+    /// passes them by for that moment, as it passes any row another claimer holds.
     /// </summary>
     static (string Sql, (string, object?)[] Params) ClaimPick(IReadOnlyList<string>? types, string typeColumn,
         string[] order, Func<string, string, string> head)

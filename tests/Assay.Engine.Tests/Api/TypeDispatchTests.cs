@@ -115,6 +115,21 @@ public abstract class TypeDispatchTests(EngineFixture fx) : TestBase(fx)
     }
 
     [SkippableFact]
+    public async Task A_worker_dropped_for_silence_no_longer_serves_its_types()
+    {
+        await using var clock = await UseFakeClockAsync();
+        var queue = Uid("q");
+        await RegisterAsync(queue, ["B"], []);
+        var id = await StartAsync("B", queue: queue);
+        Assert.False((await DescribeAsync(id))["no_worker_for_type"]!.GetValue<bool>());
+        // No heartbeat for longer than the worker timeout (90 s): the health loop drops it, and with it its types.
+        clock.Jump(91);
+        await clock.AdvanceUntilAsync(async () => (await DescribeAsync(id))["no_worker_for_type"]!.GetValue<bool>(), 30,
+            "the silent worker to be dropped", stepSecs: 0.5);
+        Assert.Equal([("workflow", "B")], Unserved(await DescribeAsync(id)));
+    }
+
+    [SkippableFact]
     public async Task Eager_dispatch_hands_over_only_activity_types_the_worker_runs()
     {
         var (id, queue, task) = await StartAndClaimAsync();
