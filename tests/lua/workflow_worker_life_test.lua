@@ -58,6 +58,21 @@ local function start(wf, env, t, id, input)
   return run_id .. "-" .. id
 end
 
+-- A worker defining `t` arrives: the workflow `id` waiting for it (of type flows[2]) completes within
+-- 5 s; then ten workflows alternating between both flows on the one queue all complete.
+local function arrives_then_mix(env, wf, id, name, t, flows, prefix)
+  local t0 = time()
+  start_worker(env, name, t, "WF_POLL_WAIT=5")
+  S.wait_status(wf, id, "COMPLETED", 8)
+  assert.is_true(time() - t0 < 5, flows[2] .. " took " .. (time() - t0) .. " s once a worker had it")
+  local ids = {}
+  for i = 1, 10 do ids[#ids + 1] = start(wf, env, flows[i % 2 + 1], prefix .. i, { steps = 2 }) end
+  for _, x in ipairs(ids) do
+    local done = S.wait_status(wf, x, "COMPLETED FAILED", 15)
+    assert.eq(done.status, "COMPLETED", tostring(done.error))
+  end
+end
+
 -- 0. Cancelling an async task aborts the HTTP request it waits on, and so does interrupting it (the
 --    task carries on, its call raising "operation cancelled"): the engine sees the poll's client go
 --    away and claims nothing for it (before, the orphaned poll took the next task).
@@ -141,19 +156,8 @@ local function typed_dispatch(env, wf)
   assert.contains(metrics, 'assay_pending_tasks_without_worker{namespace="main",queue="' .. env.queue ..
     '",kind="workflow",type="FlowTB"} 1')
 
-  local t0 = time()
-  start_worker(env, "typed-b", "TB", "WF_POLL_WAIT=5")
-  S.wait_status(wf, b1, "COMPLETED", 8)
-  assert.is_true(time() - t0 < 5, "FlowTB took " .. (time() - t0) .. " s once a worker had it")
+  arrives_then_mix(env, wf, b1, "typed-b", "TB", { "FlowTA", "FlowTB" }, "typed-mix-")
   assert.eq(wf.describe(b1).no_worker_for_type, false)
-  local ids = {}
-  for i = 1, 10 do
-    ids[#ids + 1] = start(wf, env, i % 2 == 0 and "FlowTA" or "FlowTB", "typed-mix-" .. i, { steps = 2 })
-  end
-  for _, id in ipairs(ids) do
-    local done = S.wait_status(wf, id, "COMPLETED FAILED", 15)
-    assert.eq(done.status, "COMPLETED", tostring(done.error))
-  end
   for _, name in ipairs({ "typed-a", "typed-b" }) do
     local l = S.read(env.dir .. "/" .. name .. ".log")
     assert.eq(l:find("no workflow handler", 1, true), nil, l)
@@ -191,18 +195,10 @@ local function unknown_types(env, wf)
   -- A workflow of its own type whose activity it has, while FlowB waits: unaffected.
   local a1 = start(wf, env, "FlowA", "a-runs", { steps = 2 })
   S.wait_status(wf, a1, "COMPLETED", 5)
-  -- A worker with the type arrives: it gets FlowB at once (the backoff only holds back only-a).
-  local t0 = time()
-  start_worker(env, "only-b", "B", "WF_POLL_WAIT=5")
-  S.wait_status(wf, b1, "COMPLETED", 8)
-  assert.is_true(time() - t0 < 5, "FlowB took " .. (time() - t0) .. " s once a worker had it")
+  -- A worker with the type arrives: it gets FlowB at once (the backoff only holds back only-a); then
+  -- with both running a mix of types on the one queue simply works, activities included.
+  arrives_then_mix(env, wf, b1, "only-b", "B", { "FlowA", "FlowB" }, "mix-")
   assert.eq(wf.describe(b1).unhandled, nil)
-  -- Both running: a mix of types on the one queue simply works, activities included.
-  local ids = {}
-  for i = 1, 10 do
-    ids[#ids + 1] = start(wf, env, i % 2 == 0 and "FlowA" or "FlowB", "mix-" .. i, { steps = 2 })
-  end
-  for _, id in ipairs(ids) do S.wait_status(wf, id, "COMPLETED", 15) end
   for _, name in ipairs({ "only-a", "only-b" }) do
     local l = S.read(env.dir .. "/" .. name .. ".log")
     assert.eq(l:find("no workflow handler", 1, true), nil, l)
