@@ -16,9 +16,10 @@ var dir = ArgS("--dir", Path.Combine(Path.GetTempPath(), "assay-engine-bench-" +
 var synchronous = ArgS("--synchronous", "NORMAL");
 var externalUrl = ArgS("--engine-url", ""); // benchmark an already running engine (e.g. the AOT `assay serve`)
 var eager = !args.Contains("--no-eager"); // --no-eager: the classic protocol (every activity claimed by a poll)
+var typed = args.Contains("--typed"); // --typed: polls list their types (type-aware dispatch)
 Directory.CreateDirectory(dir);
 
-Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}, eager activity dispatch {(eager ? "on" : "off")}");
+Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}, eager activity dispatch {(eager ? "on" : "off")}, typed polls {(typed ? "on" : "off")}");
 
 var rawCommits = RawSqliteCommitRate(Path.Combine(dir, "raw.db"), synchronous, TimeSpan.FromSeconds(3));
 Console.WriteLine($"sqlite raw commits/s          {rawCommits,10:F0}");
@@ -30,7 +31,7 @@ await using var engine = externalUrl != "" ? null : await EngineHost.StartAsync(
     LogLevel = LogLevel.Warning,
     SqliteSynchronous = synchronous,
 });
-var bench = new WorkflowBench(engine?.BaseUrl ?? externalUrl.TrimEnd('/'), workers, eager);
+var bench = new WorkflowBench(engine?.BaseUrl ?? externalUrl.TrimEnd('/'), workers, eager, typed);
 await bench.StartWorkersAsync();
 
 await bench.RunBatchAsync(200, "warmup");

@@ -10,9 +10,14 @@ namespace Assay.Engine.Bench;
 /// Replays from history like any worker (counts ActivityCompleted events to know where it is).
 /// With <paramref name="eager"/> the workflow-task loop asks for eager dispatch: the activity its command batch
 /// schedules comes back in the answer and is run and completed right there, without an activity poll.
+/// With <paramref name="typed"/> the polls list their types (type-aware dispatch): two workflow types (one never
+/// started) and both activities, so every claim takes the multi-type path (one indexed FIFO head per type).
 /// </summary>
-internal sealed class WorkflowBench(string baseUrl, int workers, bool eager) : IAsyncDisposable
+internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, bool typed = false) : IAsyncDisposable
 {
+    string WorkflowTypes => typed ? ",\"workflow_types\":[\"TwoSteps\",\"Unused\"]" : "";
+    string ActivityTypes => typed ? ",\"activity_types\":[\"step1\",\"step2\"]" : "";
+
     // start, then per step: workflow-task claim, commands, activity claim (folded into the commands with eager
     // dispatch), complete; then claim + complete-workflow.
     public int TransactionsPerWorkflow => eager ? 9 : 11;
@@ -92,7 +97,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager) : I
 
     async Task WorkflowLoopAsync()
     {
-        var poll = $"{{\"queue\":\"{Queue}\",\"worker_id\":\"{_workerId}\",\"wait_secs\":5}}";
+        var poll = $"{{\"queue\":\"{Queue}\",\"worker_id\":\"{_workerId}\",\"wait_secs\":5{WorkflowTypes}}}";
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -114,7 +119,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager) : I
                 };
                 // Ask for the activity only with a free activity slot, as an SDK would (slots bound the work in flight).
                 var slot = eager && results.Count < 2 && _eagerSlots.Wait(0);
-                var eagerField = slot ? ",\"eager_activities\":1" : "";
+                var eagerField = slot ? ",\"eager_activities\":1" + ActivityTypes : "";
                 using var answer = await PostAsync($"workflow-tasks/{id}/commands",
                     $"{{\"worker_id\":\"{_workerId}\",\"lease_token\":\"{token}\",\"commands\":[{command}]{eagerField}}}");
                 if (results.Count >= 2)
@@ -138,7 +143,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager) : I
 
     async Task ActivityLoopAsync()
     {
-        var poll = $"{{\"queue\":\"{Queue}\",\"worker_id\":\"{_workerId}\",\"wait_secs\":5}}";
+        var poll = $"{{\"queue\":\"{Queue}\",\"worker_id\":\"{_workerId}\",\"wait_secs\":5{ActivityTypes}}}";
         while (!_stop.IsCancellationRequested)
         {
             try

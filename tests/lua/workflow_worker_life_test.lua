@@ -1,5 +1,6 @@
 -- Worker life (issue 19), through the real binary and a real `assay serve`, on SQLite and (when
 -- ASSAY_TEST_POSTGRES_URL is set) PostgreSQL: a stopping worker takes no work and exits at once;
+-- the engine offers a worker only the types it advertises, and a type nobody serves waits visibly;
 -- a worker never fails a workflow for a type it does not define (it hands the task back, visibly,
 -- with backoff); workers with disjoint types on one queue survive a rolling restart.
 local S = dofile((debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or ".") .. "/workflow_support.lua")
@@ -57,6 +58,21 @@ local function start(wf, env, t, id, input)
   return run_id .. "-" .. id
 end
 
+-- A worker defining `t` arrives: the workflow `id` waiting for it (of type flows[2]) completes within
+-- 5 s; then ten workflows alternating between both flows on the one queue all complete.
+local function arrives_then_mix(env, wf, id, name, t, flows, prefix)
+  local t0 = time()
+  start_worker(env, name, t, "WF_POLL_WAIT=5")
+  S.wait_status(wf, id, "COMPLETED", 8)
+  assert.is_true(time() - t0 < 5, flows[2] .. " took " .. (time() - t0) .. " s once a worker had it")
+  local ids = {}
+  for i = 1, 10 do ids[#ids + 1] = start(wf, env, flows[i % 2 + 1], prefix .. i, { steps = 2 }) end
+  for _, x in ipairs(ids) do
+    local done = S.wait_status(wf, x, "COMPLETED FAILED", 15)
+    assert.eq(done.status, "COMPLETED", tostring(done.error))
+  end
+end
+
 -- 0. Cancelling an async task aborts the HTTP request it waits on, and so does interrupting it (the
 --    task carries on, its call raising "operation cancelled"): the engine sees the poll's client go
 --    away and claims nothing for it (before, the orphaned poll took the next task).
@@ -109,10 +125,59 @@ local function shutdown(env, wf)
   S.wait_status(wf, other, "COMPLETED", 5)
 end
 
--- 2. Unknown types: a worker never fails a workflow (or an activity) it cannot run; the condition
+-- 2. Type-aware dispatch: the worker advertises its types (registration and polls), so the engine
+--    never offers it another type: a workflow whose type no worker has stays PENDING, untouched, and
+--    describe and /metrics say no worker serves it, until a worker with the type arrives and runs it.
+--    Two workers with different types on one queue: nothing is failed ("no workflow handler
+--    registered"), handed back, or even offered to the wrong one.
+local function typed_dispatch(env, wf)
+  local a_pid = start_worker(env, "typed-a", "TA", "WF_POLL_WAIT=5")
+  wait_listening(env, "typed-a")
+  local workers = json.parse(http.get(env.url .. "/api/v1/workers").body)
+  local me
+  for _, w in ipairs(workers) do if w.identity == "typed-a" then me = w end end
+  assert.not_nil(me, "typed-a is not registered")
+  assert.eq(json.parse(me.workflows)[1], "FlowTA")
+  assert.eq(json.parse(me.activities)[1], "stepTA")
+
+  local b1 = start(wf, env, "FlowTB", "typed-b-waits", { steps = 2 })
+  local a1 = start(wf, env, "FlowTA", "typed-a-runs", { steps = 2 })
+  S.wait_status(wf, a1, "COMPLETED", 5)
+  sleep(0.5)
+  local d = wf.describe(b1)
+  assert.eq(d.status, "PENDING")
+  assert.eq(d.no_worker_for_type, true)
+  assert.eq(d.unserved[1].kind, "workflow")
+  assert.eq(d.unserved[1].name, "FlowTB")
+  assert.eq(d.unserved[1].task_queue, env.queue)
+  assert.eq(d.unhandled, nil) -- never claimed, so never handed back
+  assert.eq(#wf.get_events(b1), 1) -- WorkflowStarted only
+  local metrics = http.get(env.url .. "/metrics").body
+  assert.contains(metrics, 'assay_pending_tasks_without_worker{namespace="main",queue="' .. env.queue ..
+    '",kind="workflow",type="FlowTB"} 1')
+
+  arrives_then_mix(env, wf, b1, "typed-b", "TB", { "FlowTA", "FlowTB" }, "typed-mix-")
+  assert.eq(wf.describe(b1).no_worker_for_type, false)
+  for _, name in ipairs({ "typed-a", "typed-b" }) do
+    local l = S.read(env.dir .. "/" .. name .. ".log")
+    assert.eq(l:find("no workflow handler", 1, true), nil, l)
+    assert.eq(l:find("does not define", 1, true), nil, l) -- no task of another type ever reached it
+  end
+  S.kill(a_pid, "TERM")
+end
+
+-- More types than one poll may list (100): such a worker takes any type and hands back what it lacks.
+local function many_types(letter)
+  local t = { letter }
+  for i = 1, 100 do t[#t + 1] = "X" .. i end
+  return table.concat(t, ",")
+end
+
+-- 2b. Unknown types reaching a worker anyway (one past the poll's type limit, or an engine without
+--    type-aware dispatch): it never fails a workflow (or an activity) it cannot run; the condition
 --    shows on describe and once per type in its log; it does not spin on a queue nobody serves.
 local function unknown_types(env, wf)
-  local a_pid = start_worker(env, "only-a", "A", "WF_POLL_WAIT=5 WF_UNHANDLED_BACKOFF=4")
+  local a_pid = start_worker(env, "only-a", many_types("A"), "WF_POLL_WAIT=5 WF_UNHANDLED_BACKOFF=4")
   wait_listening(env, "only-a")
   local b1 = start(wf, env, "FlowB", "b-waits", { steps = 1 })
   S.wait_for(function() return wf.describe(b1).unhandled ~= nil end, 5, "the unhandled note on " .. b1)
@@ -130,18 +195,10 @@ local function unknown_types(env, wf)
   -- A workflow of its own type whose activity it has, while FlowB waits: unaffected.
   local a1 = start(wf, env, "FlowA", "a-runs", { steps = 2 })
   S.wait_status(wf, a1, "COMPLETED", 5)
-  -- A worker with the type arrives: it gets FlowB at once (the backoff only holds back only-a).
-  local t0 = time()
-  start_worker(env, "only-b", "B", "WF_POLL_WAIT=5")
-  S.wait_status(wf, b1, "COMPLETED", 8)
-  assert.is_true(time() - t0 < 5, "FlowB took " .. (time() - t0) .. " s once a worker had it")
+  -- A worker with the type arrives: it gets FlowB at once (the backoff only holds back only-a); then
+  -- with both running a mix of types on the one queue simply works, activities included.
+  arrives_then_mix(env, wf, b1, "only-b", "B", { "FlowA", "FlowB" }, "mix-")
   assert.eq(wf.describe(b1).unhandled, nil)
-  -- Both running: a mix of types on the one queue simply works, activities included.
-  local ids = {}
-  for i = 1, 10 do
-    ids[#ids + 1] = start(wf, env, i % 2 == 0 and "FlowA" or "FlowB", "mix-" .. i, { steps = 2 })
-  end
-  for _, id in ipairs(ids) do S.wait_status(wf, id, "COMPLETED", 15) end
   for _, name in ipairs({ "only-a", "only-b" }) do
     local l = S.read(env.dir .. "/" .. name .. ".log")
     assert.eq(l:find("no workflow handler", 1, true), nil, l)
@@ -217,6 +274,7 @@ local function suite(backend, label)
     local wf = S.client(env)
     cancel_aborts_request(env, wf)
     shutdown(env, wf)
+    typed_dispatch(env, wf)
     unknown_types(env, wf)
     rolling_restart(env, wf)
   end)

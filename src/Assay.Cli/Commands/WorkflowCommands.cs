@@ -64,9 +64,21 @@ public static class WorkflowCommands
         var id = Arg("id", "Workflow id");
         return Leaf(o, "describe", "Show one workflow", async (p, api, output) =>
         {
-            output.Record(await api.SendAsync(HttpMethod.Get, Path(p.GetValue(id)!)));
+            var wf = await api.SendAsync(HttpMethod.Get, Path(p.GetValue(id)!));
+            output.Record(wf);
+            if (api.Settings.Output == OutputFormat.Table) WarnUnserved(wf);
             return ClientExit.Ok;
         }, id);
+    }
+
+    /// <summary>Type-aware dispatch: says on stderr (for a person reading the record) which waiting tasks no live worker
+    /// serves — the workflow waits for a worker with that type, it is not stuck in the engine.</summary>
+    static void WarnUnserved(JsonNode? wf)
+    {
+        if (wf?["unserved"] is not JsonArray unserved) return;
+        foreach (var u in unserved)
+            Console.Error.WriteLine($"note: no live worker serves {u?["kind"]} type '{u?["name"]}' on queue '{u?["task_queue"]}'; " +
+                                    "the task waits until a worker that registered it polls the queue");
     }
 
     static Command Events(ClientOptions o)

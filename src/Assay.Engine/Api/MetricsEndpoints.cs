@@ -25,6 +25,10 @@ internal static class MetricsEndpoints
                     gauges.Add(("assay_task_queue_pending_workflow_tasks", "Workflows waiting for a worker to replay them.", l, q.PendingWorkflowTasks));
                     gauges.Add(("assay_task_queue_workers", "Workers registered on the queue.", l, q.Workers));
                 }
+            foreach (var u in await registry.CountUnservedTasksAsync())
+                gauges.Add(("assay_pending_tasks_without_worker",
+                    "Waiting tasks whose type no live worker on the queue registered (type-aware dispatch: they wait for one).",
+                    [("namespace", u.Namespace), ("queue", u.TaskQueue), ("kind", u.Kind), ("type", u.Name)], u.Count));
             gauges.Add(("assay_scheduler_leader", "1 when this engine holds the scheduler lease.", [], engine.IsLeader ? 1 : 0));
             ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await ctx.Response.WriteAsync(engine.Metrics.Render(gauges), Encoding.UTF8, ctx.RequestAborted);

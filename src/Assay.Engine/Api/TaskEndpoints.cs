@@ -30,7 +30,7 @@ internal static class TaskEndpoints
             var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
             var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token,
-                LeaseBound(b, requireLeaseToken));
+                LeaseBound(b, requireLeaseToken), TypesOf(b, "workflow_types"));
             if (task is not null && ctx.RequestAborted.IsCancellationRequested)
             {
                 // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
@@ -84,7 +84,7 @@ internal static class TaskEndpoints
                 await dispatch.RejectWorkflowTaskAsync(id, worker, token, e.Message);
                 throw;
             }
-            var claimed = await dispatch.SubmitCommandsAsync(id, worker, token, commands, (int)eager);
+            var claimed = await dispatch.SubmitCommandsAsync(id, worker, token, commands, (int)eager, TypesOf(b, "activity_types"));
             if (eager == 0)
             {
                 await ctx.EmptyAsync(); // the reference's answer; clients that did not ask for tasks get nothing new
@@ -122,7 +122,8 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var (queue, worker, wait) = PollArgs(b, engine.Timings.MaxPollWait);
             using var cts = PollCancellation(ctx, lifetime);
-            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token, LeaseBound(b, requireLeaseToken));
+            var activity = await engine.PollActivityAsync(queue, worker, wait, cts.Token, LeaseBound(b, requireLeaseToken),
+                TypesOf(b, "activity_types"));
             if (activity is not null && ctx.RequestAborted.IsCancellationRequested)
             {
                 await ReleaseQuietlyAsync(() => activities.ReleaseActivityAsync(activity.Id, new AttemptCheck(worker, activity.Attempt, activity.LeaseToken), TaskRelease.Immediate));
@@ -181,6 +182,21 @@ internal static class TaskEndpoints
         if (wait < 0 || wait > maxWait.TotalSeconds)
             throw EngineException.Invalid($"'wait_secs' must be between 0 and {maxWait.TotalSeconds:0.###}");
         return (b.RequiredString("queue"), b.RequiredString("worker_id"), TimeSpan.FromSeconds(wait));
+    }
+
+    /// <summary>Most types one poll may list (each is one indexed lookup of the claim).</summary>
+    public const int MaxPollTypes = 100;
+
+    /// <summary>Type-aware dispatch: the workflow types (or activity names) a poll takes, deduplicated; absent = any type
+    /// (the seed client's polls). An empty list would never match, so it is refused like an oversized one.</summary>
+    static IReadOnlyList<string>? TypesOf(JsonBody b, string field)
+    {
+        if (b.StringArray(field) is not { } list) return null;
+        var types = list.Distinct(StringComparer.Ordinal).ToList();
+        if (types.Count is 0 or > MaxPollTypes)
+            throw EngineException.Invalid($"'{field}' must list between 1 and {MaxPollTypes} types");
+        if (types.Any(t => t.Length == 0)) throw EngineException.Invalid($"'{field}' must not contain empty names");
+        return types;
     }
 
     /// <summary>A waiting poll ends when its client disconnects or the engine shuts down (answered empty).</summary>

@@ -31,7 +31,24 @@ public sealed class WorkflowRecord
     /// <summary>Set while a task of this workflow was last handed back by a worker lacking its type (see
     /// <see cref="UnhandledTask"/>); cleared when a worker makes progress on the workflow.</summary>
     public UnhandledTask? Unhandled { get; init; }
+    /// <summary>True while a task of this workflow waits on a type no live worker serves (<see cref="Unserved"/>).</summary>
+    public bool NoWorkerForType => Unserved is { Count: > 0 };
+    /// <summary>The waiting tasks of this workflow whose type no live worker on their queue registered (type-aware
+    /// dispatch: they stay pending until such a worker arrives). Empty when served, null for a finished workflow.</summary>
+    public IReadOnlyList<UnservedTask>? Unserved { get; set; }
 }
+
+/// <summary>A waiting task whose type no live worker serves: "workflow" (a workflow task of the workflow type) or
+/// "activity" (a pending activity of that name), on its task queue.</summary>
+public sealed class UnservedTask
+{
+    public required string Kind { get; init; }
+    public required string Name { get; init; }
+    public required string TaskQueue { get; init; }
+}
+
+/// <summary>Waiting tasks of one type on one queue that no live worker serves (the /metrics gauge).</summary>
+public sealed record UnservedCount(string Namespace, string Kind, string TaskQueue, string Name, long Count);
 
 /// <summary>A workflow or activity task a worker released because it does not define the type: until a worker
 /// that has it polls the queue, the workflow waits. Shown by describe and the dashboard.</summary>

@@ -37,10 +37,14 @@ public interface IEventStore
 /// <summary>Workflow tasks: the lease a worker takes to replay a workflow, the command batch it returns, hand-back and recovery.</summary>
 public interface IDispatchStore
 {
-    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq, bool leaseBound = false);
-    /// <summary>Returns the activities claimed for the worker by eager dispatch (empty unless <paramref name="eagerActivities"/> &gt; 0).</summary>
+    /// <summary>Claims the oldest dispatchable workflow task on <paramref name="queue"/>; with <paramref name="types"/>, only
+    /// one of those workflow types (type-aware dispatch; null = any type).</summary>
+    Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq, bool leaseBound = false,
+        IReadOnlyList<string>? types = null);
+    /// <summary>Returns the activities claimed for the worker by eager dispatch (empty unless <paramref name="eagerActivities"/> &gt; 0),
+    /// only of <paramref name="activityTypes"/> when given.</summary>
     Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
-        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0);
+        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0, IReadOnlyList<string>? activityTypes = null);
     Task RejectWorkflowTaskAsync(string workflowId, string workerId, string? leaseToken, string error);
     Task<double> ExtendLeaseAsync(string workflowId, string workerId, string? leaseToken, double leaseSecs);
     /// <summary>Hands a leased workflow task back untouched: dispatchable again at once (see <see cref="TaskRelease"/>).</summary>
@@ -54,7 +58,9 @@ public interface IActivityStore
     Task<ActivityRecord> ScheduleActivityAsync(string workflowId, ActivitySpec spec);
     Task<ActivityRecord?> GetActivityAsync(long id);
     Task<IReadOnlyList<ActivityRecord>> GetActivitiesAsync(string workflowId);
-    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false);
+    /// <summary>Claims the oldest due activity on <paramref name="queue"/>; with <paramref name="types"/>, only one of those
+    /// activity names (null = any).</summary>
+    Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false, IReadOnlyList<string>? types = null);
     Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
     /// <summary>Hands a running activity back untouched: PENDING again at once, the attempt not counted (see <see cref="TaskRelease"/>).</summary>
     Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release);
@@ -99,6 +105,8 @@ public interface IRegistryStore
     Task DeleteNamespaceAsync(string name);
     Task SetNamespaceRetentionAsync(string name, double? retentionSecs);
     Task<IReadOnlyList<QueueStats>> GetQueueStatsAsync(string ns);
+    /// <summary>Waiting tasks whose type no live worker on their queue registered, per namespace, kind, queue and type.</summary>
+    Task<IReadOnlyList<UnservedCount>> CountUnservedTasksAsync();
 }
 
 /// <summary>API keys (hashes only; revoked keys stay listed and never authenticate).</summary>

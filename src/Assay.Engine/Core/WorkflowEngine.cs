@@ -64,24 +64,26 @@ public sealed class WorkflowEngine(IEngineStore store, EngineTimings timings, Ti
         return n;
     }
 
-    /// <summary>Claims a workflow task, waiting up to <paramref name="wait"/> for one to appear.</summary>
+    /// <summary>Claims a workflow task (of one of <paramref name="types"/> when given), waiting up to <paramref name="wait"/>
+    /// for one to appear.</summary>
     public async Task<WorkflowTask?> PollWorkflowTaskAsync(string queue, string workerId, TimeSpan wait, long afterSeq, CancellationToken ct,
-        bool leaseBound = false)
+        bool leaseBound = false, IReadOnlyList<string>? types = null)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
         var task = await LongPollAsync(Notifier.WorkflowQueue(queue),
-            () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq, leaseBound), wait, ct);
+            () => Store.ClaimWorkflowTaskAsync(queue, workerId, Timings.DispatchTimeout.TotalSeconds, afterSeq, leaseBound, types), wait, ct);
         Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
             ("kind", "workflow"), ("result", task is null ? "empty" : "task"));
         return task;
     }
 
-    /// <summary>Claims an activity task, waiting up to <paramref name="wait"/> for one to become due.</summary>
+    /// <summary>Claims an activity task (of one of <paramref name="types"/> when given), waiting up to <paramref name="wait"/>
+    /// for one to become due.</summary>
     public async Task<ActivityRecord?> PollActivityAsync(string queue, string workerId, TimeSpan wait, CancellationToken ct,
-        bool leaseBound = false)
+        bool leaseBound = false, IReadOnlyList<string>? types = null)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var a = await LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId, leaseBound), wait, ct);
+        var a = await LongPollAsync(Notifier.ActivityQueue(queue), () => Store.ClaimActivityAsync(queue, workerId, leaseBound, types), wait, ct);
         Metrics.Observe("assay_poll_wait_seconds", System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds,
             ("kind", "activity"), ("result", a is null ? "empty" : "task"));
         if (a is not null) Metrics.ActivityClaimed(a);

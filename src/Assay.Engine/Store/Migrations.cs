@@ -228,6 +228,26 @@ internal static class Migrations
             "ALTER TABLE workflow_activities ADD COLUMN lease_token TEXT",
             "ALTER TABLE workflow_activities ADD COLUMN lease_bound {INT} NOT NULL DEFAULT 0",
         ]),
+        (5, [
+            // Type-aware dispatch (docs/engine.md "Type-aware dispatch"): a poll that lists its types claims the head of
+            // each type's FIFO through these, instead of walking the queue past tasks of types it lacks.
+            "CREATE INDEX ix_workflows_dispatch_type ON workflows (task_queue, workflow_type, dispatch_ready_at) WHERE needs_dispatch = 1 AND lease_owner IS NULL",
+            "CREATE INDEX ix_activities_claim_name ON workflow_activities (task_queue, name, scheduled_at) WHERE status = 'PENDING'",
+            // The types each registered worker runs, per kind ('workflow' / 'activity') and queue; name '' = any type
+            // (a registration without that list). Rows go with their worker: whether a live worker serves a task's type.
+            """
+            CREATE TABLE workflow_worker_types (
+                kind TEXT NOT NULL,
+                task_queue TEXT NOT NULL,
+                name TEXT NOT NULL,
+                worker_id TEXT NOT NULL,
+                PRIMARY KEY (kind, task_queue, name, worker_id))
+            """,
+            "CREATE INDEX ix_worker_types_worker ON workflow_worker_types (worker_id)",
+            // Workers registered before this migration keep being counted as serving anything until they re-register.
+            "INSERT INTO workflow_worker_types (kind, task_queue, name, worker_id) SELECT 'workflow', task_queue, '', id FROM workflow_workers",
+            "INSERT INTO workflow_worker_types (kind, task_queue, name, worker_id) SELECT 'activity', task_queue, '', id FROM workflow_workers",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

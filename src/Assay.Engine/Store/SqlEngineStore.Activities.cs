@@ -69,27 +69,31 @@ internal abstract partial class SqlEngineStore
                                       THEN heartbeat_timeout_secs ELSE start_to_close_secs END)
         """;
 
-    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false) => WriteAsync(tx =>
+    public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false,
+        IReadOnlyList<string>? types = null) => WriteAsync(tx =>
+    {
         // Due-time filter: a retry waits out its backoff.
-        ClaimActivityWhereAsync(tx, workerId, leaseBound,
+        var (pick, typeParams) = ClaimPick(types, "name", ["scheduled_at", "id"], (columns, typeFilter) =>
             $"""
-            id = (SELECT c.id FROM workflow_activities c
-                  WHERE c.task_queue = @queue AND c.status = 'PENDING' AND c.scheduled_at <= @now AND {NotReleasedByActivityWorker}
-                  ORDER BY c.scheduled_at, c.id LIMIT 1{D.SkipLocked})
-            """, ("@queue", queue)));
+            SELECT {columns} FROM workflow_activities c
+            WHERE c.task_queue = @queue{typeFilter} AND c.status = 'PENDING' AND c.scheduled_at <= @now AND {NotReleasedByActivityWorker}
+            ORDER BY c.scheduled_at, c.id LIMIT 1{D.SkipLocked}
+            """);
+        return ClaimActivityWhereAsync(tx, workerId, leaseBound, $"id = ({pick})", [("@queue", queue), ..typeParams]);
+    });
 
     /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it.</summary>
     Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string workerId, bool leaseBound) =>
-        ClaimActivityWhereAsync(tx, workerId, leaseBound, "id = @id", ("@id", id));
+        ClaimActivityWhereAsync(tx, workerId, leaseBound, "id = @id", [("@id", id)]);
 
     /// <summary>Claims one attempt with a fresh lease token, answered to the claimant only (never by GET /activities).</summary>
-    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, bool leaseBound, string where, (string, object?) param)
+    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, bool leaseBound, string where, (string, object?)[] ps)
     {
         var token = NewToken();
         var claimed = await tx.QueryAsync(
             $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {RecordMaps.ActivityColumns}, timeout_at",
             x => (Record: RecordMaps.Activity(x), TimeoutAt: x.Dbl("timeout_at")),
-            ("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), param);
+            [("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), ..ps]);
         if (claimed.Count == 0) return null;
         tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
         claimed[0].Record.LeaseToken = token;

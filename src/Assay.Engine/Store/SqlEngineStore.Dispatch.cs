@@ -7,20 +7,24 @@ namespace Assay.Engine.Store;
 internal abstract partial class SqlEngineStore
 {
     public Task<WorkflowTask?> ClaimWorkflowTaskAsync(string queue, string workerId, double leaseSecs, long afterSeq,
-        bool leaseBound = false) => WriteAsync(async tx =>
+        bool leaseBound = false, IReadOnlyList<string>? types = null) => WriteAsync(async tx =>
     {
         var token = NewToken();
         var expires = tx.Now + leaseSecs;
         // FIFO by the time the workflow became dispatchable; SKIP LOCKED lets concurrent claimers pass each other.
+        var (pick, typeParams) = ClaimPick(types, "workflow_type", ["dispatch_ready_at"], (columns, typeFilter) =>
+            $"""
+            SELECT {columns} FROM workflows c
+            WHERE c.task_queue = @queue{typeFilter} AND c.needs_dispatch = 1 AND c.lease_owner IS NULL
+              AND c.status IN ('PENDING', 'RUNNING') AND {NotReleasedByWorkflowWorker}
+            ORDER BY c.dispatch_ready_at LIMIT 1{D.SkipLocked}
+            """);
         var claimed = await tx.QuerySingleAsync(
             $"""
             UPDATE workflows SET lease_owner = @worker, lease_token = @token, lease_expires_at = @expires, lease_bound = @bound,
                 needs_dispatch = 0, dispatch_ready_at = NULL, updated_at = @now,
                 status = CASE WHEN status = 'PENDING' THEN 'RUNNING' ELSE status END
-            WHERE id = (SELECT c.id FROM workflows c
-                        WHERE c.task_queue = @queue AND c.needs_dispatch = 1 AND c.lease_owner IS NULL
-                          AND c.status IN ('PENDING', 'RUNNING') AND {NotReleasedByWorkflowWorker}
-                        ORDER BY c.dispatch_ready_at LIMIT 1{D.SkipLocked})
+            WHERE id = ({pick})
               AND lease_owner IS NULL
             RETURNING id, run_id, namespace, workflow_type, task_queue, input
             """,
@@ -29,8 +33,8 @@ internal abstract partial class SqlEngineStore
                 Id = x.Str("id"), RunId = x.Str("run_id"), Ns = x.Str("namespace"), Type = x.Str("workflow_type"),
                 Queue = x.Str("task_queue"), Input = x.StrN("input"),
             },
-            ("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue),
-            ("@bound", leaseBound ? 1L : 0L));
+            [("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue),
+            ("@bound", leaseBound ? 1L : 0L), ..typeParams]);
         if (claimed is null) return null;
         var history = await tx.QueryAsync($"SELECT {RecordMaps.EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
             RecordMaps.Event, ("@id", claimed.Id), ("@after", afterSeq));
@@ -55,14 +59,15 @@ internal abstract partial class SqlEngineStore
     /// the activities the batch schedules on the workflow's own task queue are claimed at once for the submitting worker
     /// and returned, saving it an activity poll each; the rest wait for pollers as usual.</summary>
     public Task<IReadOnlyList<ActivityRecord>> SubmitCommandsAsync(string workflowId, string workerId, string? leaseToken,
-        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0) => WriteAsync<IReadOnlyList<ActivityRecord>>(async tx =>
+        IReadOnlyList<WorkflowCommand> commands, int eagerActivities = 0, IReadOnlyList<string>? activityTypes = null) =>
+        WriteAsync<IReadOnlyList<ActivityRecord>>(async tx =>
     {
         var row = await LoadRequiredAsync(tx, workflowId);
         if (row.IsTerminal) throw EngineException.Conflict($"workflow {workflowId} is already {row.Status}");
         RequireLease(row, workerId, leaseToken);
         await ClearUnhandledAsync(tx, row);
 
-        var batch = new BatchState { WorkerId = workerId, EagerSlots = eagerActivities };
+        var batch = new BatchState { WorkerId = workerId, EagerSlots = eagerActivities, EagerTypes = activityTypes };
         foreach (var command in commands)
             await ApplyCommandAsync(tx, row, command, batch);
 
@@ -81,14 +86,17 @@ internal abstract partial class SqlEngineStore
         public bool OnlyBookkeeping = true; // only snapshot / upsert commands so far
         public required string WorkerId;
         public int EagerSlots;
+        public IReadOnlyList<string>? EagerTypes; // the activity types the worker runs; null = any
         public List<ActivityRecord> Eager { get; } = [];
     }
 
     /// <summary>Schedules an activity, claiming it for the submitting worker while eager slots remain. Only activities on the
-    /// workflow's own queue qualify (the worker polls that queue), and only new ones (a replayed schedule may be running).</summary>
+    /// workflow's own queue qualify (the worker polls that queue), of a type it runs (when it said which), and only new
+    /// ones (a replayed schedule may be running).</summary>
     async Task ScheduleFromCommandAsync(Tx tx, WfRow row, ActivitySpec spec, BatchState batch)
     {
-        var eager = batch.Eager.Count < batch.EagerSlots && spec.TaskQueue == row.TaskQueue;
+        var eager = batch.Eager.Count < batch.EagerSlots && spec.TaskQueue == row.TaskQueue
+            && (batch.EagerTypes is null || batch.EagerTypes.Contains(spec.Name));
         var (id, inserted) = await ScheduleActivityCoreAsync(tx, row, spec, wake: !eager);
         if (!eager || !inserted) return;
         // Handed over under the workflow task's lease: bound the same way.

@@ -17,6 +17,8 @@ internal abstract partial class SqlEngineStore
             """,
             ("@id", id), ("@ns", r.Namespace), ("@identity", r.Identity), ("@queue", r.Queue), ("@wfs", r.Workflows),
             ("@acts", r.Activities), ("@mcw", r.MaxConcurrentWorkflows), ("@mca", r.MaxConcurrentActivities), ("@now", tx.Now));
+        await RecordWorkerTypesAsync(tx, id, r.Queue, "workflow", r.Workflows);
+        await RecordWorkerTypesAsync(tx, id, r.Queue, "activity", r.Activities);
         return id;
     });
 
@@ -33,8 +35,13 @@ internal abstract partial class SqlEngineStore
             RecordMaps.Worker, ("@ns", ns));
     });
 
-    public Task<int> RemoveDeadWorkersAsync(double cutoff) => WriteAsync(tx =>
-        tx.ExecAsync("DELETE FROM workflow_workers WHERE last_heartbeat < @cutoff", ("@cutoff", cutoff)));
+    public Task<int> RemoveDeadWorkersAsync(double cutoff) => WriteAsync(async tx =>
+    {
+        // Their types go first: a task only they served shows as served by nobody from now on.
+        await tx.ExecAsync("DELETE FROM workflow_worker_types WHERE worker_id IN (SELECT id FROM workflow_workers WHERE last_heartbeat < @cutoff)",
+            ("@cutoff", cutoff));
+        return await tx.ExecAsync("DELETE FROM workflow_workers WHERE last_heartbeat < @cutoff", ("@cutoff", cutoff));
+    });
 
     public Task CreateNamespaceAsync(string name) => WriteAsync(async tx =>
     {

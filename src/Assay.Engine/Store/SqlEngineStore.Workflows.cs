@@ -23,8 +23,12 @@ internal abstract partial class SqlEngineStore
         throw EngineException.Conflict($"workflow {r.WorkflowId} already exists");
     });
 
-    public Task<WorkflowRecord?> GetWorkflowAsync(string id) => InReadAsync(tx =>
-        tx.QuerySingleAsync($"SELECT {RecordMaps.WorkflowColumns} FROM workflows w WHERE w.id = @id", RecordMaps.Workflow, ("@id", id)));
+    public Task<WorkflowRecord?> GetWorkflowAsync(string id) => InReadAsync(async tx =>
+    {
+        var wf = await tx.QuerySingleAsync($"SELECT {RecordMaps.WorkflowColumns} FROM workflows w WHERE w.id = @id", RecordMaps.Workflow, ("@id", id));
+        if (wf is not null) await AnnotateUnservedAsync(tx, [wf]);
+        return wf;
+    });
 
     public Task<IReadOnlyList<WorkflowRecord>> ListWorkflowsAsync(WorkflowFilter f) => InReadAsync<IReadOnlyList<WorkflowRecord>>(async tx =>
     {
@@ -40,7 +44,9 @@ internal abstract partial class SqlEngineStore
         Tx.AddParam(cmd, "@limit", (long)f.Limit);
         Tx.AddParam(cmd, "@offset", (long)f.Offset);
         cmd.CommandText = sql.ToString();
-        return await Tx.ReadAllAsync(cmd, RecordMaps.Workflow);
+        var page = await Tx.ReadAllAsync(cmd, RecordMaps.Workflow);
+        await AnnotateUnservedAsync(tx, page);
+        return page;
     });
 
     public Task<IReadOnlyList<EventRecord>> GetEventsAsync(string workflowId, long afterSeq = 0) => InReadAsync<IReadOnlyList<EventRecord>>(async tx =>

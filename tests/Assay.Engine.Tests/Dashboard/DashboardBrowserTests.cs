@@ -83,6 +83,17 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.True((await c.GetAsync("/schedules/ui-sched")).Expect(200).Obj["paused"]!.GetValue<bool>());
     }
 
+    /// <summary>Opens the list, checks that the row of <paramref name="id"/> (or the part <paramref name="inRow"/> of it)
+    /// shows <paramref name="mark"/>, opens the workflow and answers the page and its note <paramref name="noteSelector"/>.</summary>
+    async Task<(IPage Page, ILocator Note)> OpenMarkedWorkflowAsync(string baseUrl, string id, string inRow, string mark, string noteSelector)
+    {
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(baseUrl + "/workflow/");
+        await Assertions.Expect(page.Locator($"#wf-table tr[data-id='{id}']{inRow}")).ToContainTextAsync(mark);
+        await page.ClickAsync($"a[href='#/workflow/{id}']");
+        return (page, page.Locator(noteSelector));
+    }
+
     [Fact]
     public async Task A_workflow_waiting_for_a_worker_with_its_type_says_so()
     {
@@ -93,14 +104,28 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         (await c.PostAsync("/workflow-tasks/uh-1/release", O(("worker_id", "w-lacking"), ("lease_token", task["lease_token"]!.DeepClone()),
             ("reason", "unhandled_type"), ("backoff_secs", 30)))).Expect(200);
 
-        var page = await _browser.NewPageAsync();
-        await page.GotoAsync(engine.BaseUrl + "/workflow/");
-        await Assertions.Expect(page.Locator("#wf-table tr[data-id='uh-1']")).ToContainTextAsync("unhandled type");
-        await page.ClickAsync("a[href='#/workflow/uh-1']");
-        var note = page.Locator("#unhandled");
+        var (_, note) = await OpenMarkedWorkflowAsync(engine.BaseUrl, "uh-1", "", "unhandled type", "#unhandled");
         await Assertions.Expect(note).ToContainTextAsync("workflow type 'NobodyHasIt'");
         await Assertions.Expect(note).ToContainTextAsync("queue 'uq'");
         await Assertions.Expect(note).ToContainTextAsync("w-lacking");
+    }
+
+    [Fact]
+    public async Task A_workflow_whose_type_no_live_worker_serves_says_so_until_one_registers()
+    {
+        await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        var c = new EngineClient(engine.BaseUrl);
+        (await c.PostAsync("/workers/register", O(("identity", "only-a"), ("queue", "tq"), ("workflows", A("FlowA")), ("activities", A())))).Expect(200);
+        (await c.PostAsync("/workflows", O(("workflow_type", "FlowB"), ("workflow_id", "nw-1"), ("task_queue", "tq")))).Expect(201);
+
+        var (page, note) = await OpenMarkedWorkflowAsync(engine.BaseUrl, "nw-1", " .no-worker", "no worker", "#no-worker");
+        await Assertions.Expect(note).ToContainTextAsync("no live worker serves workflow type 'FlowB' on queue 'tq'");
+
+        // A worker for FlowB registers: the page (reloaded) no longer shows the note.
+        (await c.PostAsync("/workers/register", O(("identity", "only-b"), ("queue", "tq"), ("workflows", A("FlowB"))))).Expect(200);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("h2")).ToContainTextAsync("nw-1");
+        await Assertions.Expect(page.Locator("#no-worker")).ToHaveCountAsync(0);
     }
 
     [Fact]

@@ -70,6 +70,12 @@ const unhandledNote = (w) => w.unhandled && !terminal(w.status) ? h('div', { cla
   `Waiting for a worker: no worker that polled queue '${w.unhandled.task_queue}' defines ${w.unhandled.kind} type '${w.unhandled.name}' ` +
   `(last handed back by worker ${w.unhandled.worker_id} at ${time(w.unhandled.at)}).`) : null;
 
+// Type-aware dispatch: tasks of the workflow wait on a type no live worker registered (they run once one arrives).
+const unservedText = (u) => `${u.kind} type '${u.name}' on queue '${u.task_queue}'`;
+const noWorkerNote = (w) => w.no_worker_for_type ? h('div', { class: 'card warn', id: 'no-worker' },
+  'Waiting for a worker: no live worker serves ' + w.unserved.map(unservedText).join(', ') + '.') : null;
+const noWorkerMark = (w) => w.no_worker_for_type ? h('span', { class: 'warn no-worker', title: 'no live worker serves ' + w.unserved.map(unservedText).join(', ') }, ' ⚠ no worker') : null;
+
 // ── pages ──
 const pages = {
   async workflows(args, live) {
@@ -82,7 +88,7 @@ const pages = {
     const typeIn = h('input', { id: 'f-type', placeholder: 'workflow type', value: type, onchange: e => go({ type: e.target.value, page: 0 }) });
     const rows = list.map(w => h('tr', { 'data-id': w.id },
       h('td', {}, h('a', { href: '#/workflow/' + encodeURIComponent(w.id) }, w.id)), h('td', {}, w.workflow_type),
-      h('td', {}, badge(w.status), w.unhandled && !terminal(w.status) ? h('span', { class: 'warn', title: `no worker defines ${w.unhandled.kind} type '${w.unhandled.name}'` }, ' ⚠ unhandled type') : null),
+      h('td', {}, badge(w.status), w.unhandled && !terminal(w.status) ? h('span', { class: 'warn', title: `no worker defines ${w.unhandled.kind} type '${w.unhandled.name}'` }, ' ⚠ unhandled type') : null, noWorkerMark(w)),
       h('td', {}, w.task_queue), h('td', {}, time(w.created_at))));
     return [
       h('div', { class: 'bar' }, statusSel, typeIn, h('button', { id: 'start-open', onclick: () => $('#startform').hidden = !$('#startform').hidden }, '+ Start workflow')),
@@ -111,6 +117,7 @@ const pages = {
         h('b', {}, 'created'), h('span', {}, time(w.created_at)), h('b', {}, 'completed'), h('span', {}, time(w.completed_at))),
       w.error ? h('div', { class: 'card err' }, w.error) : null,
       unhandledNote(w),
+      noWorkerNote(w),
       h('details', { class: 'card', open: true }, h('summary', {}, 'Input'), h('pre', {}, pretty(w.input))),
       h('details', { class: 'card', open: w.result !== null }, h('summary', {}, 'Result'), h('pre', {}, pretty(w.result))),
       snap ? h('details', { class: 'card', open: true }, h('summary', {}, 'Query state (event ' + snap.event_seq + ')'), h('pre', {}, pretty(snap.state))) : null,

@@ -88,9 +88,10 @@ local run_task -- (w, kind, task): runs a claimed task as its own coroutine; def
 
 -- ── Handing tasks back ───────────────────────────────────────────────────────────────────────
 -- A stopping worker, or one that does not define a task's type, never runs (or fails) the task: it
--- releases it untouched, so another worker takes it at once. Several workers with different types can
--- share a queue: a task of a type this worker lacks goes back with a backoff that keeps it from this
--- worker only (growing per type to `max_unhandled_backoff_secs`), so a queue nobody serves does not spin.
+-- releases it untouched, so another worker takes it at once. Polls list this worker's types, so the
+-- engine does not offer it others (type-aware dispatch); a task of a type it lacks still arrives from an
+-- engine without type-aware dispatch, or past MAX_POLL_TYPES: it goes back with a backoff that keeps it
+-- from this worker only (growing per type to `max_unhandled_backoff_secs`), so such a queue does not spin.
 
 local function task_type(kind, task)
   if kind == "workflow" then return tostring(task.workflow_type) end
@@ -187,7 +188,7 @@ local function handle_workflow_task(w, task)
   if not rok then error(commands, 0) end
   local eager = reserve_eager_slots(w)
   local body = { worker_id = w.worker_id, lease_token = task.lease_token, commands = commands }
-  if eager > 0 then body.eager_activities = eager end
+  if eager > 0 then body.eager_activities = eager; body.activity_types = w.advertised.activity end
   local ok, resp = pcall(deliver, w, "/workflow-tasks/" .. encode_component(task.workflow_id) .. "/commands", body, expires)
   run_eager_activities(w, eager, ok and resp)
   if not ok then error(resp, 0) end
@@ -287,6 +288,14 @@ local function task_of(kind, resp)
   return nil
 end
 
+-- The type list polls send (type-aware dispatch, docs/engine.md): the engine then offers only these
+-- types. Past the engine's limit per poll the worker takes any type and hands back what it lacks.
+local MAX_POLL_TYPES = 100
+local function advertised(names)
+  if #names == 0 or #names > MAX_POLL_TYPES then return nil end
+  return json.array(names)
+end
+
 -- One long-poll. stop() interrupts it (`poller.phase`): the request is aborted, so the engine ends the
 -- poll (and releases a task it claimed just as the client went away); an answer that already
 -- arrived is still read here, and its task handed back by run_task.
@@ -295,8 +304,10 @@ local function poll(w, kind, poller, wid)
   poller.phase = "poll"
   -- require_lease_token: reports on what we claim are refused without the claim's lease token,
   -- so no other client can complete or extend our tasks (docs/engine.md "Lease tokens")
-  local ok, resp = pcall(client._api, "POST", path,
-    { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait, require_lease_token = true }, w.poll_wait + 15)
+  local body = { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait, require_lease_token = true }
+  -- type-aware dispatch: the engine offers only the types this worker defines
+  body[kind .. "_types"] = w.advertised[kind]
+  local ok, resp = pcall(client._api, "POST", path, body, w.poll_wait + 15)
   poller.phase = nil
   if w.stopping then return ok and resp or nil end -- interrupted, or answered as the worker stopped
   return settle(w, ok, resp)
@@ -364,7 +375,9 @@ function M.stop()
 end
 
 --- Runs a worker: registers, long-polls workflow and activity tasks and runs them until stopped
---- (SIGTERM or workflow.stop()). Returns once every running task has finished.
+--- (SIGTERM or workflow.stop()). Returns once every running task has finished. It advertises the
+--- workflow types and activities defined so far (registration and polls), so the engine hands it
+--- only those; a type no worker defines waits, shown by describe (no_worker_for_type).
 --- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
 ---   poll_wait_secs?, pollers?, max_backoff_secs?, max_unhandled_backoff_secs? (default 30: longest a task of a
 ---   type this worker lacks is left to other workers before it is looked at again), eager_activities? (default true: command batches
@@ -393,6 +406,7 @@ function M.listen(opts)
   for name in pairs(workflows) do w.workflow_names[#w.workflow_names + 1] = name end
   for name in pairs(activities) do w.activity_names[#w.activity_names + 1] = name end
   table.sort(w.workflow_names); table.sort(w.activity_names)
+  w.advertised = { workflow = advertised(w.workflow_names), activity = advertised(w.activity_names) }
   worker = w
   register(w)
   log.info("assay.workflow: worker " .. w.worker_id .. " listening on queue '" .. w.queue .. "'",
