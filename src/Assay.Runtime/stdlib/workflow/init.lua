@@ -13,11 +13,14 @@
 --
 -- The parts (stdlib/workflow/): client.lua (connect, define, activity, the REST calls; its table is
 -- this module's), replay.lua (the workflow ctx, replayed against the history), worker.lua (listen,
--- stop) and common.lua (the connection, the registered handlers, helpers).
+-- stop), tester.lua (replay testing: replay, load_worker, load_history) and common.lua (the
+-- connection, the registered handlers, helpers).
 local M = require("assay.workflow.client")
 local worker = require("assay.workflow.worker")
+local tester = require("assay.workflow.tester")
 
 M._replay = require("assay.workflow.replay")
 M.listen, M.stop = worker.listen, worker.stop
+M.replay, M.load_worker, M.load_history, M._replay_cli = tester.replay, tester.load_worker, tester.load_history, tester._cli
 
 return M
