@@ -40,7 +40,9 @@ local function caller_position()
     local info = debug.getinfo(level, "Sl")
     if not info then break end
     if info.source ~= MODULE_SOURCE and info.what ~= "C" and (info.currentline or 0) > 0 then
-      return info.short_src .. ":" .. info.currentline
+      -- the whole path of a file (short_src cuts long ones to "…/tail")
+      local src = info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src
+      return src .. ":" .. info.currentline
     end
   end
   return "?"
@@ -472,7 +474,7 @@ function M.run(task, handler, opts)
     local where = outcome == "blocked" and state.waiting_at
     if not where then
       local info = debug.getinfo(handler, "S")
-      where = info.short_src .. ":" .. tostring(info.linedefined) .. " (the workflow function)"
+      where = (info.source:sub(1, 1) == "@" and info.source:sub(2) or info.short_src) .. ":" .. tostring(info.linedefined) .. " (the workflow function)"
     end
     diverged(steps[pos + 1], code_text, where)
     state.nondet.command = ({ completed = "CompleteWorkflow", continued = "ContinueAsNew", failed = "FailWorkflow" })[outcome]
