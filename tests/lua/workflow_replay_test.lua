@@ -36,16 +36,6 @@ local function start_worker(env, version)
   return pid
 end
 
-local function start_engine(env)
-  env.engine_pid = tonumber(S.sh(string.format(
-    "ASSAY_WF_DISPATCH_TIMEOUT_SECS=2 sh -c 'exec %s serve --port %d --backend \"$0\"' '%s' >> %s/serve.log 2>&1 & echo $!",
-    S.bin, env.port, env.backend, env.dir)))
-  S.wait_for(function()
-    local ok, r = pcall(http.get, env.url .. "/api/v1/health")
-    return ok and r.status == 200
-  end, 10, "the engine (" .. tostring(S.read(env.dir .. "/serve.log")) .. ")")
-end
-
 local function marker_events(id)
   local list = {}
   for _, e in ipairs(wf.get_events(id)) do
@@ -221,15 +211,12 @@ local function offline_checks(env, history)
 end
 
 local function suite(backend, label)
-  local env = { dir = os.tmpname(), port = dofile(S.here .. "/fixtures/free_port.lua")(), pids = {} }
-  os.remove(env.dir)
-  os.execute("mkdir -p " .. env.dir)
-  env.url = "http://127.0.0.1:" .. env.port
-  env.backend = backend == "sqlite" and (env.dir .. "/wf.db") or backend
+  local env = S.new_env("embedded")
+  env.backend = backend ~= "sqlite" and backend or nil
   env.run = string.format("rp-%d-%d", os.time(), math.random(1, 1e6))
   env.queue = env.run .. "-q"
   local ok, err = pcall(function()
-    start_engine(env)
+    S.start_engine(env)
     wf.connect(env.url)
     scenario(env)
     local history = wf.load_history(env.dir .. "/histories/done.json")

@@ -1,8 +1,9 @@
 --- @module assay.workflow
 --- @description Client and worker for the Assay workflow engine (`assay serve`): define durable
 --- workflows and activities in Lua and run them (`listen`); start, signal, inspect and manage
---- workflows, schedules, namespaces, workers and queues over the engine's REST API.
---- @keywords workflow, durable, engine, temporal, schedule, cron, signal, worker, activity, replay
+--- workflows, schedules, namespaces, workers and queues over the engine's REST API; replay-test
+--- recorded histories against new code and version changes with ctx:patched.
+--- @keywords workflow, durable, engine, temporal, schedule, cron, signal, worker, activity, replay, versioning, patched, non-determinism
 --- @env ASSAY_ENGINE_URL
 --- @example local wf = require("assay.workflow"); wf.connect("http://127.0.0.1:8080"); wf.start{workflow_type="Hello", workflow_id="hello-1"}
 --
