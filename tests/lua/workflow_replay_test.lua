@@ -185,6 +185,22 @@ local function offline_checks(env, history)
   end })
   assert.eq(se.ok, false); assert.eq(ran, false)
   assert.contains(se.command, "RecordSideEffect side effect 'x'")
+  -- the markers a first run records: one per change id, asked twice or not; bad ids fail the workflow
+  local fresh = { { seq = 1, event_type = "WorkflowStarted", payload = {}, timestamp = 1 } }
+  local run = wf._replay.run({ workflow_id = "fresh", history = fresh }, function(ctx)
+    local a, b = ctx:patched("p"), ctx:patched("p")
+    ctx:deprecate_patch("q")
+    return { a = a, b = b }
+  end)
+  assert.eq(run.outcome, "completed")
+  assert.eq(#run.commands, 3)
+  assert.eq(run.commands[1], { type = "RecordPatchMarker", patch_id = "p" })
+  assert.eq(run.commands[2], { type = "RecordPatchMarker", patch_id = "q", deprecated = true })
+  assert.eq(run.commands[3].result, { a = true, b = true })
+  run = wf._replay.run({ workflow_id = "fresh", history = fresh }, function(ctx) return ctx:patched(42) end)
+  assert.eq(run.outcome, "failed")
+  assert.contains(run.error, "ctx:patched: change id must be a non-empty string")
+
   -- JSON text is accepted too; bad histories and options are usage errors
   assert.eq(wf.replay(json.encode(history), { handler = charge_only }).ok, true)
   assert.error(function() wf.replay("[{", { handler = charge_only }) end, "workflow.replay: the history is not valid JSON")
