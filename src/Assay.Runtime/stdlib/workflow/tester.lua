@@ -24,12 +24,6 @@ local function replace(t, with)
   for k in pairs(t) do t[k] = nil end
   for k, v in pairs(with) do t[k] = v end
 end
-local function names(t)
-  local list = {}
-  for k in pairs(t) do list[#list + 1] = k end
-  table.sort(list)
-  return list
-end
 
 --- Runs a worker script for its definitions only: while it loads, workflow.connect does not contact
 --- the engine and workflow.listen returns at once, so the script's definitions are registered and no
@@ -95,7 +89,9 @@ local function resolve_handler(opts, level)
     if type(opts.handler) ~= "function" then error("workflow.replay: opts.handler must be a function", level) end
     return opts.handler, opts.workflow_type
   end
-  local wtype, defined = opts.workflow_type, names(workflows)
+  local wtype, defined = opts.workflow_type, {}
+  for name in pairs(workflows) do defined[#defined + 1] = name end
+  table.sort(defined) -- for the messages
   local hint = #defined > 0 and (" (defined: " .. table.concat(defined, ", ") .. ")")
     or " (no workflow is defined: load the worker with workflow.load_worker(path) first)"
   if wtype == nil then
