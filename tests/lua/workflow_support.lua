@@ -39,10 +39,11 @@ function S.new_env(mode)
   return env
 end
 
+-- env.backend: a PostgreSQL URL; default a SQLite file in env.dir
 function S.start_engine(env)
   local pid = sh(string.format(
-    "ASSAY_WF_DISPATCH_TIMEOUT_SECS=2 sh -c 'exec %s serve --port %d --backend %s/wf.db' >> %s/serve.log 2>&1 & echo $!",
-    S.bin, env.port, env.dir, env.dir))
+    "ASSAY_WF_DISPATCH_TIMEOUT_SECS=2 sh -c 'exec %s serve --port %d --backend \"$0\"' '%s' >> %s/serve.log 2>&1 & echo $!",
+    S.bin, env.port, env.backend or (env.dir .. "/wf.db"), env.dir))
   env.engine_pid = tonumber(pid)
   for _ = 1, 100 do
     local ok, r = pcall(http.get, env.url .. "/api/v1/health")

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Assay.Cli.EngineClient;
 using static Assay.Cli.EngineClient.ClientCommand;
@@ -14,7 +15,7 @@ public static class WorkflowCommands
 
     public static Command Create(ClientOptions o) => Group(o, "workflow", "Start, inspect, signal and stop workflows",
         Start(o), List(o), Describe(o), Events(o), State(o), Children(o), Signal(o), Cancel(o), Terminate(o),
-        ContinueAsNew(o), Wait(o));
+        ContinueAsNew(o), Wait(o), Replay(o));
 
     static string Path(string id) => "/workflows/" + EngineApi.Escape(id);
 
@@ -182,6 +183,75 @@ public static class WorkflowCommands
             output.Record(await api.SendAsync(HttpMethod.Post, Path(p.GetValue(id)!) + "/continue-as-new", body));
             return ClientExit.Ok;
         }, id, input);
+    }
+
+    /// <summary>The Lua half of `workflow replay` (assay.workflow's replay tester): loads the script's definitions,
+    /// replays, prints the report and answers the exit code.</summary>
+    const string ReplayDriver = """
+        local code = require("assay.workflow")._replay_cli(...)
+        if code ~= 0 then os.exit(code) end
+        """;
+
+    static Command Replay(ClientOptions o)
+    {
+        var id = OptionalArg("id", "Workflow id: replay its history from the engine");
+        var script = new Option<string>("--script") { Description = "Worker script defining the workflow (loaded without starting a worker)", Required = true };
+        var history = Opt("--history", "History file written by `assay workflow events ID -o json` (instead of ID)");
+        var type = Opt("--type", "Workflow type (default: the workflow's, else the script's only workflow)");
+        var runId = Opt("--run-id", "Run id seeding ctx:random/ctx:uuid as on the worker (default: the workflow's)");
+        return Leaf(o, "replay", "Replay a recorded history against a script's workflow code (exit 1 on non-determinism)", async (p, api, _) =>
+        {
+            string? idValue = p.GetValue(id), file = p.GetValue(history), scriptPath = p.GetValue(script)!;
+            string? workflowType = p.GetValue(type), run = p.GetValue(runId);
+            if ((idValue is null) == (file is null))
+                return UsageError("give a workflow ID or --history FILE (one of the two)");
+            if (!File.Exists(scriptPath)) return UsageError($"cannot read script '{scriptPath}': no such file");
+            string events;
+            if (file is not null)
+            {
+                if (ReadHistoryFile(file) is not { } text) return ScriptRunner.ExitUsage;
+                events = text;
+            }
+            else
+            {
+                var wf = await api.SendAsync(HttpMethod.Get, Path(idValue!));
+                events = (await api.SendAsync(HttpMethod.Get, Path(idValue!) + "/events"))?.ToJsonString() ?? "[]";
+                workflowType ??= wf?["workflow_type"]?.GetValue<string>();
+                run ??= wf?["run_id"]?.GetValue<string>();
+            }
+            var format = api.Settings.Output == OutputFormat.Table ? "table" : "json";
+            return ScriptRunner.RunCode(ReplayDriver, [scriptPath, events, format, workflowType ?? "", run ?? "", idValue ?? ""],
+                GlobalSettings.FromEnvironment());
+        }, id, script, history, type, runId);
+    }
+
+    static int UsageError(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return ScriptRunner.ExitUsage;
+    }
+
+    /// <summary>The history file's text once it is known to hold a JSON array (the Lua side checks the events); null after
+    /// printing why not.</summary>
+    static string? ReadHistoryFile(string file)
+    {
+        string text;
+        try { text = File.ReadAllText(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            UsageError($"cannot read history file '{file}': {e.Message}");
+            return null;
+        }
+        try
+        {
+            if (JsonNode.Parse(text) is JsonArray) return text;
+            UsageError($"history file '{file}' is not a list of events (write it with `assay workflow events ID -o json`)");
+        }
+        catch (JsonException e)
+        {
+            UsageError($"history file '{file}' is not valid JSON: {e.Message}");
+        }
+        return null;
     }
 
     static Command Wait(ClientOptions o)

@@ -47,6 +47,7 @@ internal static class CommandParser
             "ScheduleActivity" => new ScheduleActivityCommand(ParseActivity(c, defaultQueue: "default")),
             "ScheduleTimer" => new ScheduleTimerCommand(Seq(c), c.Duration("duration_secs", allowZero: true) ?? 0),
             "RecordSideEffect" => new RecordSideEffectCommand(Seq(c), c.String("name") ?? "", c.Raw("value")),
+            "RecordPatchMarker" => new RecordPatchMarkerCommand(c.RequiredId("patch_id"), c.Bool("deprecated") ?? false),
             "StartChildWorkflow" => new StartChildWorkflowCommand(c.RequiredString("workflow_type"), c.RequiredId("workflow_id"),
                 c.Raw("input"), c.String("task_queue") ?? "default"),
             "UpsertSearchAttributes" => new UpsertSearchAttributesCommand(c.Object("patch") ?? []),

@@ -33,7 +33,8 @@ internal static class OpenApiEndpoints
         ["POST /api/v1/workflows/{id}/activities"] = "Schedule an activity directly",
         ["GET /api/v1/activities/{id}"] = "Activity record",
         ["POST /api/v1/workflow-tasks/poll"] = "Claim a workflow task (long-poll with wait_secs; workflow_types: only these types)",
-        ["POST /api/v1/workflow-tasks/{id}/commands"] = "Submit a command batch and release the lease (eager_activities, activity_types)",
+        ["POST /api/v1/workflow-tasks/{id}/commands"] =
+            "Submit a command batch and release the lease (eager_activities, activity_types; commands: ScheduleActivity, ScheduleTimer, RecordSideEffect, RecordPatchMarker, StartChildWorkflow, UpsertSearchAttributes, RecordSnapshot, WaitForSignal, ContinueAsNew, CompleteWorkflow, FailWorkflow, CancelWorkflow)",
         ["POST /api/v1/workflow-tasks/{id}/heartbeat"] = "Extend a workflow-task lease",
         ["POST /api/v1/workflow-tasks/{id}/release"] =
             "Hand a workflow task back untouched (worker_id, lease_token; backoff_secs, reason shutdown|unhandled_type)",

@@ -13,6 +13,8 @@ public abstract record WorkflowCommand
 public sealed record ScheduleActivityCommand(ActivitySpec Spec) : WorkflowCommand;
 public sealed record ScheduleTimerCommand(long Seq, double DurationSecs) : WorkflowCommand;
 public sealed record RecordSideEffectCommand(long Seq, string Name, string? Value) : WorkflowCommand;
+/// <summary>A versioning marker (ctx:patched / ctx:deprecate_patch): recorded once per patch id.</summary>
+public sealed record RecordPatchMarkerCommand(string PatchId, bool Deprecated) : WorkflowCommand;
 public sealed record StartChildWorkflowCommand(string WorkflowType, string WorkflowId, string? Input, string TaskQueue) : WorkflowCommand;
 public sealed record UpsertSearchAttributesCommand(IReadOnlyList<KeyValuePair<string, string>> Patch) : WorkflowCommand;
 public sealed record RecordSnapshotCommand(string? State) : WorkflowCommand;

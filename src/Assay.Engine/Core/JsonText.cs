@@ -83,5 +83,21 @@ public static class JsonText
         return JsonElement.DeepEquals(da.RootElement, db.RootElement);
     }
 
+    /// <summary>A string property of a stored JSON object; null when the text is absent, not an object or lacks it.</summary>
+    public static string? StringField(string? json, string property)
+    {
+        if (json is null) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out var v)
+                && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     static bool IsNullOrJsonNull(string? s) => s is null || s.Trim() == "null";
 }

@@ -51,4 +51,5 @@ public static class EventType
     public const string WorkflowContinuedAsNew = "WorkflowContinuedAsNew";
     public const string SearchAttributesUpserted = "SearchAttributesUpserted";
     public const string WorkflowTaskFailed = "WorkflowTaskFailed";
+    public const string PatchMarkerRecorded = "PatchMarkerRecorded";
 }

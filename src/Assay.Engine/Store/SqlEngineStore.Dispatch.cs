@@ -105,7 +105,7 @@ internal abstract partial class SqlEngineStore
 
     async Task ApplyCommandAsync(Tx tx, WfRow row, WorkflowCommand command, BatchState batch)
     {
-        if (command is not (RecordSnapshotCommand or UpsertSearchAttributesCommand)) batch.OnlyBookkeeping = false;
+        if (command is not (RecordSnapshotCommand or UpsertSearchAttributesCommand or RecordPatchMarkerCommand)) batch.OnlyBookkeeping = false;
         switch (command)
         {
             case ScheduleActivityCommand c:
@@ -131,6 +131,10 @@ internal abstract partial class SqlEngineStore
                     w.WriteEndObject();
                 }));
                 batch.Redispatch = true; // the worker continues with the recorded value
+                break;
+
+            case RecordPatchMarkerCommand c:
+                await RecordPatchMarkerAsync(tx, row, c);
                 break;
 
             case StartChildWorkflowCommand c:
@@ -191,6 +195,22 @@ internal abstract partial class SqlEngineStore
             default:
                 throw EngineException.Invalid($"unsupported command {command.GetType().Name}");
         }
+    }
+
+    /// <summary>Records <c>PatchMarkerRecorded</c> once per patch id (a repeat from a raced replay is a no-op). The marker
+    /// is bookkeeping: the code that asked for it goes on in the same task, so nothing is re-dispatched for it.</summary>
+    async Task RecordPatchMarkerAsync(Tx tx, WfRow row, RecordPatchMarkerCommand c)
+    {
+        var recorded = await tx.QueryAsync("SELECT payload FROM workflow_events WHERE workflow_id = @id AND event_type = @type",
+            r => r.StrN("payload"), ("@id", row.Id), ("@type", EventType.PatchMarkerRecorded));
+        if (recorded.Any(p => JsonText.StringField(p, "patch_id") == c.PatchId)) return;
+        await AppendEventAsync(tx, row, EventType.PatchMarkerRecorded, JsonText.Build(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("patch_id", c.PatchId);
+            w.WriteBoolean("deprecated", c.Deprecated);
+            w.WriteEndObject();
+        }));
     }
 
     async Task StartChildAsync(Tx tx, WfRow parent, StartChildWorkflowCommand c)

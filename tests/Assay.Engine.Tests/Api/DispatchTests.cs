@@ -272,6 +272,40 @@ public abstract class DispatchTests(EngineFixture fx) : TestBase(fx)
     }
 
     [SkippableFact]
+    public async Task Patch_markers_are_recorded_once_per_patch_id_without_a_redispatch()
+    {
+        var (id, queue, _) = await StartAndClaimAsync();
+        // A marker needs its patch id; the batch is refused whole.
+        Assert.Contains("patch_id", (await SubmitAsync(id, "w-test", O(("type", "RecordPatchMarker")))).Expect(400).Error);
+        Assert.DoesNotContain("PatchMarkerRecorded", await EventTypesAsync(id));
+
+        // The refused batch released the lease; the next event hands the task out again.
+        (await C.PostAsync($"/workflows/{id}/signal/wake", "{}")).Expect(200);
+        Assert.Equal(id, (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200).Obj["workflow_id"].Str());
+        (await SubmitAsync(id, "w-test",
+            O(("type", "RecordPatchMarker"), ("patch_id", "add-audit")),
+            O(("type", "RecordPatchMarker"), ("patch_id", "old-fix"), ("deprecated", true)),
+            O(("type", "WaitForSignal"), ("name", "go")))).Expect(200);
+        // Markers are bookkeeping: the code went on in the same task, nothing is handed out again for them.
+        Assert.Equal("null", (await PollWorkflowTaskAsync(queue, "w-test")).Body);
+
+        (await C.PostAsync($"/workflows/{id}/signal/go", "{}")).Expect(200);
+        var task = (await PollWorkflowTaskAsync(queue, "w-test")).Expect(200).Obj;
+        var markers = task["history"]!.AsArray().Where(e => e!["event_type"].Str() == "PatchMarkerRecorded")
+            .Select(e => e!["payload"]!).ToList();
+        Assert.Equal(["add-audit", "old-fix"], markers.Select(p => p["patch_id"].Str()));
+        Assert.Equal([false, true], markers.Select(p => p["deprecated"]!.GetValue<bool>()));
+
+        // A replay that raced the first batch asks again: the first marker stands, no duplicate.
+        (await SubmitAsync(id, "w-test", O(("type", "RecordPatchMarker"), ("patch_id", "add-audit"), ("deprecated", true)),
+            O(("type", "CompleteWorkflow")))).Expect(200);
+        var recorded = (await EventsAsync(id)).Where(e => e["event_type"].Str() == "PatchMarkerRecorded").ToList();
+        Assert.Equal(2, recorded.Count);
+        Assert.False(recorded[0]["payload"].Decode()!["deprecated"]!.GetValue<bool>());
+        Assert.Equal("COMPLETED", (await DescribeAsync(id))["status"].Str());
+    }
+
+    [SkippableFact]
     public async Task Concurrent_claims_hand_each_workflow_to_exactly_one_worker()
     {
         var queue = Uid("race");

@@ -36,6 +36,7 @@ end
 local function id(s) return encode_component(s) end
 
 function M.connect(url, opts)
+  if common.definitions_only then return end -- workflow.load_worker: the script's engine is not contacted
   conn.url = tostring(url):gsub("/+$", "")
   opts = opts or {}
   conn.token = opts.token

@@ -37,6 +37,8 @@ local function error_text(e)
 end
 
 return {
+  -- true while workflow.load_worker runs a worker script: connect and listen do nothing then
+  definitions_only = false,
   connection = connection, workflows = workflows, activities = activities,
   encode_component = encode_component, query = query, as_object = as_object, error_text = error_text,
 }

@@ -183,7 +183,7 @@ local function handle_workflow_task(w, task)
       extend(true)
     end
   end)
-  local rok, commands = pcall(replay, task, handler, extend)
+  local rok, commands = pcall(replay.task, task, handler, extend)
   keeper.cancel()
   if not rok then error(commands, 0) end
   local eager = reserve_eager_slots(w)
@@ -382,7 +382,10 @@ end
 ---   poll_wait_secs?, pollers?, max_backoff_secs?, max_unhandled_backoff_secs? (default 30: longest a task of a
 ---   type this worker lacks is left to other workers before it is looked at again), eager_activities? (default true: command batches
 ---   take the activities they schedule on this queue straight back, see docs/engine.md) }
+---   Returns at once while workflow.load_worker loads the script (replay testing).
 function M.listen(opts)
+  -- workflow.load_worker runs a script for its definitions: no worker then
+  if common.definitions_only then return end
   if not conn.url then error("workflow.listen: call workflow.connect() first", 2) end
   if worker then error("workflow.listen: this process already runs a worker", 2) end
   opts = opts or {}

@@ -1,0 +1,11 @@
+-- Version 1 of the Order workflow (tests/lua/workflow_replay_test.lua): charge, then optionally wait to ship.
+local wf = require("assay.workflow")
+wf.connect(os.getenv("ENGINE_URL"))
+wf.activity("charge", function(_, i) return { charged = i.amount } end)
+wf.activity("audit", function(_, i) return { audited = i.amount } end)
+wf.define("Order", function(ctx, input)
+  local c = ctx:execute_activity("charge", input)
+  if input.wait then ctx:wait_for_signal("ship") end
+  return { charged = c.charged }
+end)
+wf.listen({ queue = os.getenv("WF_QUEUE") })
