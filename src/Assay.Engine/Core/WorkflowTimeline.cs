@@ -168,14 +168,13 @@ public sealed class WorkflowTimeline
             item.Attempt = a.Attempt;
             item.MaxAttempts = a.MaxAttempts;
             item.Error ??= a.Error;
+            // The latest attempt that started (the running one, or the one that ended the activity) and its worker.
+            item.Worker = a.StartedAt is null ? null : a.ClaimedBy;
+            item.AttemptStartedAt = a.StartedAt;
             if (item.End is not null) return;
             item.Status = a.Status;
             if (a.Status == ActivityStatus.Running)
-            {
-                item.Worker = a.ClaimedBy;
-                item.AttemptStartedAt = a.StartedAt;
                 item.Waiting = "attempt";
-            }
             else if (a.Status == ActivityStatus.Pending)
             {
                 // A retry waits out its backoff (scheduled_at is the due time); a first attempt waits for a worker.
@@ -262,6 +261,7 @@ public sealed class TimelineItem
     public string? TaskQueue { get; set; }
     public long? Attempt { get; set; }
     public long? MaxAttempts { get; set; }
+    /// <summary>The latest attempt that started — running, or the one that ended the activity — and its worker.</summary>
     public string? Worker { get; set; }
     public double? AttemptStartedAt { get; set; }
     public double? NextAttemptAt { get; set; }

@@ -99,9 +99,10 @@ public abstract class TimelineTests(EngineFixture fx) : TestBase(fx)
 
         t = await TimelineAsync(id);
         act = Item(t, "activity-1");
-        Assert.Equal(("COMPLETED", "boom 1"), (act["status"].Str(), act["error"].Str()));
+        Assert.Equal(("COMPLETED", "boom 1", "aw-2"), (act["status"].Str(), act["error"].Str(), act["worker"].Str()));
         Assert.Null(act["waiting"]);
         Near(t0 + 45, act["end"]);
+        Near(t0 + 30, act["attempt_started_at"]); // the attempt that completed it
         wait = Item(t, wait["key"].Str());
         Assert.Equal("RECEIVED", wait["status"].Str());
         Near(t0 + 45, wait["end"]);

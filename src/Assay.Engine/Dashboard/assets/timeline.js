@@ -12,12 +12,15 @@ const timelineSection = (() => {
   let focusedKey = null;   // the bar that had keyboard focus, restored after a re-render
 
   const clock = t => new Date(t * 1000).toLocaleTimeString();
+  // A duration in the two largest units that matter: 250 ms, 12.5 s, 3 m 20 s, 2 h, 1 d 4 h.
   function dur(s) {
+    if (s === 0) return '0 s';
     if (s < 1) return Math.round(s * 1000) + ' ms';
     if (s < 60) return (+s.toFixed(s < 10 ? 2 : 1)) + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' m ' + Math.round(s % 60) + ' s';
-    if (s < 86400) return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' m';
-    return Math.floor(s / 86400) + ' d ' + Math.round((s % 86400) / 3600) + ' h';
+    const two = (big, bigUnit, small, smallUnit) => { const a = Math.floor(s / big), b = Math.round((s % big) / small); return a + ' ' + bigUnit + (b ? ` ${b} ${smallUnit}` : ''); };
+    if (s < 3600) return two(60, 'm', 1, 's');
+    if (s < 86400) return two(3600, 'h', 60, 'm');
+    return two(86400, 'd', 3600, 'h');
   }
 
   // What an open span waits for, in words (the API says it as a keyword: docs/engine.md "Timeline").
@@ -43,6 +46,8 @@ const timelineSection = (() => {
     if (i.end !== null && i.end !== i.start) f.push(['ended', `${rel(i.end)} (${clock(i.end)})`], ['duration', dur(i.end - i.start)]);
     if (i.end === null) f.push(['open for', dur(t.now - i.start)]);
     if (i.kind === 'activity') f.push(['attempts', `${i.attempt ?? '?'} of ${i.max_attempts ?? '?'}`], ['queue', i.task_queue]);
+    if (i.attempt_started_at) f.push([i.end === null ? 'current attempt' : 'last attempt',
+      `started ${rel(i.attempt_started_at)} on worker ${i.worker}` + (i.end !== null ? `, took ${dur(i.end - i.attempt_started_at)}` : '')]);
     if (i.kind === 'timer') f.push(['fires at', `${rel(i.fire_at)} (${clock(i.fire_at)})`]);
     if (i.kind === 'child') f.push(['type', i.workflow_type]);
     if (i.error) f.push([i.kind === 'activity' ? 'last error' : 'error', i.error]);
@@ -98,7 +103,7 @@ const timelineSection = (() => {
     if (future && future > t.now) track.append(place(h('span', { class: 'tl-future', 'aria-hidden': 'true' }), t.now, future, dom));
     return h('li', { class: 'tl-row' + (i.end === null ? ' pending' : ''), 'data-key': i.key, 'data-kind': i.kind },
       h('span', { class: 'tl-label', title: `${KIND[i.kind]} ${i.name}` }, h('span', { class: 'tl-kind' }, KIND[i.kind]), ' ', i.name,
-        i.end === null ? h('span', { class: 'tl-wait', 'aria-hidden': 'true' }, ' ⏳') : null),
+        i.end === null ? h('span', { class: 'tl-wait', 'aria-hidden': 'true' }, 'pending') : null),
       track);
   }
 
