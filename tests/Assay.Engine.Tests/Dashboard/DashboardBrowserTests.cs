@@ -214,10 +214,15 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Assertions.Expect(detail).ToContainTextAsync("last error");
         await Assertions.Expect(detail).ToContainTextAsync("on worker aw-2, took 25 s"); // the attempt that completed it
         await Assertions.Expect(fetch).ToBeFocusedAsync();
+        // Once the user clicked elsewhere (nothing focusable: focus goes to the page), a redraw leaves focus alone.
+        await page.Locator("h3").First.ClickAsync();
+        Assert.Equal("BODY", await page.EvaluateAsync<string>("document.activeElement.tagName"));
         (await c.PostAsync($"/tasks/{notify}/complete", O(("result", 1)))).Expect(200);
         (await c.PostAsync("/workflows/tl-1/signal/approve")).Expect(200);
         await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-kind='signal_wait']")).ToHaveAttributeAsync("data-status", "RECEIVED", new() { Timeout = 5000 });
         await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-kind='signal']")).ToHaveCountAsync(2);
+        await page.WaitForTimeoutAsync(300);
+        Assert.False(await page.EvaluateAsync<bool>("document.activeElement.classList.contains('tl-bar')"));
     }
 
     [Fact]

@@ -7,9 +7,11 @@
 
 const timelineSection = (() => {
   const KIND = { run: 'workflow', activity: 'activity', timer: 'timer', child: 'child workflow', signal_wait: 'waiting for signal', signal: 'signal' };
+  const MAX_ROWS = 500;     // a run with thousands of steps: draw the first ones, the page stays responsive
   const REFRESH_MS = 2000; // a claimed or retried activity records no event: refresh open runs on a timer too
   let selectedKey = null;  // the bar whose details are shown, kept across live re-renders
   let focusedKey = null;   // the bar that had keyboard focus, restored after a re-render
+  let shown = null;        // the workflow these keys belong to
 
   const clock = t => new Date(t * 1000).toLocaleTimeString();
   // A duration in the two largest units that matter: 250 ms, 12.5 s, 3 m 20 s, 2 h, 1 d 4 h.
@@ -117,7 +119,7 @@ const timelineSection = (() => {
   function render(el, t) {
     const dom = domain(t);
     const run = { kind: 'run', key: 'run', name: t.workflow_id, status: t.status, start: t.start, end: t.end, waiting: null };
-    const items = [run, ...t.items];
+    const items = [run, ...t.items.slice(0, MAX_ROWS)];
     const byKey = new Map(items.map(i => [i.key, i]));
     const panel = h('div', { class: 'tl-detail', id: 'tl-detail', 'aria-live': 'polite' });
     const select = key => {
@@ -134,22 +136,27 @@ const timelineSection = (() => {
         h('span', {}, t.end === null ? `live, ${t.items.filter(i => i.end === null).length} pending` : `took ${dur(t.end - t.start)}`)),
       h('div', { class: 'tl-row tl-axis-row' }, h('span', { class: 'tl-label' }), axis),
       h('ul', { class: 'tl-rows', 'aria-label': 'timeline items, oldest first' }, items.map(i => row(i, t, dom, select))),
+      t.items.length > MAX_ROWS ? h('p', { class: 'tl-hint' }, `Showing the first ${MAX_ROWS} of ${t.items.length} items; the history below has them all.`) : null,
       panel);
     if (!byKey.has(selectedKey)) selectedKey = null;
     panel.replaceChildren(...[detail(byKey.get(selectedKey), t)].flat().filter(Boolean));
-    if (hadFocus || (focusedKey && document.activeElement === document.body)) el.querySelector(`.tl-bar[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
+    if (hadFocus || (focusedKey && document.activeElement === document.body)) refocus(el);
   }
+  const refocus = el => el.querySelector(`.tl-bar[data-key="${CSS.escape(focusedKey)}"]`)?.focus({ preventScroll: true });
 
   // The section: drawn from the data the page fetched; while the run is live it also refreshes itself.
   return function section(t, reload) {
+    if (shown !== t.workflow_id) { shown = t.workflow_id; selectedKey = focusedKey = null; }
     const el = h('section', { id: 'run-timeline', class: 'card tl', 'aria-label': 'Timeline of the run' });
-    el.addEventListener('focusout', e => { if (!el.contains(e.relatedTarget) && e.relatedTarget) focusedKey = null; });
+    // Focus that leaves a bar still on the page was moved by the user: forget it. A bar removed by a redraw keeps it.
+    el.addEventListener('focusout', e => setTimeout(() => { if (e.target.isConnected && !el.contains(document.activeElement)) focusedKey = null; }));
     render(el, t);
     // After the page swapped this section in, give focus back to the bar that had it in the page it replaced.
-    requestAnimationFrame(() => { if (focusedKey && document.activeElement === document.body) el.querySelector(`.tl-bar[data-key="${CSS.escape(focusedKey)}"]`)?.focus(); });
+    requestAnimationFrame(() => { if (focusedKey && document.activeElement === document.body) refocus(el); });
     if (t.end === null) {
       const timer = setInterval(async () => {
         if (!el.isConnected) return clearInterval(timer);
+        if (document.hidden) return;
         try { const next = await reload(); if (el.isConnected) render(el, next); if (next.end !== null) clearInterval(timer); } catch { }
       }, REFRESH_MS);
     }
