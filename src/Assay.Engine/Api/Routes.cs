@@ -58,7 +58,6 @@ internal static class Routes
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         WorkflowEndpoints.Map(api, engine);
-        TimelineEndpoints.Map(api, engine);
         TaskEndpoints.Map(api, engine, lifetime, options.RequireLeaseToken);
         RegistryEndpoints.Map(api, engine);
         ApiKeyEndpoints.Map(api, engine);

@@ -1,31 +1,24 @@
 using System.Text.Json;
 using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Assay.Engine.Api;
 
-/// <summary><c>GET /api/v1/workflows/{id}/timeline</c>: the run as spans on a time axis (<see cref="WorkflowTimeline"/>),
-/// drawn by the dashboard. Four indexed reads (the workflow, its events, activities and children), nothing stored.</summary>
-internal static class TimelineEndpoints
+/// <summary><c>GET /api/v1/workflows/{id}/timeline</c> (mapped with the other workflow routes): the run as spans on a
+/// time axis (<see cref="WorkflowTimeline"/>), drawn by the dashboard. Four indexed reads (the workflow, its events,
+/// activities and children), nothing stored.</summary>
+internal static class TimelineEndpoint
 {
-    public static void Map(IEndpointRouteBuilder api, WorkflowEngine engine)
+    public static async Task ServeAsync(HttpContext ctx, IWorkflowStore workflows, IActivityStore activities, TimeProvider time)
     {
-        IWorkflowStore workflows = engine.Store;
-        IActivityStore activities = engine.Store;
-
-        api.MapGet("/workflows/{id}/timeline", async ctx =>
-        {
-            var id = ctx.Route("id");
-            // Records first, history last: an outcome that lands in between is then in the history, which wins.
-            var wf = await workflows.GetWorkflowAsync(id) ?? throw EngineException.NotFound($"workflow {id}");
-            var acts = await activities.GetActivitiesAsync(id);
-            var children = await workflows.ListChildrenAsync(id);
-            var events = await workflows.GetEventsAsync(id);
-            var timeline = WorkflowTimeline.Build(wf, events, acts, children, engine.Time.EpochSeconds());
-            await ctx.WriteAsync(200, w => Write(w, timeline));
-        });
+        var id = ctx.Route("id");
+        // Records first, history last: an outcome that lands in between is then in the history, which wins.
+        var wf = await workflows.GetWorkflowAsync(id) ?? throw EngineException.NotFound($"workflow {id}");
+        var acts = await activities.GetActivitiesAsync(id);
+        var children = await workflows.ListChildrenAsync(id);
+        var events = await workflows.GetEventsAsync(id);
+        var timeline = WorkflowTimeline.Build(wf, events, acts, children, time.EpochSeconds());
+        await ctx.WriteAsync(200, w => Write(w, timeline));
     }
 
     static void Write(Utf8JsonWriter w, WorkflowTimeline t)
