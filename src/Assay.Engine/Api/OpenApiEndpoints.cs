@@ -24,6 +24,8 @@ internal static class OpenApiEndpoints
         ["GET /api/v1/workflows/{id}"] = "Describe a workflow (no_worker_for_type and unserved: waiting tasks whose type no live worker registered)",
         ["GET /api/v1/workflows/{id}/events"] = "Event history (since_seq)",
         ["GET /api/v1/workflows/{id}/children"] = "Child workflows",
+        ["GET /api/v1/workflows/{id}/timeline"] =
+            "The run as spans on a time axis: activities (attempts, last error), timers, children, signal waits and signals; open spans say what they wait for",
         ["POST /api/v1/workflows/{id}/signal/{name}"] = "Send a signal",
         ["POST /api/v1/workflows/{id}/cancel"] = "Request cooperative cancellation",
         ["POST /api/v1/workflows/{id}/terminate"] = "Terminate immediately",

@@ -52,6 +52,8 @@ internal static class WorkflowEndpoints
             await ctx.JsonAsync(200, await workflows.GetEventsAsync(ctx.Route("id"), after), EngineJsonContext.Wire.IReadOnlyListEventRecord);
         });
 
+        api.MapGet("/workflows/{id}/timeline", ctx => TimelineEndpoint.ServeAsync(ctx, workflows, activities, engine.Time));
+
         api.MapPost("/workflows/{id}/signal/{name}", async ctx =>
         {
             using var b = await JsonBody.ReadAsync(ctx);

@@ -50,18 +50,18 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
         // Detail with its events.
         await page.ClickAsync("a[href='#/workflow/bw-1']");
-        await Assertions.Expect(page.Locator("#timeline")).ToContainTextAsync("WorkflowStarted");
+        await Assertions.Expect(page.Locator("#history")).ToContainTextAsync("WorkflowStarted");
 
         // A signal from the UI takes effect and shows up live.
         answers.Enqueue("go");
         answers.Enqueue("{\"ok\":true}");
         await page.ClickAsync("#act-signal");
-        await Assertions.Expect(page.Locator("#timeline")).ToContainTextAsync("SignalReceived", new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#history")).ToContainTextAsync("SignalReceived", new() { Timeout = 5000 });
         var events = (await c.GetAsync("/workflows/bw-1/events")).Expect(200).Arr;
         Assert.Contains(events, e => e!["event_type"].Str() == "SignalReceived" && e["payload"].Decode()!["signal"].Str() == "go");
         // A signal sent elsewhere appears without a reload.
         (await c.PostAsync("/workflows/bw-1/signal/again")).Expect(200);
-        await Assertions.Expect(page.Locator("#timeline tr.event")).ToHaveCountAsync(3, new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#history tr.event")).ToHaveCountAsync(3, new() { Timeout = 5000 });
 
         // Cancel from the UI (a workflow no worker started is cancelled at once).
         await page.ClickAsync("#act-cancel");
@@ -108,6 +108,128 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Assertions.Expect(note).ToContainTextAsync("workflow type 'NobodyHasIt'");
         await Assertions.Expect(note).ToContainTextAsync("queue 'uq'");
         await Assertions.Expect(note).ToContainTextAsync("w-lacking");
+    }
+
+    // ── The timeline section (timeline.js, GET /workflows/{id}/timeline) ──
+
+    static JsonObject Cmd(string type, params (string, JsonNode?)[] fields)
+    {
+        var c = O(("type", type));
+        foreach (var (k, v) in fields) c[k] = v;
+        return c;
+    }
+
+    /// <summary>Where a bar sits on its track, as a fraction of the track: its left edge, or its centre for a point.</summary>
+    static async Task<(double From, double To)> PlacementAsync(ILocator bar)
+    {
+        var b = (await bar.BoundingBoxAsync())!;
+        var track = (await bar.Locator("xpath=..").BoundingBoxAsync())!;
+        var point = (await bar.GetAttributeAsync("class"))!.Contains("point");
+        var (from, to) = point ? (b.X + b.Width / 2, b.X + b.Width / 2) : (b.X, b.X + b.Width);
+        return ((from - track.X) / track.Width, (to - track.X) / track.Width);
+    }
+
+    /// <summary>
+    /// A run with every kind of span, on a fake clock so positions are exact: t0 an activity (attempt 1 fails with
+    /// "boom 1" at t0+20, attempt 2 runs from t0+30), t0+40 a signal, a second activity, a 60 s timer, a child and a
+    /// wait for a signal; the page opens at t0+50. The axis then runs to the timer's fire time, t0+100.
+    /// </summary>
+    [Fact]
+    public async Task The_timeline_draws_each_kind_to_scale_with_details_pending_marks_and_live_updates()
+    {
+        await using var clock = await TestClock.StartAsync(Backend.Sqlite);
+        var c = clock.Client;
+        (await c.PostAsync("/workflows", O(("workflow_type", "Timed"), ("workflow_id", "tl-1"), ("task_queue", "tq")))).Expect(201);
+        var t0 = (await c.GetAsync("/workflows/tl-1")).Expect(200).Obj["created_at"]!.GetValue<double>();
+        (await c.PostAsync("/workflow-tasks/poll", O(("queue", "tq"), ("worker_id", "w")))).Expect(200);
+        var submit = (params JsonObject[] cmds) => c.PostAsync("/workflow-tasks/tl-1/commands", O(("worker_id", "w"), ("commands", new JsonArray(cmds))));
+        (await submit(Cmd("ScheduleActivity", ("seq", 1), ("name", "fetch"), ("task_queue", "aq"), ("max_attempts", 3), ("initial_interval_secs", 5)))).Expect(200);
+        clock.Jump(10);
+        var act = (await c.PostAsync("/tasks/poll", O(("queue", "aq"), ("worker_id", "aw-1")))).Expect(200).Obj["id"].Long();
+        clock.Jump(10);
+        (await c.PostAsync($"/tasks/{act}/fail", O(("error", "boom 1")))).Expect(200);
+        clock.Jump(10);
+        (await c.PostAsync("/tasks/poll", O(("queue", "aq"), ("worker_id", "aw-2")))).Expect(200);
+        clock.Jump(10);
+        (await c.PostAsync("/workflows/tl-1/signal/nudge")).Expect(200);
+        (await c.PostAsync("/workflow-tasks/poll", O(("queue", "tq"), ("worker_id", "w")))).Expect(200);
+        (await submit(Cmd("ScheduleActivity", ("seq", 2), ("name", "notify"), ("task_queue", "nq")), Cmd("ScheduleTimer", ("seq", 1), ("duration_secs", 60)),
+            Cmd("StartChildWorkflow", ("workflow_type", "Kid"), ("workflow_id", "tl-kid"), ("task_queue", "kq")),
+            Cmd("WaitForSignal", ("name", "approve")))).Expect(200);
+        clock.Jump(10);
+
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync(clock.Engine.BaseUrl + "/workflow/#/workflow/tl-1");
+        var bars = page.Locator("#run-timeline .tl-bar");
+        await Assertions.Expect(bars).ToHaveCountAsync(7); // the run itself and six items
+
+        // One row per item, oldest first (same moment: history order), each kind with its own bar.
+        var kinds = await page.Locator("#run-timeline li.tl-row").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.kind)");
+        Assert.Equal(["run", "activity", "signal", "activity", "timer", "child", "signal_wait"], kinds);
+
+        // Positions and lengths proportional to time on [t0, t0+100].
+        var expected = new (string Key, double From, double To)[]
+        {
+            ("run", 0, 0.5), ("activity-1", 0, 0.5), ("activity-2", 0.4, 0.5), ("timer-1", 0.4, 0.5), ("child-tl-kid", 0.4, 0.5),
+        };
+        foreach (var (key, from, to) in expected)
+        {
+            var (x0, x1) = await PlacementAsync(page.Locator($"#run-timeline .tl-bar[data-key='{key}']"));
+            Assert.True(Math.Abs(x0 - from) < 0.015 && Math.Abs(x1 - to) < 0.015, $"{key}: at {x0:0.000}..{x1:0.000}, expected {from}..{to}");
+        }
+        var (signalAt, _) = await PlacementAsync(page.Locator("#run-timeline .tl-bar[data-kind='signal']"));
+        Assert.True(Math.Abs(signalAt - 0.4) < 0.015, $"signal at {signalAt:0.000}");
+
+        // Pending spans are marked (stripes, a "pending" tag on the row) and say what they wait for; the received signal is not pending.
+        await Assertions.Expect(page.Locator("#run-timeline .tl-bar.pending")).ToHaveCountAsync(6);
+        await Assertions.Expect(page.Locator("#run-timeline li.tl-row .tl-wait")).ToHaveCountAsync(6);
+        await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-kind='signal']")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("pending"));
+        var fetch = page.Locator("#run-timeline .tl-bar[data-key='activity-1']");
+        var tip = (await fetch.GetAttributeAsync("title"))!;
+        Assert.Contains("attempts: 2 of 3", tip);
+        Assert.Contains("last error: boom 1", tip);
+        Assert.Contains("running on worker aw-2", tip);
+        Assert.Contains("waiting for a worker on queue 'nq'", (await page.Locator("#run-timeline .tl-bar[data-key='activity-2']").GetAttributeAsync("title"))!);
+        Assert.Contains("timer fires at", (await page.Locator("#run-timeline .tl-bar[data-key='timer-1']").GetAttributeAsync("title"))!);
+        Assert.Contains("child workflow still PENDING", (await page.Locator("#run-timeline .tl-bar[data-key='child-tl-kid']").GetAttributeAsync("title"))!);
+        Assert.Contains("waiting for signal 'approve'", (await page.Locator("#run-timeline .tl-bar[data-kind='signal_wait']").GetAttributeAsync("title"))!);
+        // Every bar has a text alternative.
+        foreach (var label in await bars.EvaluateAllAsync<string[]>("bs => bs.map(b => b.getAttribute('aria-label') || '')"))
+            Assert.False(string.IsNullOrWhiteSpace(label));
+        Assert.Contains("pending", (await fetch.GetAttributeAsync("aria-label"))!);
+
+        // Keyboard: the bars are in the tab order; Enter shows the details.
+        await fetch.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var detail = page.Locator("#tl-detail");
+        await Assertions.Expect(detail).ToContainTextAsync("boom 1");
+        await Assertions.Expect(detail).ToContainTextAsync("2 of 3");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("signal", await page.EvaluateAsync<string>("document.activeElement.dataset.kind"));
+        await page.Keyboard.PressAsync("Shift+Tab");
+
+        // Live: a claim records no event, yet the page shows the running attempt within its refresh.
+        var notify = (await c.PostAsync("/tasks/poll", O(("queue", "nq"), ("worker_id", "aw-3")))).Expect(200).Obj["id"].Long();
+        await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-key='activity-2']")).ToHaveAttributeAsync("title",
+            new System.Text.RegularExpressions.Regex("running on worker aw-3"), new() { Timeout = 5000 });
+        // Live: a completion (an event) closes the span; the open details follow it, and focus stays on the bar.
+        clock.Jump(5);
+        (await c.PostAsync($"/tasks/{act}/complete", O(("result", 1)))).Expect(200);
+        await Assertions.Expect(fetch).ToHaveAttributeAsync("data-status", "COMPLETED", new() { Timeout = 5000 });
+        await Assertions.Expect(fetch).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("pending"));
+        await Assertions.Expect(detail).ToContainTextAsync("COMPLETED");
+        await Assertions.Expect(detail).ToContainTextAsync("last error");
+        await Assertions.Expect(detail).ToContainTextAsync("on worker aw-2, took 25 s"); // the attempt that completed it
+        await Assertions.Expect(fetch).ToBeFocusedAsync();
+        // Once the user clicked elsewhere (nothing focusable: focus goes to the page), a redraw leaves focus alone.
+        await page.Locator("h3").First.ClickAsync();
+        Assert.Equal("BODY", await page.EvaluateAsync<string>("document.activeElement.tagName"));
+        (await c.PostAsync($"/tasks/{notify}/complete", O(("result", 1)))).Expect(200);
+        (await c.PostAsync("/workflows/tl-1/signal/approve")).Expect(200);
+        await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-kind='signal_wait']")).ToHaveAttributeAsync("data-status", "RECEIVED", new() { Timeout = 5000 });
+        await Assertions.Expect(page.Locator("#run-timeline .tl-bar[data-kind='signal']")).ToHaveCountAsync(2);
+        await page.WaitForTimeoutAsync(300);
+        Assert.False(await page.EvaluateAsync<bool>("document.activeElement.classList.contains('tl-bar')"));
     }
 
     [Fact]

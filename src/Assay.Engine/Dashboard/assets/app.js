@@ -101,7 +101,8 @@ const pages = {
   async workflow(args) {
     const id = decodeURIComponent(args);
     const enc = encodeURIComponent(id);
-    const [w, events, children] = await Promise.all([api('GET', '/workflows/' + enc), api('GET', '/workflows/' + enc + '/events'), api('GET', '/workflows/' + enc + '/children')]);
+    const timeline = () => api('GET', '/workflows/' + enc + '/timeline');
+    const [w, events, children, tl] = await Promise.all([api('GET', '/workflows/' + enc), api('GET', '/workflows/' + enc + '/events'), api('GET', '/workflows/' + enc + '/children'), timeline()]);
     let snap = null; try { snap = await api('GET', '/workflows/' + enc + '/state'); } catch { }
     const act = async (fn) => { try { await fn(); route(true); } catch (e) { showError(e); } };
     const actions = terminal(w.status) ? [] : [
@@ -123,7 +124,9 @@ const pages = {
       snap ? h('details', { class: 'card', open: true }, h('summary', {}, 'Query state (event ' + snap.event_seq + ')'), h('pre', {}, pretty(snap.state))) : null,
       children.length ? h('div', { class: 'card' }, h('b', {}, 'Children'), children.map(c => h('div', {}, h('a', { href: '#/workflow/' + encodeURIComponent(c.id) }, c.id), ' ', badge(c.status)))) : null,
       h('h3', {}, 'Timeline'),
-      h('table', { id: 'timeline' }, events.map(e => h('tr', { class: 'event' }, h('td', {}, e.seq), h('td', {}, e.event_type), h('td', {}, time(e.timestamp)),
+      timelineSection(tl, timeline), // timeline.js
+      h('h3', {}, 'History'),
+      h('table', { id: 'history' }, events.map(e => h('tr', { class: 'event' }, h('td', {}, e.seq), h('td', {}, e.event_type), h('td', {}, time(e.timestamp)),
         h('td', {}, h('details', {}, h('summary', {}, 'payload'), h('pre', {}, pretty(e.payload))))))),
     ];
   },
