@@ -26,4 +26,12 @@ mean_of() {
     error("no result named " .. arg[2])' "$1" "$2"
 }
 
+# cpu_of FILE NAME -> mean user+sys seconds of that result (steadier than wall time under load)
+cpu_of() {
+  "$ASSAY" -e '
+    local f = assert(io.open(arg[1])); local doc = json.parse(f:read("a")); f:close()
+    for _, r in ipairs(doc.results) do if r.command == arg[2] then print(r.user + r.system) return end end
+    error("no result named " .. arg[2])' "$1" "$2"
+}
+
 ratio() { "$ASSAY" -e 'print(string.format("%.2f", tonumber(arg[1]) / tonumber(arg[2])))' "$1" "$2"; }

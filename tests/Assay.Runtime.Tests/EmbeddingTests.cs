@@ -112,6 +112,57 @@ public class EmbeddingTests
     }
 
     [Fact]
+    public void MemoryCapHoldsForSmallObjectsRecycledThroughThePool()
+    {
+        // Small blocks (closures, upvalues, small tables, short strings) are recycled through the
+        // allocator's per-state pool and counted against the cap when taken from malloc, not on
+        // every allocation (assay_native.c). The cap must still stop a script that keeps them.
+        using var h = new LuaHarness(memoryLimit: 16L * 1024 * 1024);
+        var task = h.Run("""
+            local ok, err = pcall(function()
+              local keep = {}
+              for i = 1, 1e8 do keep[i] = { x = i, f = function() return i end } end
+            end)
+            outcome = tostring(ok) .. " " .. tostring(err)
+            collectgarbage("collect")
+            -- churn far more than the cap in short-lived small objects: the pool recycles them
+            local total = 0
+            for i = 1, 400000 do
+              local t = { i, name = "n" .. (i % 1000) }
+              local f = function() return t[1] end
+              total = total + f()
+            end
+            churned = total
+            """);
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal("false not enough memory", h.Eval("outcome"));
+        Assert.Equal("80000200000", h.Eval("churned"));
+        Assert.InRange(h.Vm.MemoryUsed, 0, 16L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void PooledFreeBlocksGiveWayToALargeAllocationUnderTheCap()
+    {
+        // Freed small blocks stay in the pool (up to 256 KiB per size class, 4 MiB in all) and count
+        // as used memory until the cap is reached; then they go back to malloc, so a large
+        // allocation that fits beside the live objects succeeds and MemoryUsed counts live objects only.
+        using var h = new LuaHarness(memoryLimit: 16L * 1024 * 1024);
+        var task = h.Run("""
+            local strings = {}
+            for i = 1, 40000 do strings[i] = ("%d"):format(i) .. ("y"):rep(i % 230) end
+            strings = nil
+            collectgarbage("collect")
+            collectgarbage("collect")
+            live_kib = collectgarbage("count")
+            -- string.rep builds the result in a buffer and copies it: about 2 x 6.5 MiB at once
+            big = #("z"):rep(6 * 1024 * 1024 + 512 * 1024)
+            """);
+        Assert.True(task.Succeeded, task.ErrorReport);
+        Assert.Equal((6 * 1024 * 1024 + 512 * 1024).ToString(), h.Eval("big"));
+        Assert.InRange(h.Vm.MemoryUsed, 0, 16L * 1024 * 1024);
+    }
+
+    [Fact]
     public void InterruptStopsTightLoopsEvenInsidePcallAndNonYieldableContexts()
     {
         // The hook is armed only on request, on whichever Lua thread is running: the main task, a

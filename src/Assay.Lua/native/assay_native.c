@@ -6,7 +6,9 @@
  *    C# side returns a status; raising (lua_error) and yielding (lua_yieldk) happen here, in C,
  *    after the managed frame has returned.
  *  - a counting allocator that enforces the per-state memory cap while Lua code runs, and lets
- *    C# code (which must never see a memory error) overshoot it.
+ *    C# code (which must never see a memory error) overshoot it. Small blocks are recycled
+ *    through per-state free lists (see the pool below), so the hot path takes no lock and the cap
+ *    is accounted only when memory moves to or from glibc's malloc.
  *  - a count hook that turns an interrupt request (deadline, Ctrl-C) into a Lua error raised from
  *    C, even inside non-yieldable contexts, tight loops and __gc metamethods (see arm_hook). It
  *    is installed only when an interrupt is requested: while any hook is set, Lua calls into the
@@ -38,8 +40,25 @@
 typedef int (*assay_dispatch_fn)(lua_State *L, intptr_t vm, int builtin);
 typedef int (*assay_wait_fn)(lua_State *L, intptr_t vm); /* pops an op id, pushes ok, results... */
 
+/* Small-block pool: size classes of POOL_STEP bytes up to POOL_MAX_BLOCK. Lua's objects
+ * (closures, upvalues, tables, short strings, small node and array parts) are nearly all this
+ * small, and an allocation-heavy script frees them in bursts when the collector sweeps. glibc
+ * keeps only 7 blocks per size in its lock-free per-thread cache; the rest of a burst goes through
+ * the arena, which takes a lock because the process has many threads (lua5.4's single-threaded
+ * process skips it). The state belongs to one thread, so a plain free list per class needs no lock
+ * or atomic at all. Each class keeps at most POOL_CLASS_BYTES; beyond that blocks go back to glibc. */
+#define POOL_STEP 16
+#define POOL_CLASSES 16                                /* 16, 32, ..., 256 bytes */
+#define POOL_MAX_BLOCK (POOL_STEP * POOL_CLASSES)
+#define POOL_CLASS_BYTES (256 * 1024)
+
+typedef struct pool_bin {
+  void *head;   /* free blocks, linked through their first word */
+  size_t count; /* blocks on the list */
+} pool_bin;
+
 typedef struct assay_vm {
-  size_t used;            /* bytes currently allocated by this state */
+  size_t used;            /* bytes this state holds from malloc (live blocks and the pool's) */
   size_t limit;           /* cap enforced while Lua code runs (0 = none) */
   int enforce;            /* 1 while Lua code runs; 0 while C# is in control */
   volatile int interrupt; /* set from any thread: the next hook raises `reason` */
@@ -50,6 +69,7 @@ typedef struct assay_vm {
   assay_dispatch_fn dispatch;
   assay_wait_fn wait_sync;
   char reason[256];
+  pool_bin pool[POOL_CLASSES];
 } assay_vm;
 
 /* The marker a waiting builtin yields with, so the event loop (and the coroutine.resume
@@ -66,24 +86,88 @@ static assay_vm *vm_of(lua_State *L) {
 static void lock_vm(assay_vm *vm);
 static void unlock_vm(assay_vm *vm);
 
+/* A block of n bytes (1..POOL_MAX_BLOCK) belongs to class (n - 1) / POOL_STEP and is malloc'ed with
+ * the class's full size, so any block of a class can serve any request of that class. */
+static inline size_t pool_class(size_t n) { return (n - 1) / POOL_STEP; }
+static inline size_t pool_size(size_t n) { return n <= POOL_MAX_BLOCK ? (pool_class(n) + 1) * POOL_STEP : n; }
+
+/* Gives every pooled block back to malloc (when the cap is reached, and when the state is gone). */
+static void pool_flush(assay_vm *vm) {
+  for (size_t c = 0; c < POOL_CLASSES; c++) {
+    pool_bin *b = &vm->pool[c];
+    while (b->head) {
+      void *next = *(void **)b->head;
+      free(b->head);
+      b->head = next;
+    }
+    vm->used -= b->count * (c + 1) * POOL_STEP;
+    b->count = 0;
+  }
+}
+
+static size_t pool_bytes(const assay_vm *vm) {
+  size_t n = 0;
+  for (size_t c = 0; c < POOL_CLASSES; c++) n += vm->pool[c].count * (c + 1) * POOL_STEP;
+  return n;
+}
+
+/* Whether growing the state's malloc'ed memory by `grow` bytes would pass the cap while Lua runs.
+ * The pool's free blocks count as used until then: they are given back first. */
+static int over_limit(assay_vm *vm, size_t grow) {
+  if (!vm->enforce || !vm->limit || vm->used + grow <= vm->limit) return 0;
+  pool_flush(vm);
+  return vm->used + grow > vm->limit;
+}
+
+static void release(assay_vm *vm, void *ptr, size_t size) {
+  if (size <= POOL_MAX_BLOCK) {
+    size_t c = pool_class(size);
+    pool_bin *b = &vm->pool[c];
+    if (b->count < POOL_CLASS_BYTES / ((c + 1) * POOL_STEP)) {
+      *(void **)ptr = b->head;
+      b->head = ptr;
+      b->count++;
+      return;
+    }
+  }
+  free(ptr);
+  vm->used -= pool_size(size);
+}
+
 static void *assay_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   assay_vm *vm = (assay_vm *)ud;
-  size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    if (ptr && ptr == vm->closing_block) {
+    if (!ptr) return NULL;
+    if (ptr == vm->closing_block) {
       /* lua_close frees the main thread last: from here on no interrupter may arm it */
       lock_vm(vm);
       vm->running = NULL;
       unlock_vm(vm);
     }
-    free(ptr);
-    vm->used -= old;
+    release(vm, ptr, osize);
     return NULL;
   }
-  if (vm->enforce && vm->limit && nsize > old && vm->used - old + nsize > vm->limit)
-    return NULL; /* Lua collects garbage, retries, then raises "not enough memory" from C */
-  void *p = realloc(ptr, nsize);
-  if (p) vm->used = vm->used - old + nsize;
+  size_t want = pool_size(nsize);
+  if (!ptr) {
+    if (nsize <= POOL_MAX_BLOCK) {
+      pool_bin *b = &vm->pool[pool_class(nsize)];
+      void *p = b->head;
+      if (p) {
+        b->head = *(void **)p;
+        b->count--;
+        return p;
+      }
+    }
+    if (over_limit(vm, want)) return NULL; /* Lua collects garbage, retries, then raises "not enough memory" from C */
+    void *p = malloc(want);
+    if (p) vm->used += want;
+    return p;
+  }
+  size_t have = pool_size(osize);
+  if (want == have) return ptr; /* same class: the block already has room */
+  if (want > have && over_limit(vm, want - have)) return NULL;
+  void *p = realloc(ptr, want);
+  if (p) vm->used = vm->used - have + want;
   return p;
 }
 
@@ -161,7 +245,7 @@ lua_State *assay_newstate(size_t limit) {
   if (!vm) return NULL;
   vm->limit = limit;
   lua_State *L = lua_newstate(assay_alloc, vm);
-  if (!L) { free(vm); return NULL; }
+  if (!L) { pool_flush(vm); free(vm); return NULL; }
   find_allowhook(L);
   return L;
 }
@@ -176,6 +260,7 @@ void assay_close(lua_State *L) {
   vm->closing_block = lua_getextraspace(L); /* where the main thread's block starts */
   switch_running(vm, L);
   lua_close(L);
+  pool_flush(vm);
 }
 
 void assay_free(void *vm) { free(vm); }
@@ -204,7 +289,11 @@ void assay_configure(lua_State *L, intptr_t managed, assay_dispatch_fn dispatch,
 }
 
 void assay_set_limit(lua_State *L, size_t limit) { vm_of(L)->limit = limit; }
-size_t assay_memory_used(lua_State *L) { return vm_of(L)->used; }
+/* Bytes in use by the state's live objects (the pool's free blocks do not count). */
+size_t assay_memory_used(lua_State *L) {
+  assay_vm *vm = vm_of(L);
+  return vm->used - pool_bytes(vm);
+}
 void *assay_mark(void) { return ASSAY_MARK; }
 
 /* Safe from any thread: sets the flag and arms the running Lua thread, which raises at its next
