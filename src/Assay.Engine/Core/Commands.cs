@@ -13,7 +13,9 @@ public abstract record WorkflowCommand
 public sealed record ScheduleActivityCommand(ActivitySpec Spec) : WorkflowCommand;
 public sealed record ScheduleTimerCommand(long Seq, double DurationSecs) : WorkflowCommand;
 public sealed record RecordSideEffectCommand(long Seq, string Name, string? Value) : WorkflowCommand;
-public sealed record StartChildWorkflowCommand(string WorkflowType, string WorkflowId, string? Input, string TaskQueue) : WorkflowCommand;
+/// <summary>Starts a child; <paramref name="Priority"/> null: the parent's priority.</summary>
+public sealed record StartChildWorkflowCommand(string WorkflowType, string WorkflowId, string? Input, string TaskQueue,
+    int? Priority = null) : WorkflowCommand;
 public sealed record UpsertSearchAttributesCommand(IReadOnlyList<KeyValuePair<string, string>> Patch) : WorkflowCommand;
 public sealed record RecordSnapshotCommand(string? State) : WorkflowCommand;
 public sealed record WaitForSignalCommand(string Name) : WorkflowCommand;
