@@ -104,6 +104,44 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Priority_is_shown_and_chosen_at_start_and_a_queue_rate_limit_is_set_and_cleared()
+    {
+        await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        var c = new EngineClient(engine.BaseUrl);
+        var page = await _browser.NewPageAsync();
+        var answers = new Queue<string>();
+        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
+        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+
+        // Started from the form with priority 1: the detail shows it.
+        await page.ClickAsync("#start-open");
+        await page.FillAsync("#startform input[name=type]", "Urgent");
+        await page.FillAsync("#startform input[name=id]", "prio-1");
+        await page.FillAsync("#startform input[name=queue]", "pq");
+        await page.SelectOptionAsync("#startform select[name=priority]", "1");
+        await page.ClickAsync("#startform button[type=submit]");
+        await Assertions.Expect(page.Locator(".card.grid")).ToContainTextAsync("priority1");
+        Assert.Equal(1, (await c.GetAsync("/workflows/prio-1")).Expect(200).Obj["priority"].Long());
+
+        // Queues: the limit is set from the page, shown, and cleared with an empty answer.
+        await page.ClickAsync("a[data-nav='queues']");
+        var row = page.Locator("#queue-table tr[data-queue='pq']");
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("—");
+        answers.Enqueue("2.5");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("2.5");
+        Assert.Equal(2.5, (await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"].Num());
+        answers.Enqueue("lots");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(page.Locator("p.err")).ToContainTextAsync("max_activities_per_second");
+        Assert.Equal(2.5, (await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"].Num());
+        answers.Enqueue("");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("—");
+        Assert.Null((await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"]);
+    }
+
+    [Fact]
     public async Task The_API_key_prompt_works_when_auth_is_on()
     {
         var db = TestDatabases.NewSqliteFile();
