@@ -31,6 +31,22 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         try { Directory.Delete(_profile, true); } catch (IOException) { }
     }
 
+    /// <summary>Opens the dashboard; prompts and confirms are answered from the queue (empty: accepted as they are).</summary>
+    async Task<(IPage Page, Queue<string> Answers)> OpenAnsweringDialogsAsync(RunningEngine engine)
+    {
+        var page = await _browser.NewPageAsync();
+        var answers = new Queue<string>();
+        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
+        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        return (page, answers);
+    }
+
+    static async Task SubmitFormAsync(IPage page, string form, params (string Name, string Value)[] inputs)
+    {
+        foreach (var (name, value) in inputs) await page.FillAsync($"{form} input[name={name}]", value);
+        await page.ClickAsync($"{form} button[type=submit]");
+    }
+
     [Fact]
     public async Task List_detail_signal_cancel_schedules_and_live_updates()
     {
@@ -38,10 +54,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         var c = new EngineClient(engine.BaseUrl);
         (await c.PostAsync("/workflows", O(("workflow_type", "BrowserWf"), ("workflow_id", "bw-1"), ("task_queue", "bq"), ("input", O(("n", 7)))))).Expect(201);
 
-        var page = await _browser.NewPageAsync();
-        var answers = new Queue<string>();
-        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
-        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        var (page, answers) = await OpenAnsweringDialogsAsync(engine);
         await Assertions.Expect(page.Locator("#wf-table")).ToContainTextAsync("bw-1");
 
         // Live: a workflow started elsewhere appears without a reload.
@@ -70,11 +83,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
         // Schedules: create, then pause.
         await page.ClickAsync("a[data-nav='schedules']");
-        await page.FillAsync("#schedform input[name=name]", "ui-sched");
-        await page.FillAsync("#schedform input[name=type]", "Nightly");
-        await page.FillAsync("#schedform input[name=cron]", "0 0 3 * * *");
-        await page.FillAsync("#schedform input[name=tz]", "Europe/Berlin");
-        await page.ClickAsync("#schedform button[type=submit]");
+        await SubmitFormAsync(page, "#schedform", ("name", "ui-sched"), ("type", "Nightly"), ("cron", "0 0 3 * * *"), ("tz", "Europe/Berlin"));
         var row = page.Locator("#sched-table tr[data-name='ui-sched']");
         await Assertions.Expect(row).ToContainTextAsync("active");
         Assert.Equal("Europe/Berlin", (await c.GetAsync("/schedules/ui-sched")).Expect(200).Obj["timezone"].Str());
@@ -108,18 +117,12 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     {
         await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
         var c = new EngineClient(engine.BaseUrl);
-        var page = await _browser.NewPageAsync();
-        var answers = new Queue<string>();
-        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
-        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        var (page, answers) = await OpenAnsweringDialogsAsync(engine);
 
         // Started from the form with priority 1: the detail shows it.
         await page.ClickAsync("#start-open");
-        await page.FillAsync("#startform input[name=type]", "Urgent");
-        await page.FillAsync("#startform input[name=id]", "prio-1");
-        await page.FillAsync("#startform input[name=queue]", "pq");
         await page.SelectOptionAsync("#startform select[name=priority]", "1");
-        await page.ClickAsync("#startform button[type=submit]");
+        await SubmitFormAsync(page, "#startform", ("type", "Urgent"), ("id", "prio-1"), ("queue", "pq"));
         await Assertions.Expect(page.Locator(".card.grid")).ToContainTextAsync("priority1");
         Assert.Equal(1, (await c.GetAsync("/workflows/prio-1")).Expect(200).Obj["priority"].Long());
 
