@@ -49,6 +49,14 @@ public abstract class RateLimitTests(EngineFixture fx) : TestBase(fx)
         (await C.SendAsync(HttpMethod.Put, $"/queues/{queue}", "{}")).Expect(200);
         Assert.Null((await C.GetAsync($"/queues/{queue}")).Obj["max_activities_per_second"]);
         Assert.Null((await C.GetAsync("/queues")).Arr.Single(q => q!["queue"].Str() == queue)!["max_activities_per_second"]);
+
+        // The API description has the routes and says what they take.
+        var doc = (await C.GetAsync("/openapi.json")).Expect(200).Obj;
+        var route = doc["paths"]!["/api/v1/queues/{name}"]!;
+        Assert.Contains("max_activities_per_second", route["put"]!["summary"].Str());
+        Assert.NotNull(route["put"]!["requestBody"]);
+        Assert.NotNull(route["get"]);
+        Assert.Contains("priority", doc["paths"]!["/api/v1/workflows"]!["post"]!["summary"].Str());
     }
 
     [SkippableTheory]
