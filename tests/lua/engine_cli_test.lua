@@ -148,6 +148,26 @@ local ok, err = pcall(function()
   assert.eq(code, 1)
   assert.contains(out, "cannot reach the engine")
 
+  -- priorities and queue rate limits
+  local function fails(args, want_code, text) -- a refused command: its exit code, and the reason in its output
+    local o, c = run(args)
+    assert.eq(c, want_code, o)
+    if text then assert.contains(o, text) end
+  end
+  local function record(args) return json.parse((run(args .. " -o json"))) end
+  assert.eq(record("workflow start --type Greet --id urgent --priority 1").workflow_id, "urgent")
+  assert.eq(record("workflow describe urgent").priority, 1)
+  assert.matches((run("workflow list -o table")), "PRIORITY")
+  fails("workflow start --type Greet --id too-low --priority 6", 1, "'priority' must be an integer from 1 (highest) to 5 (lowest)")
+  assert.eq(record("queue set jobs --max-activities-per-second 2.5"), { queue = "jobs", max_activities_per_second = 2.5 })
+  assert.eq(record("queue describe jobs").max_activities_per_second, 2.5)
+  fails("queue set jobs --max-activities-per-second 0", 1, "'max_activities_per_second' must be a number above 0")
+  fails("queue set jobs", 64, "--max-activities-per-second N or --no-rate-limit")
+  fails("queue set jobs --max-activities-per-second 3 --no-rate-limit", 64)
+  assert.eq(record("queue set jobs --no-rate-limit"), { queue = "jobs" })
+  assert.eq(record("queue describe jobs").max_activities_per_second, nil)
+  assert.contains((run("queue stats -o table")), "MAX_ACTIVITIES_PER_SECOND")
+
   -- completion scripts
   out, code = run("completion bash")
   assert.eq(code, 0)

@@ -10,7 +10,7 @@ namespace Assay.Cli.Commands;
 /// <summary>`assay workflow …`: start, inspect, signal and stop workflows on a running engine.</summary>
 public static class WorkflowCommands
 {
-    static readonly string[] ListColumns = ["id", "workflow_type", "status", "task_queue", "created_at"];
+    static readonly string[] ListColumns = ["id", "workflow_type", "status", "task_queue", "priority", "created_at"];
     static readonly string[] Terminal = ["COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"];
 
     public static Command Create(ClientOptions o) => Group(o, "workflow", "Start, inspect, signal and stop workflows",
@@ -26,6 +26,10 @@ public static class WorkflowCommands
         var input = Opt("--input", "Input JSON (literal, @file or -)");
         var queue = Opt("--queue", "Task queue (default: default)");
         var attrs = Opt("--search-attrs", "Search attributes JSON object");
+        var priority = new Option<int?>("--priority")
+        {
+            Description = "Dispatch priority, 1 (highest) to 5 (lowest); default 3, inherited by what the workflow schedules",
+        };
         return Leaf(o, "start", "Start a workflow", async (p, api, output) =>
         {
             var t = p.GetValue(type)!;
@@ -38,9 +42,10 @@ public static class WorkflowCommands
                 ["input"] = JsonInput.Read(p.GetValue(input), "--input"),
             };
             if (JsonInput.Read(p.GetValue(attrs), "--search-attrs") is { } sa) body["search_attributes"] = sa;
+            if (p.GetValue(priority) is { } pr) body["priority"] = pr; // checked by the engine (1..5)
             output.Record(await api.SendAsync(HttpMethod.Post, "/workflows", body));
             return ClientExit.Ok;
-        }, type, id, input, queue, attrs);
+        }, type, id, input, queue, attrs, priority);
     }
 
     static Command List(ClientOptions o)

@@ -49,7 +49,7 @@ internal static class CommandParser
             "RecordSideEffect" => new RecordSideEffectCommand(Seq(c), c.String("name") ?? "", c.Raw("value")),
             "RecordPatchMarker" => new RecordPatchMarkerCommand(c.RequiredId("patch_id"), c.Bool("deprecated") ?? false),
             "StartChildWorkflow" => new StartChildWorkflowCommand(c.RequiredString("workflow_type"), c.RequiredId("workflow_id"),
-                c.Raw("input"), c.String("task_queue") ?? "default"),
+                c.Raw("input"), c.String("task_queue") ?? "default", c.Priority()),
             "UpsertSearchAttributes" => new UpsertSearchAttributesCommand(c.Object("patch") ?? []),
             "RecordSnapshot" => new RecordSnapshotCommand(c.Raw("state")),
             "WaitForSignal" => new WaitForSignalCommand(c.RequiredId("name")),
@@ -80,7 +80,8 @@ internal static class CommandParser
             MaxIntervalSecs: c.Duration("max_interval_secs", allowZero: true),
             StartToCloseSecs: startToClose,
             HeartbeatTimeoutSecs: c.Duration("heartbeat_timeout_secs", allowZero: false),
-            NonRetryableErrorTypes: c.StringArray("non_retryable_error_types"));
+            NonRetryableErrorTypes: c.StringArray("non_retryable_error_types"),
+            Priority: c.Priority());
     }
 
     static long Seq(JsonBody c)

@@ -16,6 +16,7 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(NamespaceRecord))]
 [JsonSerializable(typeof(NamespaceStats))]
 [JsonSerializable(typeof(IReadOnlyList<QueueStats>))]
+[JsonSerializable(typeof(QueueSettings))]
 [JsonSerializable(typeof(StartResult))]
 [JsonSerializable(typeof(ScheduleFireResult))]
 [JsonSerializable(typeof(ApiKeyRecord))]

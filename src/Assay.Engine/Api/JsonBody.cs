@@ -111,6 +111,16 @@ internal sealed class JsonBody : IDisposable
         return (long)d.Value;
     }
 
+    /// <summary>An optional dispatch priority: an integer from <see cref="Priorities.Highest"/> (1) to
+    /// <see cref="Priorities.Lowest"/> (5).</summary>
+    public int? Priority(string name = "priority") => Long(name) switch
+    {
+        null => null,
+        >= Priorities.Highest and <= Priorities.Lowest and var p => (int)p,
+        _ => throw EngineException.Invalid(
+            $"field '{name}' must be an integer from {Priorities.Highest} (highest) to {Priorities.Lowest} (lowest)"),
+    };
+
     public bool? Bool(string name) => Get(name) switch
     {
         null => null,

@@ -20,6 +20,9 @@ internal static class Limits
     /// <summary>Latest time a request may name (backfill ranges): the end of year 9999, the calendar's limit.</summary>
     public const double MaxEpochSecs = 253402300799;
 
+    /// <summary>Highest activity rate limit a queue may have (anything above is no limit in practice).</summary>
+    public const double MaxActivitiesPerSecond = 1_000_000;
+
     /// <summary>Longest request path (with its query) answered by routing; longer ones get a JSON 414.</summary>
     public const int MaxPathBytes = 8 * 1024;
 

@@ -19,7 +19,7 @@ internal static class OpenApiEndpoints
         ["GET /api/v1/version"] = "Version, build profile and backend (anonymous)",
         ["GET /api/v1/openapi.json"] = "This document (anonymous)",
         ["GET /api/v1/docs"] = "API documentation page (anonymous)",
-        ["POST /api/v1/workflows"] = "Start a workflow",
+        ["POST /api/v1/workflows"] = "Start a workflow (priority 1 = highest … 5, default 3)",
         ["GET /api/v1/workflows"] = "List workflows (namespace, status, type, search_attrs, limit, offset; each with no_worker_for_type, unserved)",
         ["GET /api/v1/workflows/{id}"] = "Describe a workflow (no_worker_for_type and unserved: waiting tasks whose type no live worker registered)",
         ["GET /api/v1/workflows/{id}/events"] = "Event history (since_seq)",
@@ -32,7 +32,7 @@ internal static class OpenApiEndpoints
         ["POST /api/v1/workflows/{id}/continue-as-new"] = "Continue as a new run",
         ["GET /api/v1/workflows/{id}/state"] = "Latest query snapshot",
         ["GET /api/v1/workflows/{id}/state/{name}"] = "One value of the latest snapshot",
-        ["POST /api/v1/workflows/{id}/activities"] = "Schedule an activity directly",
+        ["POST /api/v1/workflows/{id}/activities"] = "Schedule an activity directly (priority: the workflow's unless set)",
         ["GET /api/v1/activities/{id}"] = "Activity record",
         ["POST /api/v1/workflow-tasks/poll"] = "Claim a workflow task (long-poll with wait_secs; workflow_types: only these types)",
         ["POST /api/v1/workflow-tasks/{id}/commands"] =
@@ -54,7 +54,10 @@ internal static class OpenApiEndpoints
         ["GET /api/v1/namespaces/{name}"] = "Namespace statistics",
         ["PATCH /api/v1/namespaces/{name}"] = "Set retention_secs",
         ["DELETE /api/v1/namespaces/{name}"] = "Delete an empty namespace",
-        ["GET /api/v1/queues"] = "Task-queue statistics",
+        ["GET /api/v1/queues"] = "Task-queue statistics (with each queue's max_activities_per_second)",
+        ["GET /api/v1/queues/{name}"] = "Queue settings: max_activities_per_second (null = no limit)",
+        ["PUT /api/v1/queues/{name}"] =
+            "Set queue settings: max_activities_per_second (> 0, enforced across workers and engines; absent or null clears it)",
         ["POST /api/v1/schedules"] = "Create a schedule",
         ["GET /api/v1/schedules"] = "List schedules",
         ["GET /api/v1/schedules/{name}"] = "Describe a schedule",
@@ -128,7 +131,7 @@ internal static class OpenApiEndpoints
                             w.WriteEndObject();
                         }
                         w.WriteEndArray();
-                        if (method is "POST" or "PATCH")
+                        if (method is "POST" or "PATCH" or "PUT")
                         {
                             w.WriteStartObject("requestBody");
                             w.WriteBoolean("required", false);
@@ -187,7 +190,8 @@ internal static class OpenApiEndpoints
         "414 path and query over 8 KiB, 503 database unavailable (with Retry-After). " +
         "Limits: ids and names in paths (workflow_id, namespace, schedule and signal names) 1-255 UTF-8 bytes without '/', " +
         "control characters, '.' or '..'; durations at most 100 years (3162240000 s); times 0-253402300799 epoch seconds; " +
-        "wait_secs 0-30. Task reports on a claim made with require_lease_token (or on an engine run with " +
+        "wait_secs 0-30; priority 1-5 (1 first; what a workflow schedules inherits its priority); " +
+        "max_activities_per_second above 0, at most 1000000. Task reports on a claim made with require_lease_token (or on an engine run with " +
         "--require-lease-token) must carry the claim's lease_token.";
 
     static string OperationId(string method, string path)
@@ -207,7 +211,7 @@ internal static class OpenApiEndpoints
         h1{font-size:1.4rem} .op{border:1px solid var(--b);border-radius:6px;margin:.4rem 0;padding:.4rem .7rem}
         .m{display:inline-block;min-width:4.5rem;font-weight:600;font-family:monospace} code{font-size:.95em}
         .s{color:var(--m)} .lock{float:right;color:var(--m);font-size:.85em}
-        .GET{color:#1a7f37}.POST{color:#0969da}.PATCH{color:#9a6700}.DELETE{color:#cf222e}
+        .GET{color:#1a7f37}.POST{color:#0969da}.PATCH,.PUT{color:#9a6700}.DELETE{color:#cf222e}
         </style></head><body>
         <h1>Assay workflow engine — REST API</h1>
         <p class="s">Generated from the running engine's route table: <a href="openapi.json">openapi.json</a>.

@@ -71,6 +71,18 @@ internal static class RegistryEndpoints
         api.MapGet("/queues", async ctx =>
             await ctx.JsonAsync(200, await registry.GetQueueStatsAsync(ctx.Namespace()), EngineJsonContext.Wire.IReadOnlyListQueueStats));
 
+        // Queue settings (by queue name, across namespaces): {"max_activities_per_second": N}; PUT replaces them, so an
+        // absent or null limit clears it.
+        api.MapGet("/queues/{name}", async ctx =>
+            await ctx.JsonAsync(200, await registry.GetQueueSettingsAsync(QueueName(ctx)), EngineJsonContext.Wire.QueueSettings));
+
+        api.MapPut("/queues/{name}", async ctx =>
+        {
+            using var b = await JsonBody.ReadAsync(ctx);
+            var settings = await registry.SetQueueRateLimitAsync(QueueName(ctx), RateLimit(b));
+            await ctx.JsonAsync(200, settings, EngineJsonContext.Wire.QueueSettings);
+        });
+
         // ── schedules (CRUD; the firing loop belongs to the scheduler) ──
         api.MapPost("/schedules", async ctx =>
         {
@@ -180,6 +192,20 @@ internal static class RegistryEndpoints
         });
         engine.SchedulerWake.Fire();
         await ctx.JsonAsync(200, updated, EngineJsonContext.Wire.ScheduleRecord);
+    }
+
+    static string QueueName(HttpContext ctx) => Limits.Id(ctx.Route("name"), "queue");
+
+    static double? RateLimit(JsonBody b)
+    {
+        const string field = "max_activities_per_second";
+        return b.Double(field) switch
+        {
+            null => null,
+            > 0 and <= Limits.MaxActivitiesPerSecond and var rate => rate,
+            _ => throw EngineException.Invalid(
+                $"field '{field}' must be a number above 0 and at most {Limits.MaxActivitiesPerSecond:0} (null: no limit)"),
+        };
     }
 
     static double? Retention(JsonBody b)

@@ -24,7 +24,8 @@ internal static class WorkflowEndpoints
                 TaskQueue: b.String("task_queue") ?? "main",
                 Input: b.Raw("input"),
                 SearchAttributes: SearchAttributesOf(b),
-                IdempotentReuse: b.Bool("idempotent") ?? false);
+                IdempotentReuse: b.Bool("idempotent") ?? false,
+                Priority: b.Priority() ?? Priorities.Default);
             var started = await workflows.StartWorkflowAsync(request);
             await ctx.JsonAsync(started.Existing ? 200 : 201, started, EngineJsonContext.Wire.StartResult);
         });

@@ -15,7 +15,9 @@ public sealed record ScheduleTimerCommand(long Seq, double DurationSecs) : Workf
 public sealed record RecordSideEffectCommand(long Seq, string Name, string? Value) : WorkflowCommand;
 /// <summary>A versioning marker (ctx:patched / ctx:deprecate_patch): recorded once per patch id.</summary>
 public sealed record RecordPatchMarkerCommand(string PatchId, bool Deprecated) : WorkflowCommand;
-public sealed record StartChildWorkflowCommand(string WorkflowType, string WorkflowId, string? Input, string TaskQueue) : WorkflowCommand;
+/// <summary>Starts a child; <paramref name="Priority"/> null: the parent's priority.</summary>
+public sealed record StartChildWorkflowCommand(string WorkflowType, string WorkflowId, string? Input, string TaskQueue,
+    int? Priority = null) : WorkflowCommand;
 public sealed record UpsertSearchAttributesCommand(IReadOnlyList<KeyValuePair<string, string>> Patch) : WorkflowCommand;
 public sealed record RecordSnapshotCommand(string? State) : WorkflowCommand;
 public sealed record WaitForSignalCommand(string Name) : WorkflowCommand;

@@ -13,6 +13,8 @@ public sealed class WorkflowRecord
     public required string WorkflowType { get; init; }
     public required string TaskQueue { get; init; }
     public required string Status { get; init; }
+    /// <summary>Dispatch priority, 1 (highest) … 5 (lowest).</summary>
+    public int Priority { get; init; } = Priorities.Default;
     public string? Input { get; init; }
     public string? Result { get; init; }
     public string? Error { get; init; }
@@ -82,6 +84,8 @@ public sealed class ActivityRecord
     public required string TaskQueue { get; init; }
     public string? Input { get; init; }
     public required string Status { get; init; }
+    /// <summary>Dispatch priority, 1 (highest) … 5 (lowest); inherited from the workflow unless scheduled with one.</summary>
+    public int Priority { get; init; } = Priorities.Default;
     public string? Result { get; init; }
     public string? Error { get; init; }
     public long Attempt { get; init; }
@@ -178,6 +182,18 @@ public sealed class QueueStats
     public long Workers { get; init; }
     /// <summary>Workflows on this queue waiting for a worker to take their workflow task.</summary>
     public long PendingWorkflowTasks { get; init; }
+    /// <summary>The queue's activity rate limit (see <see cref="QueueSettings"/>); null = none.</summary>
+    public double? MaxActivitiesPerSecond { get; init; }
+}
+
+/// <summary>Settings of a task queue (PUT/GET /queues/{name}). Task queues are addressed by name across namespaces
+/// (dispatch does not look at the namespace), so their settings are too.</summary>
+public sealed class QueueSettings
+{
+    public required string Queue { get; init; }
+    /// <summary>Activities claimed from the queue per second, by all workers on all engines together (a token bucket
+    /// in the database holding up to max(1, this) claims); null = no limit.</summary>
+    public double? MaxActivitiesPerSecond { get; init; }
 }
 
 public sealed class SnapshotRecord

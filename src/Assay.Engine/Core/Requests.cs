@@ -9,7 +9,17 @@ public sealed record StartWorkflowRequest(
     string TaskQueue,
     string? Input,
     string? SearchAttributes,
-    bool IdempotentReuse);
+    bool IdempotentReuse,
+    int Priority = Priorities.Default);
+
+/// <summary>Dispatch priorities of workflows and activities (docs/engine.md "Priorities and rate limits"): 1 is taken
+/// first, 5 last; FIFO within one priority. What a workflow schedules inherits its priority unless it sets one.</summary>
+public static class Priorities
+{
+    public const int Highest = 1;
+    public const int Lowest = 5;
+    public const int Default = 3;
+}
 
 /// <summary>Options of one activity; defaults follow the original engine (docs/engine.md "Activities: retries and timeouts").</summary>
 public sealed record ActivitySpec(
@@ -23,7 +33,8 @@ public sealed record ActivitySpec(
     double? MaxIntervalSecs = null,
     double StartToCloseSecs = 300,
     double? HeartbeatTimeoutSecs = null,
-    IReadOnlyList<string>? NonRetryableErrorTypes = null);
+    IReadOnlyList<string>? NonRetryableErrorTypes = null,
+    int? Priority = null); // null: the workflow's priority
 
 public sealed record WorkflowFilter(
     string Namespace,

@@ -92,7 +92,7 @@ public interface IScheduleStore
     Task<IReadOnlyList<ScheduleFireResult>> BackfillScheduleAsync(string ns, string name, double from, double to);
 }
 
-/// <summary>Workers, namespaces (with their retention setting) and queue statistics.</summary>
+/// <summary>Workers, namespaces (with their retention setting), queue statistics and queue settings (the rate limit).</summary>
 public interface IRegistryStore
 {
     Task<string> RegisterWorkerAsync(WorkerRegistration registration);
@@ -107,6 +107,9 @@ public interface IRegistryStore
     Task<IReadOnlyList<QueueStats>> GetQueueStatsAsync(string ns);
     /// <summary>Waiting tasks whose type no live worker on their queue registered, per namespace, kind, queue and type.</summary>
     Task<IReadOnlyList<UnservedCount>> CountUnservedTasksAsync();
+    Task<QueueSettings> GetQueueSettingsAsync(string queue);
+    /// <summary>Sets (or, with null, clears) the activity rate limit of a queue, across namespaces and engines.</summary>
+    Task<QueueSettings> SetQueueRateLimitAsync(string queue, double? maxActivitiesPerSecond);
 }
 
 /// <summary>API keys (hashes only; revoked keys stay listed and never authenticate).</summary>
@@ -170,6 +173,9 @@ public interface IWorkListener
     /// the releasing worker, which is not offered the task again during its backoff).</summary>
     void WorkflowTaskReleased(string queue);
     void ActivityReleased(string queue);
+    /// <summary>A claim on a rate-limited queue was refused a token, or took one: a poller should try again when the
+    /// next token is there (<paramref name="at"/>, epoch seconds).</summary>
+    void ActivityThrottled(string queue, double at);
     void TimerScheduled(double fireAt);
     void ActivityDeadline(double at);
 }

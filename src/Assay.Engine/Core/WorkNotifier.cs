@@ -12,6 +12,8 @@ public sealed class WorkNotifier(TimeProvider time) : IWorkListener, IDisposable
 {
     readonly ConcurrentDictionary<string, WaitQueue> _workflowQueues = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, WaitQueue> _activityQueues = new(StringComparer.Ordinal);
+    /// <summary>Rate-limited queue → time of the turn already scheduled for it.</summary>
+    readonly ConcurrentDictionary<string, double> _turns = new(StringComparer.Ordinal);
     readonly CancellationTokenSource _disposed = new();
 
     public Pulse Timers { get; } = new();
@@ -32,15 +34,37 @@ public sealed class WorkNotifier(TimeProvider time) : IWorkListener, IDisposable
         _ = FireLaterAsync(ActivityQueue(queue), delay);
     }
 
+    /// <summary>
+    /// A rate-limited queue's next token is there at <paramref name="at"/>: one poller gets a turn then, and its claim
+    /// schedules the next. One turn pending per queue is enough — a later one is dropped, an earlier one replaces it —
+    /// so a crowd of pollers refused a token does not become a crowd of timers.
+    /// </summary>
+    public void ActivityThrottled(string queue, double at)
+    {
+        var delay = at - time.EpochSeconds();
+        if (delay <= 0.001) { ActivityQueue(queue).Fire(); return; }
+        while (true)
+        {
+            if (_turns.TryGetValue(queue, out var pending))
+            {
+                if (pending <= at) return;
+                if (_turns.TryUpdate(queue, at, pending)) break;
+            }
+            else if (_turns.TryAdd(queue, at)) break;
+        }
+        _ = FireLaterAsync(ActivityQueue(queue), delay, () => _turns.TryRemove(KeyValuePair.Create(queue, at)));
+    }
+
     // A loop sleeping until some due time only needs waking for something due earlier.
     public void TimerScheduled(double fireAt) => Timers.FireIfBefore(fireAt);
     public void ActivityDeadline(double at) => Deadlines.FireIfBefore(at);
 
-    async Task FireLaterAsync(WaitQueue pulse, double delaySecs)
+    async Task FireLaterAsync(WaitQueue pulse, double delaySecs, Action? beforeFire = null)
     {
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(Math.Min(delaySecs, 86_400)), time, _disposed.Token);
+            beforeFire?.Invoke();
             pulse.Fire();
         }
         catch (OperationCanceledException)

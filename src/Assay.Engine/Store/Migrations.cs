@@ -248,6 +248,31 @@ internal static class Migrations
             "INSERT INTO workflow_worker_types (kind, task_queue, name, worker_id) SELECT 'workflow', task_queue, '', id FROM workflow_workers",
             "INSERT INTO workflow_worker_types (kind, task_queue, name, worker_id) SELECT 'activity', task_queue, '', id FROM workflow_workers",
         ]),
+        (6, [
+            // Priorities (docs/engine.md "Priorities and rate limits"): 1 = highest … 5, default 3. The claim indexes lead
+            // with (queue, priority) so a claim — highest priority first, FIFO within one — stays one index scan.
+            "ALTER TABLE workflows ADD COLUMN priority {INT} NOT NULL DEFAULT 3",
+            "ALTER TABLE workflow_activities ADD COLUMN priority {INT} NOT NULL DEFAULT 3",
+            "DROP INDEX ix_workflows_dispatch",
+            "CREATE INDEX ix_workflows_dispatch ON workflows (task_queue, priority, dispatch_ready_at) WHERE needs_dispatch = 1 AND lease_owner IS NULL",
+            "DROP INDEX ix_activities_claim",
+            "CREATE INDEX ix_activities_claim ON workflow_activities (task_queue, priority, scheduled_at, id) WHERE status = 'PENDING'",
+            // The per-type heads of type-aware dispatch (migration 5) follow the same order within one type.
+            "DROP INDEX ix_workflows_dispatch_type",
+            "CREATE INDEX ix_workflows_dispatch_type ON workflows (task_queue, workflow_type, priority, dispatch_ready_at) WHERE needs_dispatch = 1 AND lease_owner IS NULL",
+            "DROP INDEX ix_activities_claim_name",
+            "CREATE INDEX ix_activities_claim_name ON workflow_activities (task_queue, name, priority, scheduled_at) WHERE status = 'PENDING'",
+            // Queue settings: the activity rate limit and its token bucket. The bucket lives here, updated in the claim
+            // transaction under the row's lock, so the limit holds across every worker and every engine on the database.
+            """
+            CREATE TABLE task_queues (
+                name TEXT PRIMARY KEY,
+                max_activities_per_second {REAL},
+                tokens {REAL} NOT NULL DEFAULT 0,
+                tokens_at {REAL} NOT NULL DEFAULT 0,
+                updated_at {REAL} NOT NULL)
+            """,
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -64,8 +64,9 @@ internal sealed class PostgresEngineStore : SqlEngineStore
     protected override async Task BeforeCommitAsync(Tx tx)
     {
         // Delivered to the other instances only if the transaction commits, in one round trip.
-        // Activity deadlines stay local: every instance's timeout loop re-checks on its own.
-        var wakes = tx.Wakes.Where(w => w.Kind != WakeKind.ActivityTimeout).ToList();
+        // Activity deadlines stay local: every instance's timeout loop re-checks on its own; so do rate-limit turns (a
+        // poller refused a token on another instance schedules its own).
+        var wakes = tx.Wakes.Where(w => w.Kind is not (WakeKind.ActivityTimeout or WakeKind.ActivityThrottled)).ToList();
         if (wakes.Count == 0) return;
         var sql = new System.Text.StringBuilder("SELECT ");
         var ps = new (string, object?)[wakes.Count];

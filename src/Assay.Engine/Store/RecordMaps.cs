@@ -10,15 +10,15 @@ internal static class RecordMaps
 {
     /// <summary>Columns of <see cref="WorkflowRecord"/>, for a query that aliases <c>workflows</c> as <c>w</c>.</summary>
     public const string WorkflowColumns =
-        "w.id, w.namespace, w.run_id, w.workflow_type, w.task_queue, w.status, w.input, w.result, w.error, w.parent_id, " +
+        "w.id, w.namespace, w.run_id, w.workflow_type, w.task_queue, w.status, w.priority, w.input, w.result, w.error, w.parent_id, " +
         "w.claimed_by, w.search_attributes, w.archived_at, w.archive_uri, w.created_at, w.updated_at, w.completed_at, " +
         "w.continued_from, w.continued_to, w.unhandled_kind, w.unhandled_name, w.unhandled_queue, w.unhandled_by, w.unhandled_at";
 
     public static WorkflowRecord Workflow(Row r) => new()
     {
         Id = r.Str("id"), Namespace = r.Str("namespace"), RunId = r.Str("run_id"), WorkflowType = r.Str("workflow_type"),
-        TaskQueue = r.Str("task_queue"), Status = r.Str("status"), Input = r.StrN("input"), Result = r.StrN("result"),
-        Error = r.StrN("error"), ParentId = r.StrN("parent_id"), ClaimedBy = r.StrN("claimed_by"),
+        TaskQueue = r.Str("task_queue"), Status = r.Str("status"), Priority = (int)r.Long("priority"), Input = r.StrN("input"),
+        Result = r.StrN("result"), Error = r.StrN("error"), ParentId = r.StrN("parent_id"), ClaimedBy = r.StrN("claimed_by"),
         SearchAttributes = r.StrN("search_attributes"), ArchivedAt = r.DblN("archived_at"), ArchiveUri = r.StrN("archive_uri"),
         CreatedAt = r.Dbl("created_at"), UpdatedAt = r.Dbl("updated_at"), CompletedAt = r.DblN("completed_at"),
         ContinuedFrom = r.StrN("continued_from"), ContinuedTo = r.StrN("continued_to"), Unhandled = Unhandled(r),
@@ -50,14 +50,14 @@ internal static class RecordMaps
     };
 
     public const string ActivityColumns =
-        "id, workflow_id, seq, name, task_queue, input, status, result, error, attempt, max_attempts, " +
+        "id, workflow_id, seq, name, task_queue, input, status, priority, result, error, attempt, max_attempts, " +
         "initial_interval_secs, backoff_coefficient, max_interval_secs, start_to_close_secs, heartbeat_timeout_secs, " +
         "claimed_by, scheduled_at, started_at, completed_at, last_heartbeat";
 
     public static ActivityRecord Activity(Row r) => new()
     {
         Id = r.Long("id"), WorkflowId = r.Str("workflow_id"), Seq = r.Long("seq"), Name = r.Str("name"), TaskQueue = r.Str("task_queue"),
-        Input = r.StrN("input"), Status = r.Str("status"), Result = r.StrN("result"), Error = r.StrN("error"), Attempt = r.Long("attempt"),
+        Input = r.StrN("input"), Status = r.Str("status"), Priority = (int)r.Long("priority"), Result = r.StrN("result"), Error = r.StrN("error"), Attempt = r.Long("attempt"),
         MaxAttempts = r.Long("max_attempts"), InitialIntervalSecs = r.Dbl("initial_interval_secs"),
         BackoffCoefficient = r.Dbl("backoff_coefficient"), MaxIntervalSecs = r.DblN("max_interval_secs"),
         StartToCloseSecs = r.Dbl("start_to_close_secs"), HeartbeatTimeoutSecs = r.DblN("heartbeat_timeout_secs"),

@@ -25,15 +25,15 @@ internal abstract partial class SqlEngineStore
             : null;
         var inserted = await tx.ScalarAsync(
             """
-            INSERT INTO workflow_activities (workflow_id, seq, name, task_queue, input, status, attempt, max_attempts,
+            INSERT INTO workflow_activities (workflow_id, seq, name, task_queue, input, status, priority, attempt, max_attempts,
                 initial_interval_secs, backoff_coefficient, max_interval_secs, start_to_close_secs, heartbeat_timeout_secs,
                 non_retryable_errors, scheduled_at)
-            VALUES (@wf, @seq, @name, @queue, @input, 'PENDING', 1, @max, @initial, @coef, @maxint, @stc, @hb, @nonretry, @now)
+            VALUES (@wf, @seq, @name, @queue, @input, 'PENDING', @priority, 1, @max, @initial, @coef, @maxint, @stc, @hb, @nonretry, @now)
             ON CONFLICT (workflow_id, seq) DO NOTHING
             RETURNING id
             """,
             ("@wf", row.Id), ("@seq", s.Seq), ("@name", s.Name), ("@queue", s.TaskQueue), ("@input", s.Input),
-            ("@max", s.MaxAttempts), ("@initial", s.InitialIntervalSecs), ("@coef", s.BackoffCoefficient),
+            ("@priority", (long)PriorityOf(row, s)), ("@max", s.MaxAttempts), ("@initial", s.InitialIntervalSecs), ("@coef", s.BackoffCoefficient),
             ("@maxint", s.MaxIntervalSecs), ("@stc", s.StartToCloseSecs), ("@hb", s.HeartbeatTimeoutSecs),
             ("@nonretry", nonRetryable), ("@now", tx.Now));
         if (inserted is null)
@@ -57,6 +57,9 @@ internal abstract partial class SqlEngineStore
         return (id, true);
     }
 
+    /// <summary>An activity's priority: its own, else its workflow's.</summary>
+    static int PriorityOf(WfRow row, ActivitySpec spec) => spec.Priority ?? row.Priority;
+
     public Task<ActivityRecord?> GetActivityAsync(long id) => InReadAsync(tx =>
         tx.QuerySingleAsync($"SELECT {RecordMaps.ActivityColumns} FROM workflow_activities WHERE id = @id", RecordMaps.Activity, ("@id", id)));
 
@@ -72,28 +75,42 @@ internal abstract partial class SqlEngineStore
     public Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false,
         IReadOnlyList<string>? types = null) => WriteAsync(tx =>
     {
-        // Due-time filter: a retry waits out its backoff.
-        var (pick, typeParams) = ClaimPick(types, "name", ["scheduled_at", "id"], (columns, typeFilter) =>
+        // Due-time filter: a retry waits out its backoff. Highest priority first, FIFO within one (ix_activities_claim).
+        var (pick, typeParams) = ClaimPick(types, "name", ["priority", "scheduled_at", "id"], (columns, typeFilter) =>
             $"""
             SELECT {columns} FROM workflow_activities c
             WHERE c.task_queue = @queue{typeFilter} AND c.status = 'PENDING' AND c.scheduled_at <= @now AND {NotReleasedByActivityWorker}
-            ORDER BY c.scheduled_at, c.id LIMIT 1{D.SkipLocked}
+            ORDER BY c.priority, c.scheduled_at, c.id LIMIT 1{D.SkipLocked}
             """);
-        return ClaimActivityWhereAsync(tx, workerId, leaseBound, $"id = ({pick})", [("@queue", queue), ..typeParams]);
+        return ClaimActivityWhereAsync(tx, queue, workerId, leaseBound, $"id = ({pick})", typeParams);
     });
 
-    /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it.</summary>
-    Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string workerId, bool leaseBound) =>
-        ClaimActivityWhereAsync(tx, workerId, leaseBound, "id = @id", [("@id", id)]);
+    /// <summary>Eager dispatch: claims an activity the same transaction has just scheduled, for the worker that scheduled it —
+    /// unless an activity of higher priority is waiting on the queue (that one goes to a poller first).</summary>
+    Task<ActivityRecord?> ClaimScheduledActivityAsync(Tx tx, long id, string queue, int priority, string workerId, bool leaseBound) =>
+        ClaimActivityWhereAsync(tx, queue, workerId, leaseBound,
+            """
+            id = @id AND NOT EXISTS (SELECT 1 FROM workflow_activities h WHERE h.task_queue = @queue AND h.status = 'PENDING'
+                                     AND h.priority < @priority AND h.scheduled_at <= @now)
+            """, ("@id", id), ("@priority", (long)priority));
+
+    /// <summary>Claims one attempt on <paramref name="queue"/>, within the queue's rate limit if it has one
+    /// (<see cref="ClaimWithinRateLimitAsync{T}"/>).</summary>
+    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string queue, string workerId, bool leaseBound, string where,
+        params (string, object?)[] ps) =>
+        // The common case, a queue without a limit, is one statement: the guard makes it claim nothing on a limited queue.
+        await ClaimAttemptAsync(tx, queue, workerId, leaseBound, $"{where} AND {QueueNotRateLimited}", ps)
+        ?? await ClaimWithinRateLimitAsync(tx, queue, () => ClaimAttemptAsync(tx, queue, workerId, leaseBound, where, ps));
 
     /// <summary>Claims one attempt with a fresh lease token, answered to the claimant only (never by GET /activities).</summary>
-    async Task<ActivityRecord?> ClaimActivityWhereAsync(Tx tx, string workerId, bool leaseBound, string where, (string, object?)[] ps)
+    async Task<ActivityRecord?> ClaimAttemptAsync(Tx tx, string queue, string workerId, bool leaseBound, string where,
+        (string, object?)[] ps)
     {
         var token = NewToken();
         var claimed = await tx.QueryAsync(
             $"UPDATE workflow_activities {ClaimActivitySet} WHERE {where} AND status = 'PENDING' RETURNING {RecordMaps.ActivityColumns}, timeout_at",
             x => (Record: RecordMaps.Activity(x), TimeoutAt: x.Dbl("timeout_at")),
-            [("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), ..ps]);
+            [("@worker", workerId), ("@now", tx.Now), ("@token", token), ("@bound", leaseBound ? 1L : 0L), ("@queue", queue), .. ps]);
         if (claimed.Count == 0) return null;
         tx.Wakes.Add(new Wake(WakeKind.ActivityTimeout, "", claimed[0].TimeoutAt));
         claimed[0].Record.LeaseToken = token;

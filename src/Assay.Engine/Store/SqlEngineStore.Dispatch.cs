@@ -11,13 +11,14 @@ internal abstract partial class SqlEngineStore
     {
         var token = NewToken();
         var expires = tx.Now + leaseSecs;
-        // FIFO by the time the workflow became dispatchable; SKIP LOCKED lets concurrent claimers pass each other.
-        var (pick, typeParams) = ClaimPick(types, "workflow_type", ["dispatch_ready_at"], (columns, typeFilter) =>
+        // Highest priority first, FIFO within one by the time the workflow became dispatchable (ix_workflows_dispatch);
+        // SKIP LOCKED lets concurrent claimers pass each other.
+        var (pick, typeParams) = ClaimPick(types, "workflow_type", ["priority", "dispatch_ready_at"], (columns, typeFilter) =>
             $"""
             SELECT {columns} FROM workflows c
             WHERE c.task_queue = @queue{typeFilter} AND c.needs_dispatch = 1 AND c.lease_owner IS NULL
               AND c.status IN ('PENDING', 'RUNNING') AND {NotReleasedByWorkflowWorker}
-            ORDER BY c.dispatch_ready_at LIMIT 1{D.SkipLocked}
+            ORDER BY c.priority, c.dispatch_ready_at LIMIT 1{D.SkipLocked}
             """);
         var claimed = await tx.QuerySingleAsync(
             $"""
@@ -100,7 +101,10 @@ internal abstract partial class SqlEngineStore
         var (id, inserted) = await ScheduleActivityCoreAsync(tx, row, spec, wake: !eager);
         if (!eager || !inserted) return;
         // Handed over under the workflow task's lease: bound the same way.
-        if (await ClaimScheduledActivityAsync(tx, id, batch.WorkerId, row.LeaseBound) is { } claimed) batch.Eager.Add(claimed);
+        if (await ClaimScheduledActivityAsync(tx, id, spec.TaskQueue, PriorityOf(row, spec), batch.WorkerId, row.LeaseBound) is { } claimed)
+            batch.Eager.Add(claimed);
+        else
+            tx.Wakes.Add(new Wake(WakeKind.Activity, spec.TaskQueue, tx.Now)); // higher priorities or the rate limit first: a poller takes it
     }
 
     async Task ApplyCommandAsync(Tx tx, WfRow row, WorkflowCommand command, BatchState batch)
@@ -216,7 +220,7 @@ internal abstract partial class SqlEngineStore
     async Task StartChildAsync(Tx tx, WfRow parent, StartChildWorkflowCommand c)
     {
         var child = await CreateWorkflowAsync(tx, c.WorkflowId, parent.Namespace, c.WorkflowType, c.TaskQueue, c.Input,
-            searchAttributes: null, parentId: parent.Id, originId: null, continuedFrom: null);
+            searchAttributes: null, parentId: parent.Id, originId: null, continuedFrom: null, c.Priority ?? parent.Priority);
         if (child is null)
         {
             var existingParent = await tx.ScalarAsync("SELECT parent_id FROM workflows WHERE id = @id", ("@id", c.WorkflowId)) as string;

@@ -127,10 +127,12 @@ internal abstract partial class SqlEngineStore
                      """, x => (x.Str("task_queue"), x.Long("n")), ("@ns", ns)))
             Merge(q, s => (s.Item1, s.Item2, s.Item3, n));
 
+        var limits = await RateLimitsAsync(tx);
         return stats.Select(kv => new QueueStats
         {
             Queue = kv.Key, PendingActivities = kv.Value.Pending, RunningActivities = kv.Value.Running,
             Workers = kv.Value.Workers, PendingWorkflowTasks = kv.Value.Tasks,
+            MaxActivitiesPerSecond = limits.TryGetValue(kv.Key, out var rate) ? rate : null,
         }).ToList();
     });
 }

@@ -79,23 +79,26 @@ internal abstract partial class SqlEngineStore
 
     /// <summary>Inserts a new workflow with its WorkflowStarted event, dispatchable. Null when the id is taken.</summary>
     protected static async Task<WfRow?> CreateWorkflowAsync(Tx tx, string id, string ns, string type, string queue,
-        string? input, string? searchAttributes, string? parentId, string? originId, string? continuedFrom)
+        string? input, string? searchAttributes, string? parentId, string? originId, string? continuedFrom,
+        int priority = Priorities.Default)
     {
         var runId = $"run-{id}-{(long)Math.Floor(tx.Now)}";
         var inserted = await tx.ExecAsync(
             """
-            INSERT INTO workflows (id, namespace, run_id, workflow_type, task_queue, status, input, parent_id, origin_id,
+            INSERT INTO workflows (id, namespace, run_id, workflow_type, task_queue, status, priority, input, parent_id, origin_id,
                 search_attributes, next_event_seq, needs_dispatch, dispatch_ready_at, cancel_requested, continued_from,
                 created_at, updated_at)
-            VALUES (@id, @ns, @run, @type, @queue, 'PENDING', @input, @parent, @origin, @sa, 2, 1, @now, 0, @from, @now, @now)
+            VALUES (@id, @ns, @run, @type, @queue, 'PENDING', @priority, @input, @parent, @origin, @sa, 2, 1, @now, 0, @from, @now, @now)
             ON CONFLICT (id) DO NOTHING
             """,
-            ("@id", id), ("@ns", ns), ("@run", runId), ("@type", type), ("@queue", queue), ("@input", input),
-            ("@parent", parentId), ("@origin", originId), ("@sa", searchAttributes), ("@from", continuedFrom), ("@now", tx.Now));
+            ("@id", id), ("@ns", ns), ("@run", runId), ("@type", type), ("@queue", queue), ("@priority", (long)priority),
+            ("@input", input), ("@parent", parentId), ("@origin", originId), ("@sa", searchAttributes), ("@from", continuedFrom),
+            ("@now", tx.Now));
         if (inserted == 0) return null;
         var row = new WfRow
         {
             Id = id, Namespace = ns, RunId = runId, WorkflowType = type, TaskQueue = queue, Status = WorkflowStatus.Pending,
+            Priority = priority,
             ParentId = parentId, OriginId = originId, SearchAttributes = searchAttributes, NextEventSeq = 2,
             NeedsDispatch = true, DispatchReadyAt = tx.Now,
         };

@@ -11,7 +11,7 @@ internal abstract partial class SqlEngineStore
     {
         await RequireNamespaceAsync(tx, r.Namespace);
         var row = await CreateWorkflowAsync(tx, r.WorkflowId, r.Namespace, r.WorkflowType, r.TaskQueue, r.Input,
-            r.SearchAttributes, parentId: null, originId: null, continuedFrom: null);
+            r.SearchAttributes, parentId: null, originId: null, continuedFrom: null, r.Priority);
         if (row is not null)
             return new StartResult { WorkflowId = row.Id, RunId = row.RunId, Status = row.Status };
 
@@ -143,7 +143,7 @@ internal abstract partial class SqlEngineStore
 
     /// <summary>
     /// Closes the run (COMPLETED + WorkflowContinuedAsNew) and starts its continuation: same
-    /// namespace, type, queue, search attributes and parent, linked both ways. The id keeps the
+    /// namespace, type, queue, priority, search attributes and parent, linked both ways. The id keeps the
     /// reference's <c>&lt;id&gt;-continued-&lt;secs&gt;</c> shape, made unique when that is taken.
     /// </summary>
     async Task<WfRow> ContinueAsNewCoreAsync(Tx tx, WfRow row, string? input)
@@ -155,7 +155,7 @@ internal abstract partial class SqlEngineStore
             if (n > 100) throw EngineException.Conflict($"cannot derive a free id for the continuation of {row.Id}");
             var id = n == 1 ? baseId : $"{baseId}-{n}";
             next = await CreateWorkflowAsync(tx, id, row.Namespace, row.WorkflowType, row.TaskQueue, input,
-                row.SearchAttributes, row.ParentId, row.OriginId ?? row.Id, continuedFrom: row.Id);
+                row.SearchAttributes, row.ParentId, row.OriginId ?? row.Id, continuedFrom: row.Id, row.Priority);
         }
         row.ContinuedTo = next.Id;
         await FinishAsync(tx, row, WorkflowStatus.Completed, null, null, EventType.WorkflowContinuedAsNew,

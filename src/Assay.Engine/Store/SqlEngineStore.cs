@@ -80,6 +80,7 @@ internal abstract partial class SqlEngineStore(SqlDialect dialect, TimeProvider 
                 case WakeKind.ActivityTimeout: l.ActivityDeadline(w.At); break;
                 case WakeKind.WorkflowTaskReleased: l.WorkflowTaskReleased(w.Queue); break;
                 case WakeKind.ActivityReleased: l.ActivityReleased(w.Queue); break;
+                case WakeKind.ActivityThrottled: l.ActivityThrottled(w.Queue, w.At); break;
             }
         }
     }

@@ -126,6 +126,7 @@ internal enum WakeKind
     ActivityTimeout, // At = deadline
     WorkflowTaskReleased, // Queue = task queue; wakes every waiting poller
     ActivityReleased,     // Queue = task queue; wakes every waiting poller
+    ActivityThrottled,    // Queue = rate-limited task queue, At = when its next token is there; this engine only
 }
 
 /// <summary>

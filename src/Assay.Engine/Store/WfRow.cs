@@ -12,7 +12,7 @@ internal sealed class WfRow
     public const string Columns =
         "id, namespace, run_id, workflow_type, task_queue, status, parent_id, origin_id, search_attributes, " +
         "next_event_seq, needs_dispatch, dispatch_ready_at, lease_owner, lease_token, lease_expires_at, " +
-        "cancel_requested, result, error, completed_at, continued_to, unhandled_kind, lease_bound";
+        "cancel_requested, result, error, completed_at, continued_to, unhandled_kind, lease_bound, priority";
 
     public required string Id;
     public required string Namespace;
@@ -20,6 +20,8 @@ internal sealed class WfRow
     public required string WorkflowType;
     public required string TaskQueue;
     public required string Status;
+    /// <summary>Dispatch priority; fixed at creation, inherited by what the workflow schedules unless that sets its own.</summary>
+    public required int Priority;
     /// <summary>Status as last written (null for a row created in this transaction): a difference is a status change.</summary>
     public string? SavedStatus;
     public string? ParentId;
@@ -55,6 +57,7 @@ internal sealed class WfRow
         LeaseToken = r.StrN("lease_token"), LeaseExpiresAt = r.DblN("lease_expires_at"), CancelRequested = r.Bool("cancel_requested"),
         Result = r.StrN("result"), Error = r.StrN("error"), CompletedAt = r.DblN("completed_at"), ContinuedTo = r.StrN("continued_to"),
         UnhandledKind = r.StrN("unhandled_kind"), LeaseBound = r.Bool("lease_bound"),
+        Priority = (int)r.Long("priority"),
     };
 
     public void ClearLease()

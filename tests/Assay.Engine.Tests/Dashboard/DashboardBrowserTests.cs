@@ -31,6 +31,22 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         try { Directory.Delete(_profile, true); } catch (IOException) { }
     }
 
+    /// <summary>Opens the dashboard; prompts and confirms are answered from the queue (empty: accepted as they are).</summary>
+    async Task<(IPage Page, Queue<string> Answers)> OpenAnsweringDialogsAsync(RunningEngine engine)
+    {
+        var page = await _browser.NewPageAsync();
+        var answers = new Queue<string>();
+        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
+        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        return (page, answers);
+    }
+
+    static async Task SubmitFormAsync(IPage page, string form, params (string Name, string Value)[] inputs)
+    {
+        foreach (var (name, value) in inputs) await page.FillAsync($"{form} input[name={name}]", value);
+        await page.ClickAsync($"{form} button[type=submit]");
+    }
+
     [Fact]
     public async Task List_detail_signal_cancel_schedules_and_live_updates()
     {
@@ -38,10 +54,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         var c = new EngineClient(engine.BaseUrl);
         (await c.PostAsync("/workflows", O(("workflow_type", "BrowserWf"), ("workflow_id", "bw-1"), ("task_queue", "bq"), ("input", O(("n", 7)))))).Expect(201);
 
-        var page = await _browser.NewPageAsync();
-        var answers = new Queue<string>();
-        page.Dialog += async (_, d) => await d.AcceptAsync(answers.Count > 0 ? answers.Dequeue() : null);
-        await page.GotoAsync(engine.BaseUrl + "/workflow/");
+        var (page, answers) = await OpenAnsweringDialogsAsync(engine);
         await Assertions.Expect(page.Locator("#wf-table")).ToContainTextAsync("bw-1");
 
         // Live: a workflow started elsewhere appears without a reload.
@@ -70,11 +83,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
 
         // Schedules: create, then pause.
         await page.ClickAsync("a[data-nav='schedules']");
-        await page.FillAsync("#schedform input[name=name]", "ui-sched");
-        await page.FillAsync("#schedform input[name=type]", "Nightly");
-        await page.FillAsync("#schedform input[name=cron]", "0 0 3 * * *");
-        await page.FillAsync("#schedform input[name=tz]", "Europe/Berlin");
-        await page.ClickAsync("#schedform button[type=submit]");
+        await SubmitFormAsync(page, "#schedform", ("name", "ui-sched"), ("type", "Nightly"), ("cron", "0 0 3 * * *"), ("tz", "Europe/Berlin"));
         var row = page.Locator("#sched-table tr[data-name='ui-sched']");
         await Assertions.Expect(row).ToContainTextAsync("active");
         Assert.Equal("Europe/Berlin", (await c.GetAsync("/schedules/ui-sched")).Expect(200).Obj["timezone"].Str());
@@ -248,6 +257,38 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("h2")).ToContainTextAsync("nw-1");
         await Assertions.Expect(page.Locator("#no-worker")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task Priority_is_shown_and_chosen_at_start_and_a_queue_rate_limit_is_set_and_cleared()
+    {
+        await using var engine = await EngineHost.StartAsync(EngineFixture.Options(TestDatabases.NewSqliteFile()));
+        var c = new EngineClient(engine.BaseUrl);
+        var (page, answers) = await OpenAnsweringDialogsAsync(engine);
+
+        // Started from the form with priority 1: the detail shows it.
+        await page.ClickAsync("#start-open");
+        await page.SelectOptionAsync("#startform select[name=priority]", "1");
+        await SubmitFormAsync(page, "#startform", ("type", "Urgent"), ("id", "prio-1"), ("queue", "pq"));
+        await Assertions.Expect(page.Locator(".card.grid")).ToContainTextAsync("priority1");
+        Assert.Equal(1, (await c.GetAsync("/workflows/prio-1")).Expect(200).Obj["priority"].Long());
+
+        // Queues: the limit is set from the page, shown, and cleared with an empty answer.
+        await page.ClickAsync("a[data-nav='queues']");
+        var row = page.Locator("#queue-table tr[data-queue='pq']");
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("—");
+        answers.Enqueue("2.5");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("2.5");
+        Assert.Equal(2.5, (await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"].Num());
+        answers.Enqueue("lots");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(page.Locator("p.err")).ToContainTextAsync("max_activities_per_second");
+        Assert.Equal(2.5, (await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"].Num());
+        answers.Enqueue("");
+        await row.Locator("button.set-rate").ClickAsync();
+        await Assertions.Expect(row.Locator(".rate")).ToHaveTextAsync("—");
+        Assert.Null((await c.GetAsync("/queues/pq")).Expect(200).Obj["max_activities_per_second"]);
     }
 
     [Fact]

@@ -114,7 +114,7 @@ const pages = {
       h('p', {}, h('a', { href: '#/workflows' }, '‹ workflows')),
       h('h2', {}, id, ' ', badge(w.status)),
       h('div', { class: 'bar' }, actions),
-      h('div', { class: 'card grid' }, ['workflow_type', 'namespace', 'task_queue', 'run_id', 'parent_id', 'continued_from', 'continued_to'].flatMap(k => [h('b', {}, k), h('span', {}, w[k] ?? '—')]),
+      h('div', { class: 'card grid' }, ['workflow_type', 'namespace', 'task_queue', 'priority', 'run_id', 'parent_id', 'continued_from', 'continued_to'].flatMap(k => [h('b', {}, k), h('span', {}, w[k] ?? '—')]),
         h('b', {}, 'created'), h('span', {}, time(w.created_at)), h('b', {}, 'completed'), h('span', {}, time(w.completed_at))),
       w.error ? h('div', { class: 'card err' }, w.error) : null,
       unhandledNote(w),
@@ -160,9 +160,18 @@ const pages = {
   },
   async queues() {
     const list = await api('GET', '/queues' + q());
-    return h('table', {}, h('tr', {}, ['Queue', 'Pending activities', 'Running', 'Pending workflow tasks', 'Workers'].map(c => h('th', {}, c))),
-      list.map(x => h('tr', {}, h('td', {}, x.queue), h('td', {}, x.pending_activities, x.pending_activities > 0 && x.workers === 0 ? ' ⚠' : ''),
-        h('td', {}, x.running_activities), h('td', {}, x.pending_workflow_tasks), h('td', {}, x.workers))));
+    // The rate limit is the queue's (across namespaces); an empty answer clears it.
+    const limit = async (x) => {
+      const v = prompt(`Activities per second on queue '${x.queue}' (empty: no limit)`, x.max_activities_per_second ?? '');
+      if (v === null) return;
+      const n = v.trim() === '' ? null : Number(v); // not a number: sent as typed, for the engine's message
+      try { await api('PUT', '/queues/' + encodeURIComponent(x.queue), { max_activities_per_second: n === null || Number.isFinite(n) ? n : v }); route(true); }
+      catch (e) { showError(e); }
+    };
+    return h('table', { id: 'queue-table' }, h('tr', {}, ['Queue', 'Pending activities', 'Running', 'Pending workflow tasks', 'Workers', 'Activities/s limit', ''].map(c => h('th', {}, c))),
+      list.map(x => h('tr', { 'data-queue': x.queue }, h('td', {}, x.queue), h('td', {}, x.pending_activities, x.pending_activities > 0 && x.workers === 0 ? ' ⚠' : ''),
+        h('td', {}, x.running_activities), h('td', {}, x.pending_workflow_tasks), h('td', {}, x.workers),
+        h('td', { class: 'rate' }, x.max_activities_per_second ?? '—'), h('td', {}, h('button', { class: 'set-rate', onclick: () => limit(x) }, 'Set limit')))));
   },
   async namespaces() {
     const list = await api('GET', '/namespaces');
@@ -180,11 +189,13 @@ function startForm() {
       e.preventDefault(); const f = new FormData(e.target); const type = f.get('type');
       try {
         const r = await api('POST', '/workflows', { workflow_type: type, workflow_id: f.get('id') || `wf-${type.toLowerCase()}-${Date.now()}`,
-          task_queue: f.get('queue') || 'default', namespace: state.ns, input: JSON.parse(f.get('input') || 'null') });
+          task_queue: f.get('queue') || 'default', priority: +f.get('priority'), namespace: state.ns, input: JSON.parse(f.get('input') || 'null') });
         location.hash = '#/workflow/' + encodeURIComponent(r.workflow_id);
       } catch (err) { showError(err); } } },
     h('input', { name: 'type', placeholder: 'workflow type', required: true }), h('input', { name: 'id', placeholder: 'id (optional)' }),
-    h('input', { name: 'queue', placeholder: 'queue (default)' }), h('input', { name: 'input', placeholder: 'input JSON' }), h('button', { type: 'submit' }, 'Start'));
+    h('input', { name: 'queue', placeholder: 'queue (default)' }), h('input', { name: 'input', placeholder: 'input JSON' }),
+    h('select', { name: 'priority', title: 'priority: 1 runs first' }, [1, 2, 3, 4, 5].map(p => h('option', { value: p, selected: p === 3 }, 'priority ' + p))),
+    h('button', { type: 'submit' }, 'Start'));
 }
 
 // Renders are numbered: a view fetched by an older call (a live refresh started before the user

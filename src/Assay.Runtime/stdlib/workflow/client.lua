@@ -4,6 +4,7 @@
 local common = require("assay.workflow.common")
 local conn, workflows, activities = common.connection, common.workflows, common.activities
 local encode_component, query, as_object = common.encode_component, common.query, common.as_object
+local check_priority = common.check_priority
 
 local M = {}
 
@@ -56,6 +57,8 @@ function M.activity(name, handler)
   activities[name] = handler
 end
 
+--- Starts a workflow. opts: workflow_type, workflow_id (required), input, task_queue ("default"), namespace,
+--- search_attributes, priority (1 = highest … 5; default 3; what the workflow schedules inherits it).
 function M.start(opts)
   return call("start", "POST", "/workflows", {
     workflow_type = opts.workflow_type,
@@ -64,6 +67,7 @@ function M.start(opts)
     task_queue = opts.task_queue or "default",
     namespace = opts.namespace or conn.namespace,
     search_attributes = opts.search_attributes,
+    priority = check_priority(opts.priority, "workflow.start: opts.priority", 2),
   }, 201)
 end
 
@@ -136,5 +140,13 @@ function M.workers.list(opts) return call("workers.list", "GET", "/workers" .. n
 
 M.queues = {}
 function M.queues.stats(opts) return call("queues.stats", "GET", "/queues" .. ns_query(opts)) end
+--- A queue's settings: { queue, max_activities_per_second } (nil: no limit). Queues are named across namespaces.
+function M.queues.describe(name) return call("queues.describe", "GET", "/queues/" .. id(name)) end
+--- Replaces a queue's settings: { max_activities_per_second = N } limits the activities claimed from it per second by
+--- all workers and engines together; {} (or nil) clears the limit. Returns the settings.
+function M.queues.set(name, settings)
+  if settings ~= nil and type(settings) ~= "table" then error("workflow.queues.set: settings must be a table", 2) end
+  return call("queues.set", "PUT", "/queues/" .. id(name), settings or {})
+end
 
 return M

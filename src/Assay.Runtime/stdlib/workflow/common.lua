@@ -36,9 +36,20 @@ local function error_text(e)
   return tostring(e)
 end
 
+-- A dispatch priority (docs/engine.md "Priorities and rate limits"): nil (the engine's default, or what the workflow
+-- has) or an integer from 1 (highest) to 5 (lowest). Raises naming `what` (the caller's function and field).
+local function check_priority(value, what, level)
+  if value == nil then return nil end
+  if type(value) ~= "number" or value ~= math.floor(value) or value < 1 or value > 5 then
+    error(what .. " must be an integer from 1 (highest) to 5 (lowest), got " .. tostring(value), (level or 1) + 1)
+  end
+  return math.tointeger(value)
+end
+
 return {
   -- true while workflow.load_worker runs a worker script: connect and listen do nothing then
   definitions_only = false,
   connection = connection, workflows = workflows, activities = activities,
   encode_component = encode_component, query = query, as_object = as_object, error_text = error_text,
+  check_priority = check_priority,
 }

@@ -1,6 +1,6 @@
 --- @internal part of assay.workflow: replays a workflow handler against its history (the ctx API)
 local common = require("assay.workflow.common")
-local as_object, error_text = common.as_object, common.error_text
+local as_object, error_text, check_priority = common.as_object, common.error_text, common.check_priority
 
 -- ── Replay ───────────────────────────────────────────────────────────────────────────────────
 -- A workflow task replays the handler from the start against the history the poll returned.
@@ -242,6 +242,7 @@ function M.run(task, handler, opts)
     opts = opts or {}
     local c = { type = "ScheduleActivity", seq = seq, name = name, input = input, task_queue = opts.task_queue or queue }
     for _, k in ipairs(RETRY_OPTIONS) do c[k] = opts[k] end
+    c.priority = check_priority(opts.priority, "ctx:execute_activity: opts.priority", 3) -- nil: the workflow's
     return c
   end
 
@@ -331,7 +332,8 @@ function M.run(task, handler, opts)
     end
     if not recorded then
       emit({ type = "StartChildWorkflow", workflow_type = workflow_type, workflow_id = cid,
-             input = opts.input, task_queue = opts.task_queue or queue })
+             input = opts.input, task_queue = opts.task_queue or queue,
+             priority = check_priority(opts.priority, "ctx:start_child_workflow: opts.priority", 2) }) -- nil: the parent's
     end
     block()
   end
