@@ -341,20 +341,8 @@ function M.wait(url, opts)
   url = check_url(fn, url or env.get("VAULT_ADDR"))
   local timeout = opts.timeout or 60
   local api = rest.client(transport_options(opts, { base_url = url, retries = 0, timeout = math.max(math.min(timeout, 10), 1) }))
-  local health_path = opts.health_path or HEALTH_PATH
-  local started, attempt = os.monotonic(), 0
-  rest.wait_until(function()
-    attempt = attempt + 1
-    local _, resp = api:get(health_path, { ok = rest.ANY_STATUS, raw = true })
-    if resp.status ~= 200 then
-      log.info("Waiting for Vault at " .. url .. "... (attempt " .. attempt .. ", HTTP " .. resp.status .. ")")
-      error("HTTP " .. resp.status, 0)
-    end
-    log.info(string.format("Vault healthy after %.1fs", os.monotonic() - started))
-    return true
-  end, { timeout = timeout, interval = opts.interval or 2, swallow_errors = true,
-         message = fn .. ": not reachable at " .. url .. " after " .. timeout .. "s" })
-  return true
+  return rest.wait_healthy(api, { fn = fn, name = "Vault", url = url, path = opts.health_path or HEALTH_PATH,
+                                  timeout = timeout, interval = opts.interval, log_waits = true })
 end
 
 local function need_client(fn, client)
