@@ -303,6 +303,12 @@ function M.client(opts)
     error(s3_error(verb, path, resp), 0)
   end
 
+  -- send + expect, the request named "<method> /bucket/key" in an error.
+  local function call(r, ok_statuses)
+    local b, resp = send(r)
+    return expect(r.method, "/" .. (r.bucket or "") .. (r.key and ("/" .. r.key) or ""), b, resp, ok_statuses)
+  end
+
   local c = { buckets = {}, objects = {} }
 
   function c.buckets:create(bucket)
@@ -312,21 +318,18 @@ function M.client(opts)
       body = '<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
         .. "<LocationConstraint>" .. region .. "</LocationConstraint></CreateBucketConfiguration>"
     end
-    local b, resp = send({ method = "PUT", bucket = bucket, body = body, headers = { ["content-type"] = "application/xml" } })
-    expect("PUT", "/" .. bucket, b, resp)
+    call({ method = "PUT", bucket = bucket, body = body, headers = { ["content-type"] = "application/xml" } })
     return true
   end
 
   function c.buckets:delete(bucket)
     check_bucket("s3.buckets:delete", bucket, path_style)
-    local b, resp = send({ method = "DELETE", bucket = bucket })
-    expect("DELETE", "/" .. bucket, b, resp)
+    call({ method = "DELETE", bucket = bucket })
     return true
   end
 
   function c.buckets:list()
-    local b, resp = send({ method = "GET" })
-    expect("GET", "/", b, resp, { 200 })
+    local b = call({ method = "GET" }, { 200 })
     local out = {}
     for _, block in ipairs(xml_blocks(b, "Bucket")) do
       out[#out + 1] = { name = xml_value(block, "Name"), creation_date = xml_value(block, "CreationDate") }
@@ -354,8 +357,7 @@ function M.client(opts)
       if type(o.content_type) ~= "string" then error(fn .. ": opts.content_type must be a string, got " .. type(o.content_type), 2) end
       headers["content-type"] = o.content_type
     end
-    local b, resp = send({ method = "PUT", bucket = bucket, key = key, body = body or "", headers = headers })
-    expect("PUT", "/" .. bucket .. "/" .. key, b, resp)
+    call({ method = "PUT", bucket = bucket, key = key, body = body or "", headers = headers })
     return true
   end
 
@@ -384,8 +386,7 @@ function M.client(opts)
     local fn = "s3.objects:delete"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "DELETE", bucket = bucket, key = key })
-    expect("DELETE", "/" .. bucket .. "/" .. key, b, resp)
+    call({ method = "DELETE", bucket = bucket, key = key })
     return true
   end
 
