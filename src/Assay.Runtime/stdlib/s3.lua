@@ -361,14 +361,21 @@ function M.client(opts)
     return true
   end
 
+  -- GET or HEAD of one object: the response and body, or nil when the object does not exist. A
+  -- missing bucket raises — a GET's NoSuchBucket tells it apart; a HEAD has no body to tell.
+  local function read_object(method, bucket, key)
+    local b, resp = send({ method = method, bucket = bucket, key = key })
+    if resp.status == 404 and xml_value(b or "", "Code") ~= "NoSuchBucket" then return nil end
+    return resp, expect(method, "/" .. bucket .. "/" .. key, b, resp, { 200 })
+  end
+
   --- The object's bytes, exactly as stored; nil when it does not exist (a missing bucket raises).
   function c.objects:get(bucket, key)
     local fn = "s3.objects:get"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "GET", bucket = bucket, key = key })
-    if resp.status == 404 and xml_value(b, "Code") ~= "NoSuchBucket" then return nil end
-    return expect("GET", "/" .. bucket .. "/" .. key, b, resp, { 200 })
+    local _, b = read_object("GET", bucket, key)
+    return b
   end
 
   --- A HEAD request (no body downloaded): {status, headers} or nil when the object does not exist.
@@ -376,10 +383,8 @@ function M.client(opts)
     local fn = "s3.objects:head"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "HEAD", bucket = bucket, key = key })
-    if resp.status == 404 then return nil end
-    expect("HEAD", "/" .. bucket .. "/" .. key, b, resp, { 200 })
-    return { status = resp.status, headers = resp.headers }
+    local resp = read_object("HEAD", bucket, key)
+    return resp and { status = resp.status, headers = resp.headers }
   end
 
   function c.objects:delete(bucket, key)
