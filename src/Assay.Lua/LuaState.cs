@@ -93,6 +93,21 @@ public readonly unsafe struct LuaState(IntPtr handle)
     // Setters take the key typed: lua_rawset with a key from the stack raises on nil or NaN (a longjmp
     // out of a C# frame); a string or integer key cannot.
     public void RawSetIndex(int tableIdx, long n) => lua_rawseti(Handle, tableIdx, n);
+
+    /// <summary>
+    /// Pushes a new array (1..n) with one value per item; <paramref name="push"/> pushes exactly one
+    /// value for its item (a record table, a string, ...).
+    /// </summary>
+    public void PushArray<T>(IReadOnlyList<T> items, Action<LuaState, T> push)
+    {
+        CheckStack(4);
+        NewTable(items.Count, 0);
+        for (int i = 0; i < items.Count; i++)
+        {
+            push(this, items[i]);
+            RawSetIndex(-2, i + 1);
+        }
+    }
     public bool Next(int tableIdx) => lua_next(Handle, tableIdx) != 0;
     public ulong RawLength(int idx) => lua_rawlen(Handle, idx);
     public bool GetMetatable(int idx) => lua_getmetatable(Handle, idx) != 0;

@@ -219,6 +219,17 @@ e = assert.error(function()
 end)
 assert.eq(slept, { 4, 4, 2 })
 
+-- wait_healthy: non-200 answers are "not up yet"; the deadline raises "<fn>: not reachable at <url> after <t>s"
+local probe = rest.client({ module = "svc", base_url = base, retries = 0 })
+assert.eq(rest.wait_healthy(probe, { fn = "svc.wait", name = "Svc", url = base, path = "/flaky/health?fails=2&code=503",
+                                     timeout = 5, interval = 0.05, log_waits = true }), true)
+assert.eq(hits.health, 3)
+e = assert.error(function()
+  rest.wait_healthy(probe, { fn = "svc.wait", name = "Svc", url = base, path = "/status/500", timeout = 0.2, interval = 0.05 })
+end)
+assert.contains(e, "svc.wait: not reachable at " .. base .. " after 0.2s")
+assert.contains(e, "HTTP 500")
+
 -- auth.refresh: a 401 refreshes once and the request goes again with the new token
 local current, refreshes = "stale", 0
 local oauth = rest.client({ module = "oa", base_url = base, auth = {

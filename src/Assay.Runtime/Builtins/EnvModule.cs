@@ -28,18 +28,14 @@ public static class EnvModule
             {
                 var entries = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
                     .OrderBy(e => (string)e.Key, StringComparer.Ordinal).ToList();
-                call.L.CheckStack(4);
-                call.L.NewTable(entries.Count, 0);
-                int i = 0;
-                foreach (var e in entries)
+                call.L.PushArray(entries, static (L, e) =>
                 {
-                    call.L.NewTable(0, 2);
-                    call.L.PushString((string)e.Key);
-                    call.L.RawSetField(-2, "key");
-                    call.L.PushString((string?)e.Value ?? "");
-                    call.L.RawSetField(-2, "value");
-                    call.L.RawSetIndex(-2, ++i);
-                }
+                    L.NewTable(0, 2);
+                    L.PushString((string)e.Key);
+                    L.RawSetField(-2, "key");
+                    L.PushString((string?)e.Value ?? "");
+                    L.RawSetField(-2, "value");
+                });
                 return 1;
             }));
     }

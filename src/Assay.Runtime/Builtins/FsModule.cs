@@ -274,18 +274,21 @@ public static class FsModule
 
     static int PushEntries(LuaState L, List<Entry> entries, bool withPath)
     {
-        L.CheckStack(4);
-        L.NewTable(entries.Count, 0);
-        int i = 0;
-        foreach (var e in entries)
-        {
-            L.NewTable(0, 3);
-            L.PushString(e.Name); L.RawSetField(-2, "name");
-            L.PushString(e.Type); L.RawSetField(-2, "type");
-            if (withPath) { L.PushString(e.Path); L.RawSetField(-2, "path"); }
-            L.RawSetIndex(-2, ++i);
-        }
+        L.PushArray(entries, withPath ? PushEntryWithPath : PushEntry);
         return 1;
+    }
+
+    static void PushEntry(LuaState L, Entry e)
+    {
+        L.NewTable(0, 3);
+        L.PushString(e.Name); L.RawSetField(-2, "name");
+        L.PushString(e.Type); L.RawSetField(-2, "type");
+    }
+
+    static void PushEntryWithPath(LuaState L, Entry e)
+    {
+        PushEntry(L, e);
+        L.PushString(e.Path); L.RawSetField(-2, "path");
     }
 
     static DirectoryInfo OpenDir(string path)

@@ -51,10 +51,7 @@ public static class ProcessModule
         var task = Task.Run(ReadProcesses);
         return call.Await(task, static (L, list) =>
         {
-            L.CheckStack(4);
-            L.NewTable(list.Count, 0);
-            int i = 0;
-            foreach (var p in list)
+            L.PushArray(list, static (L, p) =>
             {
                 L.NewTable(0, 6);
                 L.PushInteger(p.Pid); L.RawSetField(-2, "pid");
@@ -63,8 +60,7 @@ public static class ProcessModule
                 L.PushString(p.Comm); L.RawSetField(-2, "comm");
                 L.PushString(p.Cmdline); L.RawSetField(-2, "cmdline");
                 if (p.Exe != null) { L.PushString(p.Exe); L.RawSetField(-2, "exe"); }
-                L.RawSetIndex(-2, ++i);
-            }
+            });
             return 1;
         });
     }

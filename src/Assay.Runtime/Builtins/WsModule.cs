@@ -199,12 +199,7 @@ public static class WsModule
     /// <summary>free(id): a client connection object was collected.</summary>
     static int Free(LuaCall call, WebState st)
     {
-        long id = call.CheckInteger(1);
-        if (st.Get<WsConnection>(id) is { } conn)
-        {
-            st.Remove(id);
-            conn.Dispose();
-        }
+        st.Free<WsConnection>(call.CheckInteger(1));
         return 0;
     }
 }

@@ -70,11 +70,16 @@ function M.client(url, token, opts)
     }
   end
 
-  c.external_secrets.is_synced = function(_, ns, name)
-    check("eso.external_secrets:is_synced", "namespace", ns)
-    check("eso.external_secrets:is_synced", "name", name)
-    return ready(es:get(ns, name))
+  -- is_synced / is_ready of a namespaced resource: its Ready condition
+  local function is_ready(fn, res)
+    return function(_, ns, name)
+      check(fn, "namespace", ns)
+      check(fn, "name", name)
+      return ready(res:get(ns, name))
+    end
   end
+
+  c.external_secrets.is_synced = is_ready("eso.external_secrets:is_synced", es)
 
   --- Polls is_synced every wopts.interval (5) seconds; 404 = not yet, other errors raise.
   c.external_secrets.wait_synced = function(_, ns, name, timeout_secs, wopts)
@@ -100,11 +105,7 @@ function M.client(url, token, opts)
     return { ready = ready(obj), conditions = type(obj.status) == "table" and obj.status.conditions or {} }
   end
 
-  c.secret_stores.is_ready = function(_, ns, name)
-    check("eso.secret_stores:is_ready", "namespace", ns)
-    check("eso.secret_stores:is_ready", "name", name)
-    return ready(stores:get(ns, name))
-  end
+  c.secret_stores.is_ready = is_ready("eso.secret_stores:is_ready", stores)
 
   c.secret_stores.all_ready = function(_, ns)
     check("eso.secret_stores:all_ready", "namespace", ns)

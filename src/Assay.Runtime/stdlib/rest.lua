@@ -180,6 +180,28 @@ function M.wait_until(check, opts)
   end
 end
 
+--- Polls GET `o.path` through `api` (a rest.client; build it with retries = 0) until it answers
+--- 200 — any other status or a transport error means "not up yet" — then logs "<o.name> healthy
+--- after N.Ns" and returns true. Raises "<o.fn>: not reachable at <o.url> after <o.timeout>s".
+--- o: fn, name, url, path, timeout, interval (2), log_waits (log each non-200 attempt).
+--- The service `wait` functions (vault.wait, unleash.wait) share this one loop.
+function M.wait_healthy(api, o)
+  local started, attempt = os.monotonic(), 0
+  return M.wait_until(function()
+    attempt = attempt + 1
+    local _, resp = api:get(o.path, { ok = M.ANY_STATUS, raw = true })
+    if resp.status ~= 200 then
+      if o.log_waits then
+        log.info("Waiting for " .. o.name .. " at " .. o.url .. "... (attempt " .. attempt .. ", HTTP " .. resp.status .. ")")
+      end
+      error("HTTP " .. resp.status, 0)
+    end
+    log.info(format("%s healthy after %.1fs", o.name, os.monotonic() - started))
+    return true
+  end, { timeout = o.timeout, interval = o.interval or 2, swallow_errors = true,
+         message = o.fn .. ": not reachable at " .. o.url .. " after " .. o.timeout .. "s" })
+end
+
 -- ------------------------------------------------------------------ client
 
 local Client = {}

@@ -303,6 +303,12 @@ function M.client(opts)
     error(s3_error(verb, path, resp), 0)
   end
 
+  -- send + expect, the request named "<method> /bucket/key" in an error.
+  local function call(r, ok_statuses)
+    local b, resp = send(r)
+    return expect(r.method, "/" .. (r.bucket or "") .. (r.key and ("/" .. r.key) or ""), b, resp, ok_statuses)
+  end
+
   local c = { buckets = {}, objects = {} }
 
   function c.buckets:create(bucket)
@@ -312,21 +318,18 @@ function M.client(opts)
       body = '<?xml version="1.0" encoding="UTF-8"?><CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
         .. "<LocationConstraint>" .. region .. "</LocationConstraint></CreateBucketConfiguration>"
     end
-    local b, resp = send({ method = "PUT", bucket = bucket, body = body, headers = { ["content-type"] = "application/xml" } })
-    expect("PUT", "/" .. bucket, b, resp)
+    call({ method = "PUT", bucket = bucket, body = body, headers = { ["content-type"] = "application/xml" } })
     return true
   end
 
   function c.buckets:delete(bucket)
     check_bucket("s3.buckets:delete", bucket, path_style)
-    local b, resp = send({ method = "DELETE", bucket = bucket })
-    expect("DELETE", "/" .. bucket, b, resp)
+    call({ method = "DELETE", bucket = bucket })
     return true
   end
 
   function c.buckets:list()
-    local b, resp = send({ method = "GET" })
-    expect("GET", "/", b, resp, { 200 })
+    local b = call({ method = "GET" }, { 200 })
     local out = {}
     for _, block in ipairs(xml_blocks(b, "Bucket")) do
       out[#out + 1] = { name = xml_value(block, "Name"), creation_date = xml_value(block, "CreationDate") }
@@ -354,9 +357,16 @@ function M.client(opts)
       if type(o.content_type) ~= "string" then error(fn .. ": opts.content_type must be a string, got " .. type(o.content_type), 2) end
       headers["content-type"] = o.content_type
     end
-    local b, resp = send({ method = "PUT", bucket = bucket, key = key, body = body or "", headers = headers })
-    expect("PUT", "/" .. bucket .. "/" .. key, b, resp)
+    call({ method = "PUT", bucket = bucket, key = key, body = body or "", headers = headers })
     return true
+  end
+
+  -- GET or HEAD of one object: the response and body, or nil when the object does not exist. A
+  -- missing bucket raises — a GET's NoSuchBucket tells it apart; a HEAD has no body to tell.
+  local function read_object(method, bucket, key)
+    local b, resp = send({ method = method, bucket = bucket, key = key })
+    if resp.status == 404 and xml_value(b or "", "Code") ~= "NoSuchBucket" then return nil end
+    return resp, expect(method, "/" .. bucket .. "/" .. key, b, resp, { 200 })
   end
 
   --- The object's bytes, exactly as stored; nil when it does not exist (a missing bucket raises).
@@ -364,9 +374,8 @@ function M.client(opts)
     local fn = "s3.objects:get"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "GET", bucket = bucket, key = key })
-    if resp.status == 404 and xml_value(b, "Code") ~= "NoSuchBucket" then return nil end
-    return expect("GET", "/" .. bucket .. "/" .. key, b, resp, { 200 })
+    local _, b = read_object("GET", bucket, key)
+    return b
   end
 
   --- A HEAD request (no body downloaded): {status, headers} or nil when the object does not exist.
@@ -374,18 +383,15 @@ function M.client(opts)
     local fn = "s3.objects:head"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "HEAD", bucket = bucket, key = key })
-    if resp.status == 404 then return nil end
-    expect("HEAD", "/" .. bucket .. "/" .. key, b, resp, { 200 })
-    return { status = resp.status, headers = resp.headers }
+    local resp = read_object("HEAD", bucket, key)
+    return resp and { status = resp.status, headers = resp.headers }
   end
 
   function c.objects:delete(bucket, key)
     local fn = "s3.objects:delete"
     check_bucket(fn, bucket, path_style)
     check_key(fn, key)
-    local b, resp = send({ method = "DELETE", bucket = bucket, key = key })
-    expect("DELETE", "/" .. bucket .. "/" .. key, b, resp)
+    call({ method = "DELETE", bucket = bucket, key = key })
     return true
   end
 

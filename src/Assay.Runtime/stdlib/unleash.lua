@@ -114,15 +114,8 @@ function M.wait(url, opts)
   local timeout = opts.timeout or 60
   local api = rest.client({ module = "unleash", base_url = url, retries = 0, timeout = math.max(math.min(timeout, 10), 1),
                             auth = opts.token and { authorization = opts.token } or nil })
-  local started = os.monotonic()
-  rest.wait_until(function()
-    local _, resp = api:get("/health", { ok = rest.ANY_STATUS, raw = true })
-    if resp.status ~= 200 then error("HTTP " .. resp.status, 0) end
-    log.info(string.format("Unleash healthy after %.1fs", os.monotonic() - started))
-    return true
-  end, { timeout = timeout, interval = opts.interval or 2, swallow_errors = true,
-         message = fn .. ": not reachable at " .. url .. " after " .. timeout .. "s" })
-  return true
+  return rest.wait_healthy(api, { fn = fn, name = "Unleash", url = url, path = "/health",
+                                  timeout = timeout, interval = opts.interval })
 end
 
 local function need_client(fn, client)

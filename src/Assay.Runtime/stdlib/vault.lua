@@ -204,16 +204,22 @@ function M.client(url, opts)
     return body
   end
 
-  function c.auth:enable(path, kind, opts)
-    local fn = "vault.auth:enable"
-    return send("POST", "/v1/sys/auth/" .. need_path(fn, "path", path), mount_body(fn, kind, opts, false))
+  -- Auth methods (/v1/sys/auth) and secret engines (/v1/sys/mounts) are both mounts, enabled,
+  -- disabled and listed the same way.
+  local function enable_mount(fn, sys_path, path, kind, opts, with_options)
+    return send("POST", sys_path .. "/" .. need_path(fn, "path", path), mount_body(fn, kind, opts, with_options))
   end
-  function c.auth:disable(path) return delete("/v1/sys/auth/" .. need_path("vault.auth:disable", "path", path)) end
-  --- {["<path>/"] = {type, description, config, ...}}
-  function c.auth:methods()
-    local body = get("/v1/sys/auth")
+  local function disable_mount(fn, sys_path, path) return delete(sys_path .. "/" .. need_path(fn, "path", path)) end
+  -- the listing is under .data, or at the top level (older Vault versions)
+  local function list_mounts(sys_path)
+    local body = get(sys_path)
     return type(body) == "table" and body.data or body
   end
+
+  function c.auth:enable(path, kind, opts) return enable_mount("vault.auth:enable", "/v1/sys/auth", path, kind, opts, false) end
+  function c.auth:disable(path) return disable_mount("vault.auth:disable", "/v1/sys/auth", path) end
+  --- {["<path>/"] = {type, description, config, ...}}
+  function c.auth:methods() return list_mounts("/v1/sys/auth") end
   function c.auth:config(path, config)
     local fn = "vault.auth:config"
     return send("POST", "/v1/auth/" .. need_path(fn, "path", path) .. "/config", need_body(fn, "config", config))
@@ -227,16 +233,10 @@ function M.client(url, opts)
   function c.auth:get_role(path, name) return data_of(get(role("vault.auth:get_role", path, name))) end
   function c.auth:list_roles(path) return list("/v1/auth/" .. need_path("vault.auth:list_roles", "path", path) .. "/role") end
 
-  function c.engines:enable(path, kind, opts)
-    local fn = "vault.engines:enable"
-    return send("POST", "/v1/sys/mounts/" .. need_path(fn, "path", path), mount_body(fn, kind, opts, true))
-  end
-  function c.engines:disable(path) return delete("/v1/sys/mounts/" .. need_path("vault.engines:disable", "path", path)) end
+  function c.engines:enable(path, kind, opts) return enable_mount("vault.engines:enable", "/v1/sys/mounts", path, kind, opts, true) end
+  function c.engines:disable(path) return disable_mount("vault.engines:disable", "/v1/sys/mounts", path) end
   --- {["<path>/"] = {type, options, ...}}
-  function c.engines:list()
-    local body = get("/v1/sys/mounts")
-    return type(body) == "table" and body.data or body
-  end
+  function c.engines:list() return list_mounts("/v1/sys/mounts") end
   function c.engines:tune(path, config)
     local fn = "vault.engines:tune"
     return send("POST", "/v1/sys/mounts/" .. need_path(fn, "path", path) .. "/tune", need_body(fn, "config", config))
@@ -341,20 +341,8 @@ function M.wait(url, opts)
   url = check_url(fn, url or env.get("VAULT_ADDR"))
   local timeout = opts.timeout or 60
   local api = rest.client(transport_options(opts, { base_url = url, retries = 0, timeout = math.max(math.min(timeout, 10), 1) }))
-  local health_path = opts.health_path or HEALTH_PATH
-  local started, attempt = os.monotonic(), 0
-  rest.wait_until(function()
-    attempt = attempt + 1
-    local _, resp = api:get(health_path, { ok = rest.ANY_STATUS, raw = true })
-    if resp.status ~= 200 then
-      log.info("Waiting for Vault at " .. url .. "... (attempt " .. attempt .. ", HTTP " .. resp.status .. ")")
-      error("HTTP " .. resp.status, 0)
-    end
-    log.info(string.format("Vault healthy after %.1fs", os.monotonic() - started))
-    return true
-  end, { timeout = timeout, interval = opts.interval or 2, swallow_errors = true,
-         message = fn .. ": not reachable at " .. url .. " after " .. timeout .. "s" })
-  return true
+  return rest.wait_healthy(api, { fn = fn, name = "Vault", url = url, path = opts.health_path or HEALTH_PATH,
+                                  timeout = timeout, interval = opts.interval, log_waits = true })
 end
 
 local function need_client(fn, client)

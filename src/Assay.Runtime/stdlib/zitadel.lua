@@ -123,6 +123,13 @@ function M.client(opts)
     return nil
   end
   local function seg(fn, what, v) return rest.segment(rest.need_string(fn, what, v)) end
+  -- POSTs one exact-name query (`query_key` = {name, method}) to a _search path: the first match,
+  -- nil when there is none, or nil + error message when the search fails.
+  local function find_by_name(path, query_key, name, what)
+    local resp = call("POST", path, { queries = { { [query_key] = { name = name, method = EQUALS } } } })
+    if resp.status ~= 200 then return nil, failure(what .. " search failed", "POST", path, resp) end
+    return first_result(resp)
+  end
 
   c.domains, c.projects, c.apps, c.idps, c.users, c.login_policy = {}, {}, {}, {}, {}, {}
 
@@ -153,10 +160,7 @@ function M.client(opts)
 
   function c.projects:find(name)
     rest.need_string("zitadel.projects:find", "name", name)
-    local path = "/management/v1/projects/_search"
-    local resp = call("POST", path, { queries = { { nameQuery = { name = name, method = EQUALS } } } })
-    if resp.status ~= 200 then return nil, failure("project search failed", "POST", path, resp) end
-    return first_result(resp)
+    return find_by_name("/management/v1/projects/_search", "nameQuery", name, "project")
   end
 
   function c.projects:create(name, popts)
@@ -268,10 +272,7 @@ function M.client(opts)
 
   function c.idps:find(name)
     rest.need_string("zitadel.idps:find", "name", name)
-    local path = "/admin/v1/idps/templates/_search"
-    local resp = call("POST", path, { queries = { { idpNameQuery = { name = name, method = EQUALS } } } })
-    if resp.status ~= 200 then return nil, failure("IdP search failed", "POST", path, resp) end
-    return first_result(resp)
+    return find_by_name("/admin/v1/idps/templates/_search", "idpNameQuery", name, "IdP")
   end
 
   function c.idps:ensure_google(o)

@@ -285,12 +285,7 @@ internal static class HttpClientNatives
 
     public static int SseClose(LuaCall call, WebState st)
     {
-        long id = call.CheckInteger(1);
-        if (st.Get<SseReader>(id) is { } reader)
-        {
-            st.Remove(id);
-            reader.Dispose();
-        }
+        st.Free<SseReader>(call.CheckInteger(1));
         return 0;
     }
 
@@ -341,12 +336,7 @@ internal static class HttpClientNatives
 
     public static int ClientFree(LuaCall call, WebState st)
     {
-        long id = call.CheckInteger(1);
-        if (st.Get<HttpMessageInvoker>(id) is { } client)
-        {
-            st.Remove(id);
-            client.Dispose();
-        }
+        st.Free<HttpMessageInvoker>(call.CheckInteger(1));
         return 0;
     }
 }

@@ -34,6 +34,17 @@ internal sealed class WebState
 
     public void Remove(long id) => _handles.Remove(id);
 
+    /// <summary>
+    /// Forgets and disposes the <typeparamref name="T"/> under <paramref name="id"/> (its Lua object was
+    /// closed or collected); nothing when the handle is gone already or is of another kind.
+    /// </summary>
+    public void Free<T>(long id) where T : class, IDisposable
+    {
+        if (Get<T>(id) is not { } handle) return;
+        Remove(id);
+        handle.Dispose();
+    }
+
     /// <summary>Last slot used in the registry's handler table (route handlers live there).</summary>
     public int HandlerSlots { get; set; }
 

@@ -29,7 +29,7 @@ internal sealed class WsMessageTooBigException(long max)
 /// (WebSocket allows one send at a time); a receive that timed out stays pending and is picked up
 /// by the next <c>recv</c>, because cancelling a WebSocket receive aborts the connection.
 /// </summary>
-internal sealed class WsConnection
+internal sealed class WsConnection : IDisposable
 {
     /// <summary>Defaults for the largest message a peer may send: http.serve's ws routes and ws.connect.</summary>
     public const int DefaultServerMaxMessage = 1024 * 1024, DefaultClientMaxMessage = 16 * 1024 * 1024;
