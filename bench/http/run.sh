@@ -3,7 +3,6 @@
 # its Lua module (Debian libnginx-mod-http-lua, 2 workers) and a bare Kestrel endpoint
 # (bench/http/kestrel, NativeAOT). All servers run at once; compare.py runs ROUNDS interleaved
 # rounds (order rotating) and prints req/s, server CPU per request and per-round ratios.
-# Contenders: assay with one Lua state, and with `workers = 2` (one Lua state per core).
 # Target: assay >= 0.9x nginx+Lua.
 # DURATION (default 5s) per run; ROUNDS (default 3); ASSAY the binary (default dist/assay);
 # ASSAY_BASE a second binary to run beside it (before/after comparisons).
@@ -67,9 +66,7 @@ nginx_cmd="sed s/NGINX_PORT/{port}/ $tmp/nginx/nginx.conf.in > $tmp/nginx/nginx.
 contenders=(
   "ref:nginx+Lua=$nginx_cmd"
   "ref:Kestrel=exec $kbin {port}"
-  "assay=exec $ASSAY $here/hello.lua {port} 1"
+  "assay=exec $ASSAY $here/hello.lua {port}"
 )
-# WORKERS=0 leaves the workers contender out (binaries from before the option existed)
-if [ "${WORKERS:-2}" != 0 ]; then contenders+=("assay workers=${WORKERS:-2}=exec $ASSAY $here/hello.lua {port} ${WORKERS:-2}"); fi
-if [ -n "${ASSAY_BASE:-}" ]; then contenders+=("assay (base)=exec $ASSAY_BASE $here/hello.lua {port} 1"); fi
+if [ -n "${ASSAY_BASE:-}" ]; then contenders+=("assay (base)=exec $ASSAY_BASE $here/hello.lua {port}"); fi
 python3 "$here/compare.py" "$duration" "$rounds" "${contenders[@]}"
