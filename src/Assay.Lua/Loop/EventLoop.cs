@@ -14,13 +14,7 @@ public sealed class EventLoop
 {
     readonly LuaVm _vm;
     readonly Queue<(LuaTask Task, PendingOp? Op, int Args)> _ready = new();
-    readonly ConcurrentQueue<Action> _inbox = new();
-    // The loop sleeps on _wake only when the inbox is empty, and says so in _sleeping: a Post then
-    // costs a lock-free enqueue unless the loop is asleep (BlockingCollection took a lock on every
-    // Add and every Take, and spun before sleeping, which on a busy 2-core machine took CPU from
-    // the Kestrel threads feeding the loop). No spinning: a server keeps both cores busy anyway.
-    readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    int _sleeping;
+    readonly BlockingCollection<Action> _inbox = new();
     readonly Dictionary<long, PendingOp> _ops = new();
     readonly Dictionary<long, LuaTask> _tasks = new();
     long _nextOpId, _nextTaskId;
@@ -38,31 +32,7 @@ public sealed class EventLoop
     public bool IsLoopThread => Environment.CurrentManagedThreadId == _loopThreadId;
 
     /// <summary>Runs <paramref name="action"/> on the loop thread (thread-safe).</summary>
-    public void Post(Action action)
-    {
-        _inbox.Enqueue(action); // a full fence: the read below cannot move before it
-        if (Volatile.Read(ref _sleeping) != 0) _wake.Set();
-    }
-
-    /// <summary>The next posted action, sleeping until one arrives; null when <paramref name="stop"/> fires.</summary>
-    Action? TakePosted(CancellationToken stop)
-    {
-        while (true)
-        {
-            if (_inbox.TryDequeue(out var action)) return action;
-            _wake.Reset();
-            Interlocked.Exchange(ref _sleeping, 1);
-            // Re-check after announcing the sleep: a Post that saw _sleeping == 0 enqueued before this.
-            if (_inbox.TryDequeue(out action))
-            {
-                Volatile.Write(ref _sleeping, 0);
-                return action;
-            }
-            try { _wake.Wait(stop); }
-            catch (OperationCanceledException) { return null; }
-            finally { Volatile.Write(ref _sleeping, 0); }
-        }
-    }
+    public void Post(Action action) => _inbox.Add(action);
 
     /// <summary>Keeps the loop alive while something outside Lua (a server) may still post work.</summary>
     public IDisposable KeepAlive()
@@ -272,22 +242,25 @@ public sealed class EventLoop
                 if (_vm.IsInterrupted || (main is { IsFinished: true, Succeeded: false })) return;
             }
             if (_vm.IsInterrupted || stop.IsCancellationRequested) return;
-            if (_liveTasks == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.IsEmpty) return;
-            if (_externalOps == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.IsEmpty && _liveTasks > 0)
+            if (_liveTasks == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.Count == 0) return;
+            if (_externalOps == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.Count == 0 && _liveTasks > 0)
             {
                 ReportDeadlock();
                 return;
             }
             _vm.FlushOutput();
-            if (TakePosted(stop) is not { } posted) return;
-            posted();
+            try
+            {
+                _inbox.Take(stop)();
+            }
+            catch (OperationCanceledException) { return; }
         }
     }
 
     /// <summary>Runs posted work and ready tasks without blocking (for hosts that own the thread).</summary>
     public void RunPending()
     {
-        while (_inbox.TryDequeue(out var action)) action();
+        while (_inbox.TryTake(out var action)) action();
         while (_ready.Count > 0)
         {
             var (task, op, args) = _ready.Dequeue();
