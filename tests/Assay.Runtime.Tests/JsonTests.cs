@@ -207,6 +207,119 @@ public sealed class JsonTests : LuaHarness
         Assert.Equal(Doc, Chunk($"return json.encode(json.parse([==[{Doc}]==]))"));
     }
 
+    [Fact]
+    public void SkipsALeadingByteOrderMark()
+    {
+        Assert.Equal("ok", Chunk("""
+            assert(json.parse("\239\187\191[1]")[1] == 1)
+            assert(json.parse("\239\187\191 \"x\"") == "x")
+            assert(not pcall(json.parse, "\239\187\191"), "a BOM alone is empty input")
+            return "ok"
+            """));
+    }
+
+    [Fact]
+    public void NumbersReadExactlyLikeLuaDoes()
+    {
+        // The decoder converts short decimals without strtod (one exact IEEE operation); every form
+        // must still give the correctly rounded double that Lua's own tonumber gives.
+        Assert.Equal("ok", Chunk("""
+            local seed = 7
+            local function rand(n) seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n end
+            local function digits(n) local t = {} for i = 1, n do t[i] = tostring(rand(10)) end return table.concat(t) end
+            local forms = {}
+            for _ = 1, 3000 do
+              local int = tostring(rand(9) + 1) .. digits(rand(20))
+              local s = (rand(2) == 0 and "-" or "") .. int
+              if rand(2) == 0 then s = s .. "." .. digits(rand(25) + 1) end
+              if rand(3) == 0 then s = s .. (rand(2) == 0 and "e" or "E") .. ({"", "+", "-"})[rand(3) + 1] .. tostring(rand(330)) end
+              forms[#forms + 1] = s
+            end
+            for _, s in ipairs({"0.1", "0.2", "0.30000000000000004", "1e22", "1e23", "9007199254740993", "9007199254740993.0",
+                                "123456789012345.6", "1234567890123456.7", "4.9e-324", "2.2250738585072011e-308",
+                                "1.7976931348623157e308", "0.000001", "0.0000000000000000000000001", "-0.0", "1e-400"}) do
+              forms[#forms + 1] = s
+            end
+            for _, s in ipairs(forms) do
+              local want = tonumber(s)
+              if want ~= math.huge and want ~= -math.huge then
+                local got = json.parse(s)
+                if math.type(want) == "integer" then
+                  assert(math.type(got) == "integer" and got == want, s .. " gave " .. tostring(got))
+                else
+                  assert(math.type(got) == "float" and string.format("%a", got) == string.format("%a", want),
+                    s .. ": json " .. string.format("%a", got) .. " lua " .. string.format("%a", want))
+                end
+              end
+            end
+            assert(math.type(json.parse("-0")) == "integer" and json.parse("-0") == 0)
+            assert(math.type(json.parse("1234567890123456789")) == "integer")
+            assert(math.type(json.parse("12345678901234567890")) == "float")
+            assert(json.parse("[0.5, -2.5e-3, 1E+2]")[3] == 100.0)
+            return "ok"
+            """));
+    }
+
+    [Fact]
+    public void SiblingSizeHintsDoNotLeakBetweenContainers()
+    {
+        // Tables are pre-sized from the last container closed at the same depth; a smaller or empty
+        // sibling after a large one must still come out with exactly its own contents.
+        Assert.Equal("""[[1,2,3,4,5,6,7,8],[1],[],{"a":1,"b":2,"c":3,"d":4},{"x":1},{},[null,2],{}]""", Chunk("""
+            local v = json.parse('[[1,2,3,4,5,6,7,8],[1],[],{"a":1,"b":2,"c":3,"d":4},{"x":1},{},[null,2],{"y":null}]')
+            assert(#v[1] == 8 and #v[2] == 1 and #v[3] == 0 and v[2][2] == nil)
+            local n = 0 for _ in pairs(v[5]) do n = n + 1 end
+            assert(n == 1 and v[5].x == 1)
+            assert(next(v[6]) == nil and getmetatable(v[6]) ~= nil, "{} is marked as an object")
+            assert(next(v[3]) == nil and getmetatable(v[3]) == nil, "[] is a plain table")
+            return json.encode(v)
+            """));
+        Assert.Equal("ok", Chunk("""
+            local parts = {}
+            for i = 1, 200 do parts[i] = string.rep("1,", i % 70) .. "0" end
+            local v = json.parse("[[" .. table.concat(parts, "],[") .. "]]")
+            for i = 1, 200 do assert(#v[i] == i % 70 + 1, "array " .. i) end
+            return "ok"
+            """));
+    }
+
+    [Fact]
+    public void DecodesLongEscapedStrings()
+    {
+        // Escaped strings longer than the decoder's stack buffer go through a growable scratch buffer.
+        Assert.Equal("ok", Chunk("""
+            local body = string.rep("ab\\n\\u00e9\\ud83d\\ude00\\\"", 500)
+            local want = string.rep("ab\né😀\"", 500)
+            local v = json.parse('["' .. body .. '", "short\\t", "' .. body .. body .. '"]')
+            assert(v[1] == want and v[2] == "short\t" and v[3] == want .. want)
+            assert(#json.parse('"' .. string.rep("x", 100000) .. '"') == 100000)
+            return "ok"
+            """));
+    }
+
+    [Theory]
+    [InlineData("{\"a\" 1}", "unexpected '1', expected ':' after a property name at line 1 column 6")]
+    [InlineData("[1 2]", "unexpected '2', expected ',' or ']' at line 1 column 4")]
+    [InlineData("[1,]", "trailing comma in an array at line 1 column 4")]
+    [InlineData("{\"a\":1,}", "trailing comma in an object at line 1 column 8")]
+    [InlineData("[01]", "invalid number: leading zeros are not allowed at line 1 column 3")]
+    [InlineData("\"\\ud800\"", "invalid \\u escape: a high surrogate without a low surrogate after it at line 1 column 1")]
+    [InlineData("\"\\udc00\"", "invalid \\u escape: a low surrogate without a high surrogate before it at line 1 column 1")]
+    [InlineData("\"\\u12g4\"", "unexpected 'g', expected 4 hex digits after \\u at line 1 column 6")]
+    [InlineData("[\"a\\qb\"]", "unexpected 'q', expected an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX) at line 1 column 5")]
+    [InlineData("[\"a\tb\"]", "unexpected 0x09, control characters must be escaped inside a string at line 1 column 4")]
+    [InlineData("{\"é\": é}", "unexpected 'é', expected a value at line 1 column 8")]
+    [InlineData("[tru]", "invalid literal (expected true) at line 1 column 2")]
+    [InlineData("[nul", "unexpected end of input at line 1 column 5")]
+    [InlineData("  ", "empty input at line 1 column 3")]
+    [InlineData("{\"a\": [1, {\"b\": ", "unexpected end of input at line 1 column 17")]
+    [InlineData("1 2", "unexpected '2', expected the end of the input after the JSON value at line 1 column 3")]
+    public void ParseErrorsSayWhatWasExpected(string text, string expected) =>
+        Assert.EndsWith("json.parse: " + expected, ChunkError("json.parse(" + LuaLiteral(text) + ")"));
+
+    static string LuaLiteral(string text) =>
+        "\"" + string.Concat(System.Text.Encoding.UTF8.GetBytes(text).Select(b => b >= 32 && b < 127 && b != '"' && b != '\\' ? ((char)b).ToString() : $"\\{b}")) + "\"";
+
     [Theory]
     [InlineData("{\"a\":}", "at line 1 column 6")]
     [InlineData("{\n  \"a\": 1,\n  \"b\" 2\n}", "at line 3 column 7")]
@@ -237,7 +350,10 @@ public sealed class JsonTests : LuaHarness
     public void ParseLimitsDepth()
     {
         Assert.Equal("ok", Chunk("local s = string.rep('[', 1000) .. string.rep(']', 1000) assert(type(json.parse(s)) == 'table') return 'ok'"));
-        Assert.Contains("json.parse:", ChunkError("json.parse(string.rep('[', 1001) .. string.rep(']', 1001))"));
+        Assert.EndsWith("json.parse: nesting deeper than 1000 levels at line 1 column 1001",
+            ChunkError("json.parse(string.rep('[', 1001) .. string.rep(']', 1001))"));
+        Assert.EndsWith("json.parse: nesting deeper than 1000 levels at line 1 column 5001",
+            ChunkError("json.parse(string.rep('{\"a\":', 1001) .. '1' .. string.rep('}', 1001))"));
         Assert.Contains("json.parse:", ChunkError("json.parse(string.rep('[', 100000))"));
     }
 

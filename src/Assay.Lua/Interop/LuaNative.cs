@@ -59,6 +59,15 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_push_tracked_resume(IntPtr L);
 
+    /// <summary>
+    /// json.parse's decoder (native/assay_json.c): pushes the value of valid-UTF-8 JSON text (1), or
+    /// leaves the stack as it was and returns -1 with a message and its byte offset. Never raises.
+    /// Not SuppressGCTransition: a GC step inside may run __gc finalizers, which may call builtins.
+    /// </summary>
+    [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
+    public static partial int assay_json_decode(IntPtr L, byte* text, nuint len, int nullIndex, int objectMt,
+        byte* errbuf, nuint errlen, nuint* erroff);
+
     [LibraryImport(Helper)] [UnmanagedCallConv(CallConvs = [typeof(CallConvCdecl)])]
     public static partial void assay_flush();
     /// <summary>The C side's value of a status code or Lua constant, by name (false for an unknown name).</summary>
