@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Assay.Cli.Commands;
 using Assay.Cli.Interactive;
 using Assay.Runtime;

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Assay.Cli;
 
 /// <summary>JSON text the CLI prints for people and programs: quotes and non-ASCII kept as they are.</summary>

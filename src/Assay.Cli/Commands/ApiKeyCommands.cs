@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
 using Assay.Cli.EngineClient;
 using static Assay.Cli.EngineClient.ClientCommand;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Assay.Cli.Checks;
 
 namespace Assay.Cli.Commands;

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text;
-
 namespace Assay.Cli.Commands;
 
 /// <summary>`assay completion bash|zsh|fish`: a completion script generated from the command tree.</summary>

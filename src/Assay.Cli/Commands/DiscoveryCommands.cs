@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text;
-using System.Text.Json;
 using Assay.Runtime.Discovery;
 
 namespace Assay.Cli.Commands;

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Assay.Cli.Commands;
 
 /// <summary>`assay exec -e CODE` or `assay exec FILE`: run Lua whatever the file's extension.</summary>

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Assay.Cli.Commands;
 
 /// <summary>`assay run FILE [args…]` and the bare `assay FILE`: dispatch by extension.</summary>

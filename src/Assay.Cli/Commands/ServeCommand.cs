@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Assay.Engine.Hosting;
 using Microsoft.Extensions.Logging;
 

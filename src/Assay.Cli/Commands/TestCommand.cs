@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 
 namespace Assay.Cli.Commands;

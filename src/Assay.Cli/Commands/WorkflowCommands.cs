@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Assay.Cli.EngineClient;
 using static Assay.Cli.EngineClient.ClientCommand;
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Assay.Cli.EngineClient;
 
 /// <summary>Wires a client subcommand: settings resolved, errors printed, exit codes mapped.</summary>

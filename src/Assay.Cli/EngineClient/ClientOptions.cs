@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace Assay.Cli.EngineClient;
 
 /// <summary>Flags shared by the engine client commands (workflow, schedule, namespace, worker, queue).</summary>

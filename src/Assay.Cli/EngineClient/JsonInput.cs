@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Assay.Cli.EngineClient;
 
 /// <summary>JSON arguments: a literal, @file.json, or - for stdin. Invalid JSON is exit 64.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Assay.Cli.Interactive;
 
 /// <summary>What reading a line ended with.</summary>

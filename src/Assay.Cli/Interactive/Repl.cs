@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Assay.Lua;
 using Assay.Lua.Loop;
 using Assay.Runtime;

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Assay.Cli.ToolMode;
 
 /// <summary>

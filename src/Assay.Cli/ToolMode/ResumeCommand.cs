@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 
 namespace Assay.Cli.ToolMode;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using Assay.Lua;
 using Assay.Lua.Values;
 using Assay.Runtime;

@@ -1,8 +1,4 @@
 using Assay.Engine.Auth;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Assay.Engine.Api;
 

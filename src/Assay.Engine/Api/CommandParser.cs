@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Api;
 
 /// <summary>

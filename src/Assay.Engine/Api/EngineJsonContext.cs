@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Assay.Engine.Core;
 
 namespace Assay.Engine.Api;
 

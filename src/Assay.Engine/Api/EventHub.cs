@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Assay.Engine.Core;
 
 namespace Assay.Engine.Api;
 

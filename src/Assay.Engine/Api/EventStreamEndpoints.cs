@@ -1,11 +1,4 @@
-using System.Globalization;
-using System.Text;
 using System.Threading.Channels;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
 
 namespace Assay.Engine.Api;
 

@@ -1,7 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Http;
 
 namespace Assay.Engine.Api;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Http;
-
 namespace Assay.Engine.Api;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Api;
 
 /// <summary>

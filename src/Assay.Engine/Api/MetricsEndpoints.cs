@@ -1,9 +1,3 @@
-using System.Text;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace Assay.Engine.Api;
 
 /// <summary><c>GET /metrics</c>: Prometheus text. Behind authentication when it is on (scrapers send a bearer key).</summary>

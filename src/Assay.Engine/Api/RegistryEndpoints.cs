@@ -1,9 +1,4 @@
-using System.Text.Json;
-using Assay.Engine.Core;
 using Assay.Engine.Schedules;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Assay.Engine.Api;
 

@@ -1,10 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Hosting;
-
 namespace Assay.Engine.Api;
 
 /// <summary>

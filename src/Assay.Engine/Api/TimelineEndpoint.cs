@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Http;
-
 namespace Assay.Engine.Api;
 
 /// <summary><c>GET /api/v1/workflows/{id}/timeline</c> (mapped with the other workflow routes): the run as spans on a

@@ -1,9 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-
 namespace Assay.Engine.Api;
 
 /// <summary>/api/v1/workflows/… and /api/v1/activities/{id}: the client-facing workflow surface.</summary>

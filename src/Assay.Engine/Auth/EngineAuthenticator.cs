@@ -1,6 +1,4 @@
-using Assay.Engine.Core;
 using Assay.Engine.Hosting;
-using Microsoft.AspNetCore.Http;
 
 namespace Assay.Engine.Auth;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace Assay.Engine.Core;
 
 /// <summary>Timing knobs of the engine semantics.</summary>

@@ -1,5 +1,4 @@
 using Assay.Engine.Auth;
-using Assay.Engine.Core;
 using Assay.Engine.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,14 +1,10 @@
 using System.Net;
 using Assay.Engine.Api;
-using Assay.Engine.Core;
 using Assay.Engine.Store;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Hosting;
 

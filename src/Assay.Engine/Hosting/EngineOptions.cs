@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Reflection;
-using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Hosting;
 

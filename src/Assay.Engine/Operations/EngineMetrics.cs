@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
-using Assay.Engine.Core;
 
 namespace Assay.Engine.Operations;
 

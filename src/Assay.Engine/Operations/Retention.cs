@@ -1,8 +1,4 @@
-using System.Text;
-using System.Text.Json;
 using Assay.Engine.Api;
-using Assay.Engine.Core;
-using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Operations;
 

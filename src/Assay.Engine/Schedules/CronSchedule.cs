@@ -1,4 +1,3 @@
-using Assay.Engine.Core;
 using Cronos;
 
 namespace Assay.Engine.Schedules;

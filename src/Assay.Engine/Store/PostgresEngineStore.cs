@@ -1,6 +1,4 @@
 using System.Data;
-using System.Globalization;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Assay.Engine.Store;

@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IActivityStore: activities — schedule, claim, complete, fail with the retry policy, hand back, heartbeat, timeouts.

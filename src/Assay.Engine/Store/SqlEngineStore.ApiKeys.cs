@@ -1,5 +1,4 @@
 using Assay.Engine.Auth;
-using Assay.Engine.Core;
 
 namespace Assay.Engine.Store;
 

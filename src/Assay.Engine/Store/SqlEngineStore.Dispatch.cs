@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IDispatchStore: workflow tasks — the lease a worker takes to replay a workflow, the command batch it returns, the

@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IEventStore: the live event stream (every appended history event by global id) and status-change announcements.

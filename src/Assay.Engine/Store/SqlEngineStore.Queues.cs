@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // Queue settings (part of IRegistryStore) and the activity rate limit they carry. The limit is a token bucket in the queue's

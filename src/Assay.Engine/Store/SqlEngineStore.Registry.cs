@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IRegistryStore: workers, namespaces (with their retention setting) and queue statistics.

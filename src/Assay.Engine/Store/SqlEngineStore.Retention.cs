@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IRetentionStore: expired terminal workflows (a keyset page at a time) and their deletion once archived.

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
-using Assay.Engine.Core;
 using Assay.Engine.Schedules;
-using Microsoft.Extensions.Logging;
 
 namespace Assay.Engine.Store;
 

@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // ITimerStore: durable timers. A ScheduleTimer command inserts one (idempotent on its seq); the timer loop fires the due

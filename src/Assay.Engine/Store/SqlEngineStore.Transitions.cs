@@ -1,5 +1,3 @@
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // Workflow-row changes shared by the roles: load and lock a row once per transaction, write it back before commit,

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // Type-aware dispatch (docs/engine.md "Type-aware dispatch"): the claim filter of a poll that lists its types, the

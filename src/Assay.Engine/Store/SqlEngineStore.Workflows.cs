@@ -1,6 +1,3 @@
-using System.Text;
-using Assay.Engine.Core;
-
 namespace Assay.Engine.Store;
 
 // IWorkflowStore: workflow lifecycle operations called from outside a workflow task (start, signal, cancel,

@@ -1,6 +1,3 @@
-using Assay.Engine.Core;
-using Microsoft.Extensions.Logging;
-
 namespace Assay.Engine.Store;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Assay.Lua;
-
 namespace Assay.Runtime.Builtins;
 
 /// <summary><c>sleep(secs)</c> and <c>time()</c>.</summary>

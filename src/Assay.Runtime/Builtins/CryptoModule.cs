@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using Assay.Lua;
-using Assay.Lua.Values;
 using Assay.Runtime.Builtins.Crypto;
 
 namespace Assay.Runtime.Builtins;

@@ -1,6 +1,4 @@
 using System.Text.Unicode;
-using Assay.Lua;
-using Assay.Lua.Values;
 using Assay.Runtime.Builtins.Db;
 
 namespace Assay.Runtime.Builtins;

@@ -1,5 +1,4 @@
 using System.Collections;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins;
 

@@ -1,5 +1,3 @@
-using Assay.Lua;
-
 namespace Assay.Runtime.Builtins;
 
 /// <summary><c>hex.encode(bytes)</c> → lowercase hex; <c>hex.decode(text)</c> → bytes (either case).</summary>

@@ -1,4 +1,3 @@
-using Assay.Lua;
 using Assay.Runtime.Builtins.Http;
 
 namespace Assay.Runtime.Builtins;

@@ -1,6 +1,3 @@
-using Assay.Lua;
-using Assay.Lua.Values;
-
 namespace Assay.Runtime.Builtins;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Assay.Lua;
-
 namespace Assay.Runtime.Builtins;
 
 /// <summary><c>log.debug/info/warn/error(msg, fields?)</c> to stderr through <see cref="Logger"/>.</summary>

@@ -1,4 +1,3 @@
-using Assay.Lua;
 using Markdig;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;

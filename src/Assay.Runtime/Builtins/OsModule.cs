@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins;
 

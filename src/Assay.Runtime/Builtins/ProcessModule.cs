@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Assay.Lua;
 using Assay.Runtime.Builtins.Exec;
 
 namespace Assay.Runtime.Builtins;

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.RegularExpressions;
 using System.Text.Unicode;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins;
 

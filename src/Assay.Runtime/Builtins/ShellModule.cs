@@ -1,4 +1,3 @@
-using Assay.Lua;
 using Assay.Runtime.Builtins.Exec;
 
 namespace Assay.Runtime.Builtins;

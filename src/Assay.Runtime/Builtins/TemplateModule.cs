@@ -1,5 +1,3 @@
-using Assay.Lua;
-using Assay.Lua.Values;
 using Assay.Runtime.Templates;
 
 namespace Assay.Runtime.Builtins;

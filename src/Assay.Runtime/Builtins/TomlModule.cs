@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Assay.Lua;
-using Assay.Lua.Values;
 using Tomlyn;
 using Tomlyn.Parsing;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Assay.Lua;
-
 namespace Assay.Runtime.Builtins;
 
 /// <summary>

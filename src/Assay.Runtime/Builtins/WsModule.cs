@@ -1,6 +1,5 @@
 using System.Net.WebSockets;
 using System.Text.Unicode;
-using Assay.Lua;
 using Assay.Runtime.Builtins.Http;
 
 namespace Assay.Runtime.Builtins;

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
-using Assay.Lua;
-using Assay.Lua.Values;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 

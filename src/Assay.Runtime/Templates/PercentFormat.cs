@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Assay.Runtime.Templates;
 
 /// <summary>Python's printf-style <c>%</c> operator on strings (<c>"%-5s|%03d" % (a, b)</c>), also behind the <c>format</c> filter.</summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Assay.Runtime.Templates;
 
 public sealed partial class Renderer

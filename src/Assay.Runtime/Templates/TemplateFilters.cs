@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using static Assay.Runtime.Templates.Py;
 
 namespace Assay.Runtime.Templates;

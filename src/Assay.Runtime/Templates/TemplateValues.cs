@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Assay.Runtime.Templates;
 
 /// <summary>A template error: message plus the template name and line it happened at.</summary>

@@ -1,8 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins.Crypto;
 

@@ -1,8 +1,5 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using System.Globalization;
-using System.Text;
-using Assay.Lua;
 using Microsoft.Data.Sqlite;
 using MySqlConnector;
 using Npgsql;

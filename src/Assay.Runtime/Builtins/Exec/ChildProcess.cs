@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
-using Assay.Lua;
 using Microsoft.Win32.SafeHandles;
 
 namespace Assay.Runtime.Builtins.Exec;

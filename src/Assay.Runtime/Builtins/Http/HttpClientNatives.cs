@@ -1,7 +1,5 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins.Http;
 

@@ -1,9 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text;
-using Assay.Lua;
 using Assay.Lua.Loop;
-using Assay.Lua.Values;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,6 +1,4 @@
-using Assay.Lua;
 using Assay.Lua.Loop;
-using Assay.Lua.Values;
 using Microsoft.AspNetCore.Http;
 
 namespace Assay.Runtime.Builtins.Http;

@@ -1,5 +1,4 @@
 using System.Net;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins.Http;
 

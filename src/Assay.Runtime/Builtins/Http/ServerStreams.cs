@@ -1,8 +1,5 @@
 using System.Net.WebSockets;
-using System.Text;
 using System.Threading.Channels;
-using Assay.Lua;
-using Assay.Lua.Values;
 using Microsoft.AspNetCore.Http;
 
 namespace Assay.Runtime.Builtins.Http;

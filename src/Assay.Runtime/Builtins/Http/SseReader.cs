@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Assay.Runtime.Builtins.Http;
 
 /// <summary>One Server-Sent Event as parsed by <see cref="SseReader"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Assay.Lua;
 
 namespace Assay.Runtime.Builtins.Http;
 
