@@ -71,6 +71,13 @@ local b = grafana.client(mock.url, { username = "admin", password = "admin", org
 b.folders:list()
 assert.eq(mock:last().headers["authorization"], "Basic YWRtaW46YWRtaW4=")
 assert.eq(mock:last().headers["x-grafana-org-id"], "3")
+-- the caller's headers go with the org header (its own value wins), but not to the public /api/health
+local hb = grafana.client(mock.url, { api_key = "k", org_id = 4, headers = { ["X-Proxy"] = "p", ["X-Grafana-Org-Id"] = "1" } })
+hb.folders:list()
+assert.eq(mock:last().headers["x-proxy"], "p")
+assert.eq(mock:last().headers["x-grafana-org-id"], "4")
+hb.health:check()
+assert.eq(mock:last().headers["x-proxy"], nil)
 
 -- errors and bad input
 raises(function() grafana.client(mock.url).org:get() end, 'grafana: GET /api/org HTTP 401: {"message":"Unauthorized"}')

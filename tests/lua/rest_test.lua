@@ -101,6 +101,23 @@ assert.eq(headers_with({ bearer = function() n = n + 1 return "rotated-" .. n en
 local h = headers_with(nil)
 assert.eq(h["user-agent"], "assay/" .. os.assay_version())
 
+-- client_from_opts: a module's client from its caller's opts (headers, timeout, retries) and its own settings
+local from = rest.client_from_opts("mod", base, { headers = { ["X-A"] = "caller", ["X-B"] = "caller" }, timeout = 7, retries = 1 },
+                                   { auth = { bearer = "m" }, headers = { ["X-B"] = "module" } })
+assert.eq(from.module, "mod")
+assert.eq(from.timeout, 7)
+assert.eq(from.retries, 1)
+h = from:get("/echo").headers
+assert.eq(h["x-a"], "caller")
+assert.eq(h["x-b"], "module") -- the module's own header wins
+assert.eq(h["authorization"], "Bearer m")
+from = rest.client_from_opts("mod", "http://ignored.invalid", {}, { base_url = base .. "/echo" })
+assert.eq(from:get("/x").path, "/echo/x")
+assert.eq(rest.client_from_opts("mod", base, {}).timeout, 30)
+assert.error(function() rest.client_from_opts("mod", base, { headers = "X-A: 1" }, { headers = { ["X-B"] = "1" } }) end,
+  "mod: headers must be a table")
+assert.error(function() rest.client_from_opts("mod", base, { headers = "X-A: 1" }) end, "mod: headers must be a table")
+
 local c = rest.client({ module = "svc", base_url = base, auth = { bearer = "tok" } })
 local resp
 

@@ -28,6 +28,8 @@ assert.eq(mock:last().headers["content-type"], nil) -- no Content-Type on a GET
 -- projects
 mock:on("GET", "/api/admin/projects", { json = { version = 1, projects = { { id = "default", name = "Default" }, { id = "demo-project", name = "Demo Project" } } } })
 local projects = c.projects:list()
+unleash.client(mock.url, { token = TOKEN, headers = { ["X-Proxy"] = "p" } }).projects:list()
+assert.eq(mock:last().headers["x-proxy"], "p") -- the caller's headers, as every rest-based client takes them
 assert.eq(#projects, 2)
 assert.eq(projects[2].name, "Demo Project")
 mock:on("GET", P, { json = { id = "demo-project", environments = { { environment = "development" }, { environment = "production" } } } })

@@ -51,12 +51,8 @@ local function with_rfc3339(silence)
 end
 
 function M.client(url, opts)
-  rest.need_table("alertmanager.client", "opts", opts)
-  opts = opts or {}
-  local api = rest.client({
-    module = "alertmanager", base_url = url, auth = opts.auth, headers = opts.headers,
-    timeout = opts.timeout, retries = opts.retries,
-  })
+  opts = rest.need_table("alertmanager.client", "opts", opts) or {}
+  local api = rest.client_from_opts("alertmanager", url, opts, { auth = opts.auth })
   local c = { alerts = {}, silences = {}, status = {}, receivers = {} }
 
   function c.alerts:list(o)

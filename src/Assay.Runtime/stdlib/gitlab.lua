@@ -38,15 +38,13 @@ local function query_of(fn, o)
 end
 
 function M.client(url, opts)
-  rest.need_table("gitlab.client", "opts", opts)
-  opts = opts or {}
+  opts = rest.need_table("gitlab.client", "opts", opts) or {}
   local auth
   if opts.token then auth = { header = "PRIVATE-TOKEN", value = opts.token }
   elseif opts.oauth_token then auth = { bearer = opts.oauth_token } end
   local base = rest.normalize_url(url)
   if base == nil then error("gitlab: base URL must be a non-empty string", 2) end
-  local api = rest.client({ module = "gitlab", base_url = base .. "/api/v4", auth = auth, headers = opts.headers,
-                            timeout = opts.timeout, retries = opts.retries })
+  local api = rest.client_from_opts("gitlab", base .. "/api/v4", opts, { auth = auth })
 
   -- ---------------------------------------------------------------- verbs (status policy)
 

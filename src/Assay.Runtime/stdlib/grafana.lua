@@ -14,13 +14,11 @@ local M = {}
 local type, tostring, error = type, tostring, error
 
 function M.client(url, opts)
-  rest.need_table("grafana.client", "opts", opts)
-  opts = opts or {}
-  local auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password)
-  local headers = {}
-  if opts.org_id then headers["X-Grafana-Org-Id"] = tostring(opts.org_id) end
-  local api = rest.client({ module = "grafana", base_url = url, auth = auth, headers = headers,
-                            timeout = opts.timeout, retries = opts.retries })
+  opts = rest.need_table("grafana.client", "opts", opts) or {}
+  local api = rest.client_from_opts("grafana", url, opts, {
+    auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password),
+    headers = { ["X-Grafana-Org-Id"] = opts.org_id and tostring(opts.org_id) },
+  })
   -- /api/health is public: no credentials sent to it
   local public = rest.client({ module = "grafana", base_url = url, timeout = opts.timeout, retries = opts.retries })
 

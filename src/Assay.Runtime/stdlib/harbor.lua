@@ -18,12 +18,11 @@ local type, tostring, pairs, ipairs, error = type, tostring, pairs, ipairs, erro
 local VULN_REPORT = "application/vnd.security.vulnerability.report; version=1.1"
 
 function M.client(url, opts)
-  rest.need_table("harbor.client", "opts", opts)
-  opts = opts or {}
-  local auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password)
+  opts = rest.need_table("harbor.client", "opts", opts) or {}
   local base = rest.normalize_url(url)
-  local api = rest.client({ module = "harbor", base_url = base and (base .. "/api/v2.0") or url,
-                            auth = auth, headers = opts.headers, timeout = opts.timeout, retries = opts.retries })
+  local api = rest.client_from_opts("harbor", url, opts, {
+    base_url = base and (base .. "/api/v2.0"), auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password),
+  })
 
   local function get(path, query) return (api:get(path, { query = query })) end
 

@@ -47,14 +47,11 @@ local function tparam(v)
 end
 
 function M.client(url, opts)
-  rest.need_table("loki.client", "opts", opts)
-  opts = opts or {}
-  local auth = rest.bearer_or_basic(opts.token, opts.username, opts.password)
-  local headers = {}
-  for k, v in pairs(opts.headers or {}) do headers[k] = v end
-  if opts.tenant then headers["X-Scope-OrgID"] = tostring(opts.tenant) end
-  local api = rest.client({ module = "loki", base_url = url, auth = auth, headers = headers,
-                            timeout = opts.timeout, retries = opts.retries })
+  opts = rest.need_table("loki.client", "opts", opts) or {}
+  local api = rest.client_from_opts("loki", url, opts, {
+    auth = rest.bearer_or_basic(opts.token, opts.username, opts.password),
+    headers = { ["X-Scope-OrgID"] = opts.tenant and tostring(opts.tenant) },
+  })
 
   local function get(path, query) return (api:get(path, { query = query })) end
 

@@ -28,12 +28,8 @@ local function time_param(fn, what, v)
 end
 
 function M.client(url, opts)
-  rest.need_table("prometheus.client", "opts", opts)
-  opts = opts or {}
-  local api = rest.client({
-    module = "prometheus", base_url = url, auth = opts.auth, headers = opts.headers,
-    timeout = opts.timeout, retries = opts.retries, ok = ENVELOPE_STATUSES,
-  })
+  opts = rest.need_table("prometheus.client", "opts", opts) or {}
+  local api = rest.client_from_opts("prometheus", url, opts, { auth = opts.auth, ok = ENVELOPE_STATUSES })
 
   -- GET an API path with query pairs; returns `data` of a success envelope, raises otherwise.
   local function get_data(path, query)

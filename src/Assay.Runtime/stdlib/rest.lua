@@ -272,6 +272,22 @@ function M.client(opts)
   }, Client)
 end
 
+--- The client behind an integration module's `client(url, opts)`: base_url = url and the
+--- connection options its caller gives in `opts` (headers, timeout, retries), plus the module's
+--- own `settings` (auth, ok, accept, …). settings.base_url replaces url; settings.headers are
+--- added to opts.headers (the module's win). `opts` is already checked: a table, {} for none.
+function M.client_from_opts(module, url, opts, settings)
+  local o = { module = module, base_url = url, headers = opts.headers, timeout = opts.timeout, retries = opts.retries }
+  for k, v in pairs(settings or {}) do o[k] = v end
+  if settings and settings.headers and opts.headers ~= nil then
+    if type(opts.headers) ~= "table" then error(module .. ": headers must be a table", 2) end
+    o.headers = {}
+    for name, value in pairs(opts.headers) do o.headers[name] = value end
+    for name, value in pairs(settings.headers) do o.headers[name] = value end
+  end
+  return M.client(o)
+end
+
 -- One header per name, whatever the case the caller wrote it in (so one Content-Type).
 local function set_header(headers, name, value)
   local lname = name:lower()

@@ -16,11 +16,9 @@ local M = {}
 local type, ipairs, tonumber, error = type, ipairs, tonumber, error
 
 function M.client(url, opts)
-  rest.need_table("traefik.client", "opts", opts)
-  opts = opts or {}
-  local auth = rest.bearer_or_basic(opts.token, opts.username, opts.password)
-  local api = rest.client({ module = "traefik", base_url = url, auth = auth, headers = opts.headers,
-                            timeout = opts.timeout, retries = opts.retries })
+  opts = rest.need_table("traefik.client", "opts", opts) or {}
+  local api = rest.client_from_opts("traefik", url, opts,
+                                    { auth = rest.bearer_or_basic(opts.token, opts.username, opts.password) })
 
   local function get(path) return (api:get(path)) end
 

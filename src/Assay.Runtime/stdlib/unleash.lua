@@ -15,11 +15,8 @@ local M = {}
 local type, tostring, ipairs, error, pcall = type, tostring, ipairs, error, pcall
 
 function M.client(url, opts)
-  rest.need_table("unleash.client", "opts", opts)
-  opts = opts or {}
-  local api = rest.client({ module = "unleash", base_url = url,
-                            auth = opts.token and { authorization = opts.token } or nil,
-                            timeout = opts.timeout, retries = opts.retries })
+  opts = rest.need_table("unleash.client", "opts", opts) or {}
+  local api = rest.client_from_opts("unleash", url, opts, { auth = opts.token and { authorization = opts.token } or nil })
 
   local function get(path) return (api:get(path, { not_found = "nil" })) end
   -- a list wrapped in an object ({projects = [...]}): the array, {} when absent or 404
