@@ -22,6 +22,8 @@ namespace Assay.Engine.Api;
 [JsonSerializable(typeof(IReadOnlyList<ActivityRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<ApiKeyRecord>))]
 [JsonSerializable(typeof(IReadOnlyList<ScheduleFireResult>))]
+[JsonSerializable(typeof(StreamEvent))]
+[JsonSerializable(typeof(StatusChange))]
 internal sealed partial class EngineJsonContext : JsonSerializerContext
 {
     /// <summary>The context used for responses: same contracts, relaxed escaping (see <see cref="JsonText.Encoder"/>).</summary>

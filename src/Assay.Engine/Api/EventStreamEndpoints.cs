@@ -96,7 +96,7 @@ internal static class EventStreamEndpoints
             while (sub.Reader.TryRead(out var e))
                 if (e.Id > floor && !caughtUp.Contains(e.Id)) AppendEvent(sb, e);
             while (statuses.Reader.TryRead(out var c))
-                sb.Append("event: status\ndata: ").Append(StatusJson(c)).Append("\n\n");
+                AppendStatus(sb, c);
             if (sb.Length == 0 && time.GetUtcNow() - lastWrite >= keepAlive) sb.Append(": keep-alive\n\n");
             if (sb.Length > 0)
             {
@@ -118,7 +118,10 @@ internal static class EventStreamEndpoints
 
     static void AppendEvent(StringBuilder sb, StreamEvent e) =>
         sb.Append("id: ").Append(e.Id.ToString(CultureInfo.InvariantCulture)).Append("\nevent: workflow_event\ndata: ")
-            .Append(EventJson(e)).Append("\n\n");
+            .Append(JsonSerializer.Serialize(e, EngineJsonContext.Wire.StreamEvent)).Append("\n\n");
+
+    static void AppendStatus(StringBuilder sb, StatusChange c) =>
+        sb.Append("event: status\ndata: ").Append(JsonSerializer.Serialize(c, EngineJsonContext.Wire.StatusChange)).Append("\n\n");
 
     static async Task FlushAsync(HttpContext ctx, StringBuilder sb, CancellationToken ct)
     {
@@ -126,30 +129,4 @@ internal static class EventStreamEndpoints
         await ctx.Response.Body.FlushAsync(ct);
         sb.Clear();
     }
-
-    static string EventJson(StreamEvent e) => JsonText.Build(w =>
-    {
-        w.WriteStartObject();
-        w.WriteNumber("id", e.Id);
-        w.WriteString("workflow_id", e.WorkflowId);
-        w.WriteString("namespace", e.Namespace);
-        w.WriteString("workflow_type", e.WorkflowType);
-        w.WriteNumber("seq", e.Seq);
-        w.WriteString("event_type", e.EventType);
-        w.WriteRawOrNull("payload", e.Payload);
-        w.WriteNumber("timestamp", e.Timestamp);
-        w.WriteString("status", e.Status);
-        w.WriteEndObject();
-    });
-
-    static string StatusJson(StatusChange c) => JsonText.Build(w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("workflow_id", c.WorkflowId);
-        w.WriteString("namespace", c.Namespace);
-        w.WriteString("workflow_type", c.WorkflowType);
-        w.WriteString("status", c.Status);
-        w.WriteNumber("timestamp", c.Timestamp);
-        w.WriteEndObject();
-    });
 }

@@ -99,3 +99,16 @@ public static class JsonText
 
     static bool IsNullOrJsonNull(string? s) => s is null || s.Trim() == "null";
 }
+
+/// <summary>For a property holding stored JSON text that a wire record embeds as a JSON value rather than a string
+/// (<see cref="StreamEvent.Payload"/>): written as it is, like <see cref="JsonText.WriteRawOrNull(Utf8JsonWriter, string?)"/>.</summary>
+public sealed class EmbeddedJsonConverter : System.Text.Json.Serialization.JsonConverter<string?>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        return doc.RootElement.GetRawText();
+    }
+
+    public override void Write(Utf8JsonWriter writer, string? value, JsonSerializerOptions options) => writer.WriteRawOrNull(value);
+}

@@ -250,6 +250,8 @@ public sealed record StreamEvent
     public required string WorkflowType { get; init; }
     public long Seq { get; init; }
     public required string EventType { get; init; }
+    /// <summary>The stored JSON text, sent as a JSON value (parsed on the client's side, unlike /events).</summary>
+    [JsonConverter(typeof(EmbeddedJsonConverter))]
     public string? Payload { get; init; }
     public double Timestamp { get; init; }
     /// <summary>The workflow's status when the event was read.</summary>

@@ -28,6 +28,11 @@ public abstract class EventStreamTests(EngineFixture fx) : TestBase(fx)
         Assert.All(events, e => Assert.Equal(id, e.Data["workflow_id"].Str()));
         Assert.All(events, e => Assert.Equal(e.Id, e.Data["id"]!.GetValue<long>().ToString()));
         Assert.Equal(2, events[1].Data["payload"]!["payload"]!["x"].Long()); // payload as JSON, not a string
+        Assert.Equal(["id", "workflow_id", "namespace", "workflow_type", "seq", "event_type", "payload", "timestamp", "status"],
+            events[0].Data.Select(p => p.Key).ToArray());
+        Assert.Equal("Streamed", events[0].Data["workflow_type"].Str());
+        Assert.Equal(["workflow_id", "namespace", "workflow_type", "status", "timestamp"],
+            got.First(e => e.Event == "status").Data.Select(p => p.Key).ToArray());
         Assert.Equal("FAILED", events[2].Data["status"].Str());
         var statuses = got.Where(e => e.Event == "status").Select(e => e.Data["status"].Str()).ToList();
         Assert.Equal(["PENDING", "FAILED"], statuses);
