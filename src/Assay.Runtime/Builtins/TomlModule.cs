@@ -195,28 +195,9 @@ public static class TomlModule
     static string Key(string k) =>
         k.Length > 0 && k.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? k : Quote(k);
 
-    static string Quote(string s)
-    {
-        var sb = new StringBuilder("\"");
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\f': sb.Append("\\f"); break;
-                case '\r': sb.Append("\\r"); break;
-                default:
-                    if (c < 0x20 || c == 0x7f) sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    /// <summary>A TOML basic string: JSON's escapes, control characters as \uXXXX.</summary>
+    static string Quote(string s) =>
+        JsonStyleString.Append(new StringBuilder(), s, static c => c < 0x20 || c == 0x7f, upperCaseHex: true).ToString();
 
     static void Value(StringBuilder sb, object? v, string where)
     {

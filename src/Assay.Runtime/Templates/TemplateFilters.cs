@@ -596,26 +596,6 @@ public static class TemplateFilters
         }
     }
 
-    static void JsonString(StringBuilder sb, string s)
-    {
-        sb.Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                case '\b': sb.Append("\\b"); break;
-                case '\f': sb.Append("\\f"); break;
-                default:
-                    if (c < 0x20 || c > 0x7e) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        sb.Append('"');
-    }
+    /// <summary>As json.dumps writes a string (ensure_ascii): everything outside printable ASCII as \uxxxx.</summary>
+    static void JsonString(StringBuilder sb, string s) => JsonStyleString.Append(sb, s, static c => c < 0x20 || c > 0x7e);
 }

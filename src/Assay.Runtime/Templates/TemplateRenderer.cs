@@ -191,6 +191,19 @@ public sealed partial class Renderer
 
     public object Wrap(string s) => Autoescape ? new Markup(s) : s;
 
+    /// <summary>A value as {{ … }} writes it: escaped when autoescaping (unless it is markup already).</summary>
+    void WriteValue(StringBuilder sb, object? v) => Write(sb, Autoescape ? Py.EscapeValue(v).Value : Py.Str(v));
+
+    /// <summary>The output of a block ({% set x %}…, {% filter f %}…) in its own scope, through its filters.</summary>
+    object? RenderFiltered(List<Node> body, List<FilterExpr> filters, Scope scope, RenderContext ctx)
+    {
+        var inner = new StringBuilder();
+        Exec(body, new Scope(scope), ctx, inner);
+        object? v = Wrap(inner.ToString());
+        foreach (var f in filters) v = ApplyFilter(f, v, scope, ctx);
+        return v;
+    }
+
     public void CheckSize(long n)
     {
         if (n > _limits.MaxOutputChars) throw new TemplateException($"value larger than {_limits.MaxOutputChars} elements");
@@ -326,11 +339,8 @@ public sealed partial class Renderer
                 Write(sb, o.Text);
                 break;
             case PrintNode p:
-            {
-                var v = Eval(p.Expr, scope, ctx);
-                Write(sb, Autoescape ? Py.EscapeValue(v).Value : Py.Str(v));
+                WriteValue(sb, Eval(p.Expr, scope, ctx));
                 break;
-            }
             case IfNode i:
                 foreach (var (test, body) in i.Branches)
                     if (Py.Truthy(Eval(test, scope, ctx))) { Exec(body, scope, ctx, sb); return; }
@@ -343,14 +353,8 @@ public sealed partial class Renderer
                 Assign(s.Target, Eval(s.Value, scope, ctx), scope, ctx);
                 break;
             case SetBlockNode sb2:
-            {
-                var inner = new StringBuilder();
-                Exec(sb2.Body, new Scope(scope), ctx, inner);
-                object? v = Wrap(inner.ToString());
-                foreach (var f in sb2.Filters) v = ApplyFilter(f, v, scope, ctx);
-                Assign(sb2.Target, v, scope, ctx);
+                Assign(sb2.Target, RenderFiltered(sb2.Body, sb2.Filters, scope, ctx), scope, ctx);
                 break;
-            }
             case MacroNode m:
                 scope.Vars[m.Name] = new Macro(m.Name, m.Params, m.Body, scope, ctx, Autoescape);
                 break;
@@ -360,19 +364,12 @@ public sealed partial class Renderer
                 var callee = Eval(c.Call.Callee, scope, ctx);
                 var args = EvalArgs(c.Call.Args, scope, ctx);
                 args.Named.Add(new("caller", caller));
-                var v = CallValue(callee, args);
-                Write(sb, Autoescape ? Py.EscapeValue(v).Value : Py.Str(v));
+                WriteValue(sb, CallValue(callee, args));
                 break;
             }
             case FilterBlockNode fb:
-            {
-                var inner = new StringBuilder();
-                Exec(fb.Body, new Scope(scope), ctx, inner);
-                object? v = Wrap(inner.ToString());
-                foreach (var f in fb.Filters) v = ApplyFilter(f, v, scope, ctx);
-                Write(sb, Autoescape ? Py.EscapeValue(v).Value : Py.Str(v));
+                WriteValue(sb, RenderFiltered(fb.Body, fb.Filters, scope, ctx));
                 break;
-            }
             case BlockNode b:
                 RenderBlock(ctx, b.Name, 0, scope, sb, b.Scoped);
                 break;
