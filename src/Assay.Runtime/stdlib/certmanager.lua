@@ -82,11 +82,9 @@ function M.client(url, token, opts)
   function c.certificates:wait_ready(ns, name, timeout_secs, wopts)
     check("certmanager.certificates:wait_ready", "namespace", ns)
     check("certmanager.certificates:wait_ready", "name", name)
-    if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-      error("certmanager.certificates:wait_ready: timeout_secs must be a number, got " .. type(timeout_secs), 2)
-    end
+    timeout_secs = rest.need_timeout("certmanager.certificates:wait_ready", timeout_secs, 300)
     return rest.wait_until(function() return c.certificates:is_ready(ns, name) end, {
-      timeout = timeout_secs or 300, interval = wopts and wopts.interval or 5,
+      timeout = timeout_secs, interval = wopts and wopts.interval or 5,
       message = "certmanager: timeout waiting for certificate " .. ns .. "/" .. name .. " to be ready",
     })
   end

@@ -51,17 +51,8 @@ function M.client(url, token, opts)
     get = function(_, name) return ces:get(name) end,
   }
 
-  -- the object, or an error "eso: <Kind> <ns>/<name> not found"
-  local function must_get(fn, res, kind, ns, name)
-    check(fn, "namespace", ns)
-    check(fn, "name", name)
-    local obj = res:get(ns, name)
-    if obj == nil then error("eso: " .. kind .. " " .. ns .. "/" .. name .. " not found", 3) end
-    return obj
-  end
-
   c.external_secrets.status = function(_, ns, name)
-    local obj = must_get("eso.external_secrets:status", es, "ExternalSecret", ns, name)
+    local obj = es:must_get("eso.external_secrets:status", "ExternalSecret", ns, name)
     local st = type(obj.status) == "table" and obj.status or {}
     local cond = k8s.find_condition(obj, "Ready")
     return {
@@ -85,10 +76,7 @@ function M.client(url, token, opts)
   c.external_secrets.wait_synced = function(_, ns, name, timeout_secs, wopts)
     check("eso.external_secrets:wait_synced", "namespace", ns)
     check("eso.external_secrets:wait_synced", "name", name)
-    if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-      error("eso.external_secrets:wait_synced: timeout_secs must be a number, got " .. type(timeout_secs), 2)
-    end
-    timeout_secs = timeout_secs or 60
+    timeout_secs = rest.need_timeout("eso.external_secrets:wait_synced", timeout_secs, 60)
     return rest.wait_until(function() return ready(es:get(ns, name)) end, {
       timeout = timeout_secs, interval = wopts and wopts.interval or 5,
       message = "eso: ExternalSecret " .. ns .. "/" .. name .. " not synced after " .. timeout_secs .. "s",
@@ -101,7 +89,7 @@ function M.client(url, token, opts)
   end
 
   c.secret_stores.status = function(_, ns, name)
-    local obj = must_get("eso.secret_stores:status", stores, "SecretStore", ns, name)
+    local obj = stores:must_get("eso.secret_stores:status", "SecretStore", ns, name)
     return { ready = ready(obj), conditions = type(obj.status) == "table" and obj.status.conditions or {} }
   end
 

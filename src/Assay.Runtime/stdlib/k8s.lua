@@ -306,6 +306,16 @@ Resource.get = function(self, a, b)
   return (self.conn:get(resource_path(self, ns, name), { not_found = self.not_found }))
 end
 
+--- A namespaced object that must exist: checks ns and name (errors name `fn`), and raises
+--- "<module>: <what> <ns>/<name> not found" at the caller's caller when there is none.
+Resource.must_get = function(self, fn, what, ns, name)
+  need_string(fn, "namespace", ns)
+  need_string(fn, "name", name)
+  local obj = self:get(ns, name)
+  if obj == nil then error(self.conn.module .. ": " .. what .. " " .. ns .. "/" .. name .. " not found", 3) end
+  return obj
+end
+
 Resource.list = function(self, a, b)
   local ns, opts = a, b
   if not self.namespaced then ns, opts = nil, a end
@@ -582,10 +592,7 @@ end
 function M.resources:wait_ready(ns, kind, name, timeout_secs, opts)
   need_string("k8s.resources:wait_ready", "name", name)
   lookup("k8s.resources:wait_ready", kind)
-  if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-    error("k8s.resources:wait_ready: timeout_secs must be a number, got " .. type(timeout_secs), 2)
-  end
-  timeout_secs = timeout_secs or 60
+  timeout_secs = rest.need_timeout("k8s.resources:wait_ready", timeout_secs, 60)
   return rest.wait_until(function() return M.resources:is_ready(ns, kind, name, opts) end, {
     timeout = timeout_secs, interval = opts and opts.interval or 2, swallow_errors = true,
     message = "k8s.wait_ready: " .. kind .. "/" .. name .. " not ready after " .. timeout_secs .. "s",

@@ -81,17 +81,8 @@ function M.client(url, token, opts)
     get = function(_, name) return projects:get(name) end,
   }
 
-  -- the object, or an error "kargo: <what> <ns>/<name> not found"
-  local function must_get(fn, res, what, ns, name)
-    check(fn, "namespace", ns)
-    check(fn, "name", name)
-    local obj = res:get(ns, name)
-    if obj == nil then error("kargo: " .. what .. " " .. ns .. "/" .. name .. " not found", 3) end
-    return obj
-  end
-
   c.stages.status = function(_, ns, name)
-    local st = status_of(must_get("kargo.stages:status", stages, "stage", ns, name))
+    local st = status_of(stages:must_get("kargo.stages:status", "stage", ns, name))
     return { phase = st.phase, current_freight_id = current_freight(st), health = st.health, conditions = st.conditions or {} }
   end
 
@@ -105,10 +96,7 @@ function M.client(url, token, opts)
   c.stages.wait_healthy = function(_, ns, name, timeout_secs, wopts)
     check("kargo.stages:wait_healthy", "namespace", ns)
     check("kargo.stages:wait_healthy", "name", name)
-    if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-      error("kargo.stages:wait_healthy: timeout_secs must be a number, got " .. type(timeout_secs), 2)
-    end
-    timeout_secs = timeout_secs or 60
+    timeout_secs = rest.need_timeout("kargo.stages:wait_healthy", timeout_secs, 60)
     return rest.wait_until(function() return healthy(stages:get(ns, name)) end, {
       timeout = timeout_secs, interval = wopts and wopts.interval or 5, swallow_errors = true,
       message = "kargo: stage " .. ns .. "/" .. name .. " not healthy after " .. timeout_secs .. "s",
@@ -145,7 +133,7 @@ function M.client(url, token, opts)
   end
 
   c.freight.status = function(_, ns, name)
-    return status_of(must_get("kargo.freight:status", freight, "freight", ns, name))
+    return status_of(freight:must_get("kargo.freight:status", "freight", ns, name))
   end
 
   c.promotions.list = function(_, ns, opts2)
@@ -154,7 +142,7 @@ function M.client(url, token, opts)
   end
 
   c.promotions.status = function(_, ns, name)
-    local st = status_of(must_get("kargo.promotions:status", promotions, "promotion", ns, name))
+    local st = status_of(promotions:must_get("kargo.promotions:status", "promotion", ns, name))
     return { phase = st.phase, message = st.message, freight_id = type(st.freight) == "table" and st.freight.name or st.freightId }
   end
 
@@ -175,10 +163,7 @@ function M.client(url, token, opts)
   c.promotions.wait = function(_, ns, name, timeout_secs, wopts)
     check("kargo.promotions:wait", "namespace", ns)
     check("kargo.promotions:wait", "name", name)
-    if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-      error("kargo.promotions:wait: timeout_secs must be a number, got " .. type(timeout_secs), 2)
-    end
-    timeout_secs = timeout_secs or 300
+    timeout_secs = rest.need_timeout("kargo.promotions:wait", timeout_secs, 300)
     local final
     rest.wait_until(function()
       local st = c.promotions:status(ns, name)

@@ -103,6 +103,14 @@ function M.need_table(fn, what, v)
   return v
 end
 
+--- As need_string, for the optional timeout_secs argument of a module's wait function: the
+--- number given, or `default` for nil.
+function M.need_timeout(fn, timeout_secs, default)
+  if timeout_secs == nil then return default end
+  if type(timeout_secs) ~= "number" then error(fn .. ": timeout_secs must be a number, got " .. type(timeout_secs), 3) end
+  return timeout_secs
+end
+
 --- Every status 100–599, for `ok = rest.ANY_STATUS` when a caller reads the status itself.
 M.ANY_STATUS = {}
 for s = 100, 599 do M.ANY_STATUS[#M.ANY_STATUS + 1] = s end

@@ -112,10 +112,7 @@ function M.client(url, token, namespace)
     local fn = "velero." .. key .. ":wait"
     return function(_, name, timeout_secs, wopts)
       check(fn, "name", name)
-      if timeout_secs ~= nil and type(timeout_secs) ~= "number" then
-        error(fn .. ": timeout_secs must be a number, got " .. type(timeout_secs), 2)
-      end
-      timeout_secs = timeout_secs or 3600
+      timeout_secs = rest.need_timeout(fn, timeout_secs, 3600)
       local final
       rest.wait_until(function()
         local st = c[key]:status(name)
