@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Assay.Runtime.Builtins;
 using Assay.Runtime.Discovery;
 
 namespace Assay.Cli;

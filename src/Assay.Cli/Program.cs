@@ -1,4 +1,3 @@
-using Assay.Cli.Commands;
 using Assay.Cli.Interactive;
 
 namespace Assay.Cli;

@@ -47,6 +47,16 @@ raises(function() hydra.client({ admin_url = U }).discovery:jwks() end, "hydra: 
 raises(function() hydra.client({ admin_url = U }).oauth2:authorize_url("app") end, "hydra: public_url not configured")
 assert.eq(#api.requests, 0) -- raised before any I/O
 raises(function() ory.connect("x") end, "ory.connect: opts must be a table, got string")
+-- every client sends the caller's headers (a gateway's, say) with each request
+api:on("GET", "/admin/clients", { json = {} })
+hydra.client({ admin_url = U, headers = { ["X-Gateway"] = "h" } }).clients:list()
+assert.eq(api:last().headers["x-gateway"], "h")
+api:on("GET", "/admin/identities/i1", { json = { id = "i1" } })
+kratos.client({ admin_url = U, headers = { ["X-Gateway"] = "k" } }).identities:get("i1")
+assert.eq(api:last().headers["x-gateway"], "k")
+api:on("GET", "/relation-tuples/check", { json = { allowed = true } })
+keto.client(U, { headers = { ["X-Gateway"] = "r" } }).permissions:check("ns", "obj", "rel", "user")
+assert.eq(api:last().headers["x-gateway"], "r")
 
 -- ================================================================== assay.ory.hydra
 assert.eq(type(hydra.client), "function")

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
-using System.Text.Unicode;
 
 namespace Assay.Runtime.Builtins;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.InteropServices;
 using Assay.Lua.Loop;
 using Microsoft.AspNetCore.Builder;

@@ -43,8 +43,7 @@ function M.client(opts)
   local function side(name, url, auth)
     if url == nil then return function() error("hydra: " .. name .. " not configured", 0) end end
     rest.need_string(fn, name, url)
-    local api = rest.client({ module = "hydra", base_url = url, auth = auth, timeout = opts.timeout,
-                              retries = opts.retries, empty = "nil" })
+    local api = rest.client_from_opts("hydra", url, opts, { auth = auth, empty = "nil" })
     return function() return api end
   end
   local admin = side("admin_url", opts.admin_url, opts.admin_token and { bearer = opts.admin_token } or nil)

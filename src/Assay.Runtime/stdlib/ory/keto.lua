@@ -71,12 +71,7 @@ function M.client(read_url, opts)
   local fn = "keto.client"
   rest.need_string(fn, "read_url", read_url)
   opts = rest.need_table(fn, "opts", opts) or {}
-  local common = { module = "keto", timeout = opts.timeout, retries = opts.retries, empty = "nil" }
-  local function make(url)
-    local o = { base_url = url }
-    for k, v in pairs(common) do o[k] = v end
-    return rest.client(o)
-  end
+  local function make(url) return rest.client_from_opts("keto", url, opts, { empty = "nil" }) end
   local read = make(read_url)
   local write_api
   if opts.write_url ~= nil then write_api = make(rest.need_string(fn, "opts.write_url", opts.write_url)) end

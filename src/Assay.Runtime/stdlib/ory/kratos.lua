@@ -61,16 +61,14 @@ function M.client(opts)
   local fn = "kratos.client"
   opts = rest.need_table(fn, "opts", opts) or {}
 
-  local function side(name, url, extra)
+  local function side(name, url, settings)
     if url == nil then return function() error("kratos: " .. name .. " not configured", 0) end end
     rest.need_string(fn, name, url)
-    local o = { module = "kratos", base_url = url, timeout = opts.timeout, retries = opts.retries, empty = "nil" }
-    for k, v in pairs(extra) do o[k] = v end
-    local api = rest.client(o)
+    local api = rest.client_from_opts("kratos", url, opts, settings)
     return function() return api end
   end
-  local public = side("public_url", opts.public_url, { accept = "application/json" })
-  local admin = side("admin_url", opts.admin_url, { auth = opts.admin_token and { bearer = opts.admin_token } or nil })
+  local public = side("public_url", opts.public_url, { accept = "application/json", empty = "nil" })
+  local admin = side("admin_url", opts.admin_url, { auth = opts.admin_token and { bearer = opts.admin_token } or nil, empty = "nil" })
 
   -- Public calls return the decoded body and the cookie jar after the answer.
   local function public_call(f, method, path, query, auth, payload)
