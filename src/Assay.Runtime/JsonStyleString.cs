@@ -1,9 +1,14 @@
+using System;
+using System.Globalization;
+using System.Text;
+
 namespace Assay.Runtime;
 
 /// <summary>
 /// A double-quoted string with JSON's escapes, which TOML's basic strings share: <c>\" \\ \b \t \n \f \r</c>, and
 /// <c>\uXXXX</c> for every other character the caller's rule picks. <c>toml.encode</c> escapes only control
 /// characters; the templates' <c>tojson</c> filter, like Python's json.dumps, everything outside printable ASCII.
+/// The source generator compiles this file too (C# string literals read these escapes alike), hence the usings.
 /// </summary>
 internal static class JsonStyleString
 {

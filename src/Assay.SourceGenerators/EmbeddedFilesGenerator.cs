@@ -76,26 +76,9 @@ public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
         return sb.ToString();
     }
 
-    /// <summary>A regular C# string literal; non-ASCII text stays as is (u8 encodes it as UTF-8).</summary>
-    static string Quote(string s)
-    {
-        var sb = new StringBuilder(s.Length + 16).Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '"': sb.Append("\\\""); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085')
-                        sb.Append("\\u").Append(((int)c).ToString("x4"));
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    /// <summary>A regular C# string literal (C# reads JSON's escapes the same way); line terminators and other
+    /// controls escaped, the rest of non-ASCII text as is (u8 encodes it as UTF-8).</summary>
+    static string Quote(string s) =>
+        Assay.Runtime.JsonStyleString.Append(new StringBuilder(s.Length + 16), s,
+            static c => c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085').ToString();
 }
