@@ -26,16 +26,8 @@ local function read_file(path)
   return s
 end
 
--- Raises "<fn>: <what> must be a non-empty string, got <type>" for bad names/namespaces/kinds.
-local function need_string(fn, what, v)
-  if type(v) ~= "string" or v == "" then
-    error(fn .. ": " .. what .. " must be a non-empty string, got " .. (v == "" and "an empty string" or type(v)), 3)
-  end
-end
-
-local function need_table(fn, what, v)
-  if v ~= nil and type(v) ~= "table" then error(fn .. ": " .. what .. " must be a table, got " .. type(v), 3) end
-end
+-- Raise "<fn>: <what> must be a non-empty string (a table), got <type>" for bad names, namespaces, kinds, options.
+local need_string, need_table = rest.need_string, rest.need_table
 
 local function bracket_host(host)
   if host:find(":", 1, true) and host:sub(1, 1) ~= "[" then return "[" .. host .. "]" end
