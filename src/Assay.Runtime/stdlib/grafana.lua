@@ -17,7 +17,7 @@ function M.client(url, opts)
   opts = rest.need_table("grafana.client", "opts", opts) or {}
   local api = rest.client_from_opts("grafana", url, opts, {
     auth = rest.bearer_or_basic(opts.api_key, opts.username, opts.password),
-    headers = { ["X-Grafana-Org-Id"] = opts.org_id and tostring(opts.org_id) },
+    headers = { ["X-Grafana-Org-Id"] = opts.org_id and tostring(opts.org_id) or nil },
   })
   -- /api/health is public: no credentials sent to it
   local public = rest.client({ module = "grafana", base_url = url, timeout = opts.timeout, retries = opts.retries })

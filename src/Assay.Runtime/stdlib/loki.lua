@@ -50,7 +50,7 @@ function M.client(url, opts)
   opts = rest.need_table("loki.client", "opts", opts) or {}
   local api = rest.client_from_opts("loki", url, opts, {
     auth = rest.bearer_or_basic(opts.token, opts.username, opts.password),
-    headers = { ["X-Scope-OrgID"] = opts.tenant and tostring(opts.tenant) },
+    headers = { ["X-Scope-OrgID"] = opts.tenant and tostring(opts.tenant) or nil },
   })
 
   local function get(path, query) return (api:get(path, { query = query })) end
