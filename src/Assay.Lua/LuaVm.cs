@@ -155,16 +155,20 @@ public sealed unsafe class LuaVm : IDisposable
 
     // ---------------------------------------------------------------- running code
 
-    /// <summary>Compiles <paramref name="source"/>; pushes the function, or throws with the syntax error.</summary>
-    public void Load(LuaState L, ReadOnlySpan<byte> source, string chunkName, bool allowBinary = false)
+    /// <summary>
+    /// Compiles <paramref name="source"/>; pushes the function, or throws with the syntax error.
+    /// Source text only: a binary chunk is refused ("attempt to load a binary chunk").
+    /// </summary>
+    public void Load(LuaState L, ReadOnlySpan<byte> source, string chunkName) => Load(L, source, chunkName, "t\0"u8);
+
+    void Load(LuaState L, ReadOnlySpan<byte> chunk, string chunkName, ReadOnlySpan<byte> mode)
     {
         var name = Encoding.UTF8.GetBytes(chunkName + "\0");
-        var mode = allowBinary ? "bt\0"u8 : "t\0"u8;
         int status;
-        fixed (byte* src = source)
+        fixed (byte* src = chunk)
         fixed (byte* n = name)
         fixed (byte* m = mode)
-            status = luaL_loadbufferx(L.Handle, src == null ? m : src, (nuint)source.Length, n, m);
+            status = luaL_loadbufferx(L.Handle, src == null ? m : src, (nuint)chunk.Length, n, m);
         if (status != LUA_OK)
         {
             var message = L.ToStringValue(-1) ?? "syntax error";
@@ -174,13 +178,31 @@ public sealed unsafe class LuaVm : IDisposable
     }
 
     /// <summary>
-    /// Runs setup code synchronously on the main state (builtin preludes, tests). Arguments are
+    /// Runs setup code synchronously on the main state (tests, the REPL's runner). Arguments are
     /// pushed by <paramref name="pushArgs"/>; <paramref name="nresults"/> results stay on the stack.
     /// </summary>
     public void Execute(ReadOnlySpan<byte> source, string chunkName, Func<LuaState, int>? pushArgs = null, int nresults = 0)
     {
+        Load(Main, source, chunkName);
+        Call(pushArgs, nresults);
+    }
+
+    /// <summary>
+    /// As <see cref="Execute(ReadOnlySpan{byte}, string, Func{LuaState, int}?, int)"/> for Lua bytecode
+    /// that the build compiled into the binary (the bootstrap and the builtin preludes, by
+    /// native/assay_luac.c, see build/LuaBytecode.targets): loading it skips the parser at every
+    /// start. Never for anything a user supplies — Lua does not verify bytecode — and binary only.
+    /// </summary>
+    public void ExecutePrecompiled(ReadOnlySpan<byte> bytecode, string chunkName, Func<LuaState, int>? pushArgs = null, int nresults = 0)
+    {
+        Load(Main, bytecode, chunkName, "b\0"u8);
+        Call(pushArgs, nresults);
+    }
+
+    /// <summary>Calls the loaded function on top of the main stack with the pushed arguments.</summary>
+    void Call(Func<LuaState, int>? pushArgs, int nresults)
+    {
         var L = Main;
-        Load(L, source, chunkName);
         int nargs = pushArgs?.Invoke(L) ?? 0;
         if (assay_pcall(L.Handle, nargs, nresults, 0) != LUA_OK)
         {
@@ -257,7 +279,7 @@ public sealed unsafe class LuaVm : IDisposable
     void LoadBootstrap()
     {
         var L = Main;
-        Execute(EmbeddedFiles.Get("assay/bootstrap.lua"), "=[assay loop]", L =>
+        ExecutePrecompiled(EmbeddedFiles.Get("assay/bootstrap.luac"), "=[assay loop]", L =>
         {
             L.NewTable();
             L.PushLightUserData(Mark);

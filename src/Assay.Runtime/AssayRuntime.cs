@@ -110,9 +110,10 @@ public sealed class AssayRuntime : IDisposable
     public ApprovalRequest? PendingApproval { get; internal set; }
     public Logger Logger => Options.Logger;
 
-    /// <summary>Runs a prelude written in Lua (prelude/NAME.lua, compiled in) with optional natives.</summary>
+    /// <summary>Runs a prelude written in Lua (prelude/NAME.lua, compiled in as bytecode whose chunk
+    /// name "=[assay NAME]" the project file sets) with optional natives.</summary>
     public void RunPrelude(string name, Func<LuaState, int>? pushArgs = null, int nresults = 0) =>
-        Vm.Execute(EmbeddedFiles.Get($"prelude/{name}.lua"), $"=[assay {name}]", pushArgs, nresults);
+        Vm.ExecutePrecompiled(EmbeddedFiles.Get($"prelude/{name}.luac"), $"=[assay {name}]", pushArgs, nresults);
 
     /// <summary>Kills the process groups of this runtime's running shell.exec/process.run commands.</summary>
     public void KillChildProcesses() => Builtins.Exec.ChildProcess.KillGroups(Vm);

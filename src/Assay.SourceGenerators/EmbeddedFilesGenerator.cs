@@ -10,6 +10,8 @@ namespace Assay.SourceGenerators;
 /// <summary>
 /// Compiles files into the assembly as UTF-8 data: every <c>AdditionalFiles</c> item with an
 /// <c>EmbeddedName</c> becomes a <c>"…"u8</c> literal behind <c>EmbeddedFiles.TryGet(name)</c>.
+/// An item with <c>EmbeddedFormat="hex"</c> holds binary data as hex text (Lua bytecode from
+/// src/Assay.Lua/build/LuaBytecode.targets) and becomes those bytes, likewise static data.
 /// Why not manifest resources: under NativeAOT the first resource lookup initialises the
 /// reflection layer (assembly binder, type infos), about 1.5 ms of every cold start, while a u8
 /// literal is a pointer into the image.
@@ -18,6 +20,7 @@ namespace Assay.SourceGenerators;
 public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
 {
     const string NameMetadata = "build_metadata.AdditionalFiles.EmbeddedName";
+    const string FormatMetadata = "build_metadata.AdditionalFiles.EmbeddedFormat";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -25,8 +28,10 @@ public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
             .Combine(context.AnalyzerConfigOptionsProvider)
             .Select((pair, ct) =>
             {
-                pair.Right.GetOptions(pair.Left).TryGetValue(NameMetadata, out var name);
-                return new EmbeddedFile(name ?? "", pair.Left.GetText(ct));
+                var options = pair.Right.GetOptions(pair.Left);
+                options.TryGetValue(NameMetadata, out var name);
+                options.TryGetValue(FormatMetadata, out var format);
+                return new EmbeddedFile(name ?? "", pair.Left.GetText(ct), format == "hex");
             })
             .Where(f => f.Name.Length > 0 && f.Text != null)
             .Collect();
@@ -36,10 +41,11 @@ public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
             (output, input) => output.AddSource("EmbeddedFiles.g.cs", Render(input.Right, input.Left)));
     }
 
-    sealed class EmbeddedFile(string name, SourceText? text)
+    sealed class EmbeddedFile(string name, SourceText? text, bool isHex)
     {
         public string Name { get; } = name;
         public SourceText? Text { get; } = text;
+        public bool IsHex { get; } = isHex;
     }
 
     static string Render(string ns, ImmutableArray<EmbeddedFile> files)
@@ -63,7 +69,7 @@ public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
         sb.AppendLine("        switch (name)");
         sb.AppendLine("        {");
         foreach (var f in ordered)
-            sb.AppendLine($"            case {Quote(f.Name)}: content = {Quote(f.Text!.ToString())}u8; return true;");
+            sb.AppendLine($"            case {Quote(f.Name)}: content = {(f.IsHex ? ByteArray(f.Text!.ToString()) : Quote(f.Text!.ToString()) + "u8")}; return true;");
         sb.AppendLine("        }");
         sb.AppendLine("        content = default;");
         sb.AppendLine("        return false;");
@@ -74,6 +80,19 @@ public sealed class EmbeddedFilesGenerator : IIncrementalGenerator
         sb.AppendLine("            : throw new global::System.InvalidOperationException($\"embedded file {name} is missing\");");
         sb.AppendLine("}");
         return sb.ToString();
+    }
+
+    /// <summary>Hex text (whitespace ignored) as a constant byte array, which the compiler turns into a
+    /// span over static data when it is assigned to a ReadOnlySpan&lt;byte&gt; (no allocation).</summary>
+    static string ByteArray(string hex)
+    {
+        var digits = new string(hex.Where(c => !char.IsWhiteSpace(c)).ToArray());
+        if (digits.Length % 2 != 0 || digits.Any(c => !System.Uri.IsHexDigit(c)))
+            throw new System.InvalidOperationException("EmbeddedFormat=\"hex\" file is not hex text");
+        var sb = new StringBuilder(digits.Length * 3 + 32).Append("new byte[] {");
+        for (int i = 0; i < digits.Length; i += 2)
+            sb.Append(i % 64 == 0 ? "\n                " : " ").Append("0x").Append(digits, i, 2).Append(',');
+        return sb.Append(" }").ToString();
     }
 
     /// <summary>A regular C# string literal (C# reads JSON's escapes the same way); line terminators and other

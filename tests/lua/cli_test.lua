@@ -52,6 +52,19 @@ out, code = run("-e 'x = = 1'")
 assert.eq(code, 1)
 assert.contains(out, "unexpected symbol")
 
+-- a script holding Lua bytecode is refused: scripts are source text (only the builtin preludes,
+-- compiled into the binary, are loaded as bytecode)
+local dumped = tempfile(string.dump(function() print("bytecode ran") end))
+out, code = run(dumped)
+assert.eq(code, 1)
+assert.contains(out, "attempt to load a binary chunk")
+assert.eq(out:find("bytecode ran", 1, true), nil)
+os.remove(dumped)
+
+-- the precompiled preludes keep their chunk names and line numbers
+out, code = run([[-e 'local i = debug.getinfo(assert.eq, "S") print(i.source, i.linedefined > 0)']])
+assert.eq(out, "=[assay assert]\ttrue\n")
+
 -- usage errors exit 2
 out, code = run("--no-such-flag")
 assert.eq(code, 2)
