@@ -119,7 +119,7 @@ internal static class TaskEndpoints
             var next = EagerWorkflowTaskOf(b, engine);
             var task = await activities.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"), next);
             engine.Metrics.ActivityReported(id, "completed");
-            await AnswerReportAsync(ctx, dispatch, next, task);
+            await AnswerReportAsync(ctx, engine, next, task);
         });
 
         api.MapPost("/tasks/{id}/fail", async ctx =>
@@ -130,7 +130,7 @@ internal static class TaskEndpoints
             var next = EagerWorkflowTaskOf(b, engine);
             var task = await activities.FailActivityAsync(id, AttemptOf(b), failure, next);
             engine.Metrics.ActivityReported(id, "failed");
-            await AnswerReportAsync(ctx, dispatch, next, task);
+            await AnswerReportAsync(ctx, engine, next, task);
         });
 
         api.MapPost("/tasks/{id}/release", async ctx =>
@@ -189,8 +189,9 @@ internal static class TaskEndpoints
 
     /// <summary>The answer to an activity report: empty as ever, or with <c>eager_workflow_task</c> the handed-over workflow
     /// task (or null). A client that went away meanwhile reads no answer: its task goes back to the queue at once.</summary>
-    static async Task AnswerReportAsync(HttpContext ctx, IDispatchStore dispatch, EagerWorkflowTask? next, WorkflowTask? task)
+    static async Task AnswerReportAsync(HttpContext ctx, WorkflowEngine engine, EagerWorkflowTask? next, WorkflowTask? task)
     {
+        IDispatchStore dispatch = engine.Store;
         if (next is null)
         {
             await ctx.EmptyAsync(); // the reference's answer
@@ -201,6 +202,7 @@ internal static class TaskEndpoints
             await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, next.WorkerId, task.LeaseToken, TaskRelease.Immediate));
             return;
         }
+        if (task is not null) engine.Metrics.Inc("assay_eager_workflow_tasks_total");
         await ctx.WriteAsync(200, w =>
         {
             w.WriteStartObject();

@@ -179,6 +179,8 @@ public abstract class EagerWorkflowTaskTests(EngineFixture fx) : TestBase(fx)
         await using var clock = await UseFakeClockAsync();
         var (id, queue, activity) = await StartWithRunningActivityAsync("w-a", bound: true);
         var task = (await CompleteAsync(activity, "w-a")).Expect(200).Obj["workflow_task"]!.AsObject();
+        using (var http = new HttpClient())
+            Assert.Contains("assay_eager_workflow_tasks_total 1\n", await http.GetStringAsync(clock.Engine.BaseUrl + "/metrics"));
         // w-a dies holding it. Its lease (2 s in the test fixture) runs out and the task goes to the next poller.
         var poll = C.PostAsync("/workflow-tasks/poll", O(("queue", queue), ("worker_id", "w-b"), ("wait_secs", 8), ("require_lease_token", true)));
         await clock.AdvanceUntilAsync(poll, 6, "the recovered task");
