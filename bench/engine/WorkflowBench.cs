@@ -10,18 +10,26 @@ namespace Assay.Engine.Bench;
 /// Replays from history like any worker (counts ActivityCompleted events to know where it is).
 /// With <paramref name="eager"/> the workflow-task loop asks for eager dispatch: the activity its command batch
 /// schedules comes back in the answer and is run and completed right there, without an activity poll.
+/// With <paramref name="eagerWorkflow"/> (and <paramref name="eager"/>) an eagerly run activity's completion asks for the
+/// workflow task it creates while a workflow slot is free, and the replay goes on right there, without a workflow-task poll.
 /// With <paramref name="typed"/> the polls list their types (type-aware dispatch): two workflow types (one never
 /// started) and both activities, so every claim takes the multi-type path (one indexed FIFO head per type).
 /// </summary>
-internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, bool typed = false) : IAsyncDisposable
+internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, bool typed = false, bool eagerWorkflow = false)
+    : IAsyncDisposable
 {
     string WorkflowTypes => typed ? ",\"workflow_types\":[\"TwoSteps\",\"Unused\"]" : "";
     string ActivityTypes => typed ? ",\"activity_types\":[\"step1\",\"step2\"]" : "";
+    bool EagerWorkflow => eager && eagerWorkflow;
 
-    // start, then per step: workflow-task claim, commands, activity claim (folded into the commands with eager
-    // dispatch), complete; then claim + complete-workflow.
-    public int TransactionsPerWorkflow => eager ? 9 : 11;
+    // start, then per step: workflow-task claim (folded into the previous completion by an eager workflow task),
+    // commands, activity claim (folded into the commands with eager dispatch), complete; then claim + complete-workflow.
+    public int TransactionsPerWorkflow => EagerWorkflow ? 7 : eager ? 9 : 11;
     const string Queue = "bench";
+
+    /// <summary>Workflow tasks that came with an activity completion instead of a poll.</summary>
+    public int HandedOver => Volatile.Read(ref _handedOver);
+    int _handedOver;
 
     readonly HttpClient _http = new(new SocketsHttpHandler
     {
@@ -38,6 +46,7 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, boo
     int _completed;
     volatile Exception? _failure;
     readonly SemaphoreSlim _eagerSlots = new(workers); // activity slots for eager dispatch
+    readonly SemaphoreSlim _workflowSlots = new(workers * 4); // workflow slots for eager workflow tasks: one per workflow in flight (16 starters)
     string _workerId = "";
 
     public async Task StartWorkersAsync()
@@ -103,41 +112,46 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, boo
             try
             {
                 using var task = await PostAsync("workflow-tasks/poll", poll);
-                if (task!.RootElement.ValueKind != JsonValueKind.Object) continue;
-                var id = task.RootElement.GetProperty("workflow_id").GetString()!;
-                var token = task.RootElement.GetProperty("lease_token").GetString()!;
-                var n = task.RootElement.GetProperty("input").GetProperty("n").GetInt64();
-                var results = new List<long>();
-                foreach (var e in task.RootElement.GetProperty("history").EnumerateArray())
-                    if (e.GetProperty("event_type").GetString() == "ActivityCompleted")
-                        results.Add(e.GetProperty("payload").GetProperty("result").GetInt64());
-                var command = results.Count switch
-                {
-                    0 => $"{{\"type\":\"ScheduleActivity\",\"seq\":1,\"name\":\"step1\",\"task_queue\":\"{Queue}\",\"input\":{n}}}",
-                    1 => $"{{\"type\":\"ScheduleActivity\",\"seq\":2,\"name\":\"step2\",\"task_queue\":\"{Queue}\",\"input\":{results[0]}}}",
-                    _ => $"{{\"type\":\"CompleteWorkflow\",\"result\":{{\"sum\":{results[1]}}}}}",
-                };
-                // Ask for the activity only with a free activity slot, as an SDK would (slots bound the work in flight).
-                var slot = eager && results.Count < 2 && _eagerSlots.Wait(0);
-                var eagerField = slot ? ",\"eager_activities\":1" + ActivityTypes : "";
-                using var answer = await PostAsync($"workflow-tasks/{id}/commands",
-                    $"{{\"worker_id\":\"{_workerId}\",\"lease_token\":\"{token}\",\"commands\":[{command}]{eagerField}}}");
-                if (results.Count >= 2)
-                {
-                    Interlocked.Increment(ref _completed);
-                    if (_waiting.TryRemove(id, out var tcs)) tcs.TrySetResult();
-                }
-                else if (slot)
-                {
-                    // Run it beside this loop, which goes straight back to polling workflow tasks.
-                    var activities = answer?.RootElement.TryGetProperty("activity_tasks", out var tasks) == true
-                        ? tasks.EnumerateArray().Select(t => t.Clone()).ToList()
-                        : [];
-                    _ = RunEagerAsync(activities);
-                }
+                if (task!.RootElement.ValueKind == JsonValueKind.Object) await HandleWorkflowTaskAsync(task.RootElement);
             }
             catch (Exception) when (_stop.IsCancellationRequested) { }
             catch (Exception e) { _failure ??= e; } // reported by RunBatchAsync instead of stalling the run
+        }
+    }
+
+    /// <summary>Replays a claimed workflow task (from a poll or an activity completion) and submits its next command.</summary>
+    async Task HandleWorkflowTaskAsync(JsonElement task)
+    {
+        var id = task.GetProperty("workflow_id").GetString()!;
+        var token = task.GetProperty("lease_token").GetString()!;
+        var n = task.GetProperty("input").GetProperty("n").GetInt64();
+        var results = new List<long>();
+        foreach (var e in task.GetProperty("history").EnumerateArray())
+            if (e.GetProperty("event_type").GetString() == "ActivityCompleted")
+                results.Add(e.GetProperty("payload").GetProperty("result").GetInt64());
+        var command = results.Count switch
+        {
+            0 => $"{{\"type\":\"ScheduleActivity\",\"seq\":1,\"name\":\"step1\",\"task_queue\":\"{Queue}\",\"input\":{n}}}",
+            1 => $"{{\"type\":\"ScheduleActivity\",\"seq\":2,\"name\":\"step2\",\"task_queue\":\"{Queue}\",\"input\":{results[0]}}}",
+            _ => $"{{\"type\":\"CompleteWorkflow\",\"result\":{{\"sum\":{results[1]}}}}}",
+        };
+        // Ask for the activity only with a free activity slot, as an SDK would (slots bound the work in flight).
+        var slot = eager && results.Count < 2 && _eagerSlots.Wait(0);
+        var eagerField = slot ? ",\"eager_activities\":1" + ActivityTypes : "";
+        using var answer = await PostAsync($"workflow-tasks/{id}/commands",
+            $"{{\"worker_id\":\"{_workerId}\",\"lease_token\":\"{token}\",\"commands\":[{command}]{eagerField}}}");
+        if (results.Count >= 2)
+        {
+            Interlocked.Increment(ref _completed);
+            if (_waiting.TryRemove(id, out var tcs)) tcs.TrySetResult();
+        }
+        else if (slot)
+        {
+            // Run it beside the caller, which goes straight back to polling workflow tasks.
+            var activities = answer?.RootElement.TryGetProperty("activity_tasks", out var tasks) == true
+                ? tasks.EnumerateArray().Select(t => t.Clone()).ToList()
+                : [];
+            _ = RunEagerAsync(activities);
         }
     }
 
@@ -170,14 +184,33 @@ internal sealed class WorkflowBench(string baseUrl, int workers, bool eager, boo
         }
     }
 
-    /// <summary>Runs a claimed activity (from a poll or eager dispatch) and reports its result.</summary>
-    async Task RunActivityAsync(JsonElement task)
+    /// <summary>Runs a claimed activity (from a poll or eager dispatch) and reports its result. With a free workflow slot the
+    /// completion asks for the workflow task it creates (eager workflow task) and the replay goes on right here.</summary>
+    async Task RunActivityAsync(JsonElement activity)
+    {
+        var wfSlot = EagerWorkflow && _workflowSlots.Wait(0);
+        try
+        {
+            using var next = await CompleteActivityAsync(activity, wfSlot);
+            if (next?.RootElement.TryGetProperty("workflow_task", out var task) != true || task.ValueKind != JsonValueKind.Object) return;
+            Interlocked.Increment(ref _handedOver);
+            await HandleWorkflowTaskAsync(task);
+        }
+        finally
+        {
+            if (wfSlot) _workflowSlots.Release();
+        }
+    }
+
+    /// <summary>Reports an activity's result; with <paramref name="askForWorkflowTask"/> the answer may carry the workflow task
+    /// the completion created.</summary>
+    async Task<JsonDocument?> CompleteActivityAsync(JsonElement task, bool askForWorkflowTask)
     {
         var id = task.GetProperty("id").GetInt64();
         var input = long.Parse(task.GetProperty("input").GetString()!);
         var result = task.GetProperty("name").GetString() == "step1" ? input * 2 : input + 10;
-        using var r = await _http.PostAsync($"tasks/{id}/complete", Json($"{{\"result\":{result},\"worker_id\":\"{_workerId}\"}}"), _stop.Token);
-        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"complete failed: {(int)r.StatusCode}");
+        var ask = askForWorkflowTask ? ",\"eager_workflow_task\":true" + WorkflowTypes : "";
+        return await PostAsync($"tasks/{id}/complete", $"{{\"result\":{result},\"worker_id\":\"{_workerId}\"{ask}}}");
     }
 
     /// <summary>POSTs JSON; the parsed answer, or null for an empty one. Fails on an error status.</summary>

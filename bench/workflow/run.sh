@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lua workers benchmark: two-activity workflows, two `assay` worker processes, SQLite engine.
-# Usage: bench/workflow/run.sh [WORKFLOWS=2000] [LATENCY_RUNS=50]   (ASSAY=path/to/assay; EAGER=0: no eager dispatch)
+# Usage: bench/workflow/run.sh [WORKFLOWS=2000] [LATENCY_RUNS=50]   (ASSAY=path/to/assay; EAGER=0: no eager dispatch;
+#        EAGER_WF=0: no eager workflow tasks)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${ASSAY:-$here/../../dist/assay}

@@ -14,4 +14,5 @@ workflow.listen({
   max_concurrent_activities = tonumber(os.getenv("MAX_ACT")) or 64,
   pollers = tonumber(os.getenv("POLLERS")) or 4,
   eager_activities = os.getenv("EAGER") ~= "0",
+  eager_workflow_tasks = os.getenv("EAGER_WF") ~= "0",
 })

@@ -35,8 +35,8 @@ internal static class OpenApiEndpoints
         ["POST /api/v1/workflow-tasks/{id}/release"] =
             "Hand a workflow task back untouched (worker_id, lease_token; backoff_secs, reason shutdown|unhandled_type)",
         ["POST /api/v1/tasks/poll"] = "Claim an activity task (long-poll with wait_secs; activity_types: only these names)",
-        ["POST /api/v1/tasks/{id}/complete"] = "Complete an activity attempt",
-        ["POST /api/v1/tasks/{id}/fail"] = "Fail an activity attempt (retry policy applies)",
+        ["POST /api/v1/tasks/{id}/complete"] = "Complete an activity attempt (eager_workflow_task, workflow_types: take the workflow task it creates)",
+        ["POST /api/v1/tasks/{id}/fail"] = "Fail an activity attempt (retry policy applies; eager_workflow_task as for complete)",
         ["POST /api/v1/tasks/{id}/heartbeat"] = "Activity heartbeat (answers cancel_requested)",
         ["POST /api/v1/tasks/{id}/release"] =
             "Hand an activity back untouched, attempt not counted (worker_id, attempt; backoff_secs, reason shutdown|unhandled_type)",

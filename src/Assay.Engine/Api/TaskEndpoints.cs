@@ -30,31 +30,7 @@ internal static class TaskEndpoints
                 await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
                 return;
             }
-            await ctx.WriteAsync(200, w =>
-            {
-                if (task is null) { w.WriteNullValue(); return; } // the empty shape the seed client expects
-                w.WriteStartObject();
-                w.WriteString("workflow_id", task.WorkflowId);
-                w.WriteString("run_id", task.RunId);
-                w.WriteString("namespace", task.Namespace);
-                w.WriteString("workflow_type", task.WorkflowType);
-                w.WriteString("task_queue", task.TaskQueue);
-                w.WriteRawOrNull("input", task.Input);
-                w.WriteString("lease_token", task.LeaseToken);
-                w.WriteNumber("lease_expires_at", task.LeaseExpiresAt);
-                w.WriteStartArray("history");
-                foreach (var e in task.History)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("seq", e.Seq);
-                    w.WriteString("event_type", e.EventType);
-                    w.WriteRawOrNull("payload", e.Payload); // parsed here, unlike /events (reference behaviour)
-                    w.WriteNumber("timestamp", e.Timestamp);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            await ctx.WriteAsync(200, w => WriteWorkflowTask(w, task)); // null: the empty shape the seed client expects
         });
 
         api.MapPost("/workflow-tasks/{id}/commands", async ctx =>
@@ -133,9 +109,10 @@ internal static class TaskEndpoints
         {
             using var b = await JsonBody.ReadAsync(ctx);
             var id = ctx.RouteId("id");
-            await activities.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"));
+            var next = EagerWorkflowTaskOf(b, engine);
+            var task = await activities.CompleteActivityAsync(id, AttemptOf(b), b.Raw("result"), next);
             engine.Metrics.ActivityReported(id, "completed");
-            await ctx.EmptyAsync();
+            await AnswerReportAsync(ctx, engine, next, task);
         });
 
         api.MapPost("/tasks/{id}/fail", async ctx =>
@@ -143,9 +120,10 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var failure = new ActivityFailure(b.RequiredString("error"), b.Bool("non_retryable") ?? false, b.String("error_type"));
             var id = ctx.RouteId("id");
-            await activities.FailActivityAsync(id, AttemptOf(b), failure);
+            var next = EagerWorkflowTaskOf(b, engine);
+            var task = await activities.FailActivityAsync(id, AttemptOf(b), failure, next);
             engine.Metrics.ActivityReported(id, "failed");
-            await ctx.EmptyAsync();
+            await AnswerReportAsync(ctx, engine, next, task);
         });
 
         api.MapPost("/tasks/{id}/release", async ctx =>
@@ -163,6 +141,67 @@ internal static class TaskEndpoints
             using var b = await JsonBody.ReadAsync(ctx);
             var cancel = await activities.HeartbeatActivityAsync(ctx.RouteId("id"), AttemptOf(b), b.Raw("details"));
             await ctx.WriteAsync(200, w => { w.WriteStartObject(); w.WriteBoolean("cancel_requested", cancel); w.WriteEndObject(); });
+        });
+    }
+
+    /// <summary>A workflow task as a poll answers it (null: the empty poll answer).</summary>
+    static void WriteWorkflowTask(Utf8JsonWriter w, WorkflowTask? task)
+    {
+        if (task is null) { w.WriteNullValue(); return; }
+        w.WriteStartObject();
+        w.WriteString("workflow_id", task.WorkflowId);
+        w.WriteString("run_id", task.RunId);
+        w.WriteString("namespace", task.Namespace);
+        w.WriteString("workflow_type", task.WorkflowType);
+        w.WriteString("task_queue", task.TaskQueue);
+        w.WriteRawOrNull("input", task.Input);
+        w.WriteString("lease_token", task.LeaseToken);
+        w.WriteNumber("lease_expires_at", task.LeaseExpiresAt);
+        w.WriteStartArray("history");
+        foreach (var e in task.History)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("seq", e.Seq);
+            w.WriteString("event_type", e.EventType);
+            w.WriteRawOrNull("payload", e.Payload); // parsed here, unlike /events (reference behaviour)
+            w.WriteNumber("timestamp", e.Timestamp);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Eager workflow task (docs/engine.md): an activity report with <c>"eager_workflow_task": true</c> asks for the
+    /// workflow task its outcome creates, of one of <c>workflow_types</c> when listed. Null when the report did not ask.</summary>
+    static EagerWorkflowTask? EagerWorkflowTaskOf(JsonBody b, WorkflowEngine engine)
+    {
+        if (b.Bool("eager_workflow_task") != true) return null;
+        var worker = b.String("worker_id") ?? throw EngineException.Invalid("'worker_id' is required with 'eager_workflow_task'");
+        return new EagerWorkflowTask(worker, engine.Timings.DispatchTimeout.TotalSeconds, TypesOf(b, "workflow_types"));
+    }
+
+    /// <summary>The answer to an activity report: empty as ever, or with <c>eager_workflow_task</c> the handed-over workflow
+    /// task (or null). A client that went away meanwhile reads no answer: its task goes back to the queue at once.</summary>
+    static async Task AnswerReportAsync(HttpContext ctx, WorkflowEngine engine, EagerWorkflowTask? next, WorkflowTask? task)
+    {
+        IDispatchStore dispatch = engine.Store;
+        if (next is null)
+        {
+            await ctx.EmptyAsync(); // the reference's answer
+            return;
+        }
+        if (task is not null && ctx.RequestAborted.IsCancellationRequested)
+        {
+            await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, next.WorkerId, task.LeaseToken, TaskRelease.Immediate));
+            return;
+        }
+        if (task is not null) engine.Metrics.Inc("assay_eager_workflow_tasks_total");
+        await ctx.WriteAsync(200, w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("workflow_task");
+            WriteWorkflowTask(w, task);
+            w.WriteEndObject();
         });
     }
 

@@ -48,6 +48,12 @@ public sealed record WorkflowFilter(
 /// unset fields are not checked (the seed client sends none).</summary>
 public sealed record AttemptCheck(string? WorkerId, long? Attempt, string? LeaseToken = null);
 
+/// <summary>An activity report that asks for the workflow task it creates (docs/engine.md "Eager workflow tasks"): when the
+/// outcome makes the workflow ready for a replay, the task is claimed for <paramref name="WorkerId"/> (lease of
+/// <paramref name="LeaseSecs"/>) in the same transaction — provided the workflow is on the activity's queue, of one of
+/// <paramref name="Types"/> when given (null = any), and no workflow task of higher priority waits on that queue.</summary>
+public sealed record EagerWorkflowTask(string WorkerId, double LeaseSecs, IReadOnlyList<string>? Types);
+
 /// <summary>How a worker hands a claimed task back: <paramref name="BackoffSecs"/> &gt; 0 keeps the task from being offered to
 /// the same worker for that long (others get it at once); <paramref name="Unhandled"/> records that the worker lacks the
 /// task's type (visible on the workflow until a worker makes progress on it).</summary>

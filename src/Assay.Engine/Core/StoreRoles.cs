@@ -61,10 +61,14 @@ public interface IActivityStore
     /// <summary>Claims the oldest due activity on <paramref name="queue"/>; with <paramref name="types"/>, only one of those
     /// activity names (null = any).</summary>
     Task<ActivityRecord?> ClaimActivityAsync(string queue, string workerId, bool leaseBound = false, IReadOnlyList<string>? types = null);
-    Task CompleteActivityAsync(long id, AttemptCheck check, string? result);
+    /// <summary>Records the attempt's result. With <paramref name="next"/>, returns the workflow task the completion created,
+    /// claimed for that worker (eager workflow task), or null when it is not handed over.</summary>
+    Task<WorkflowTask?> CompleteActivityAsync(long id, AttemptCheck check, string? result, EagerWorkflowTask? next = null);
     /// <summary>Hands a running activity back untouched: PENDING again at once, the attempt not counted (see <see cref="TaskRelease"/>).</summary>
     Task ReleaseActivityAsync(long id, AttemptCheck check, TaskRelease release);
-    Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure);
+    /// <summary>Records a failed attempt (retried, or final); <paramref name="next"/> as for <see cref="CompleteActivityAsync"/>
+    /// (only a final failure creates a workflow task).</summary>
+    Task<WorkflowTask?> FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure, EagerWorkflowTask? next = null);
     Task<bool> HeartbeatActivityAsync(long id, AttemptCheck check, string? details);
     Task<int> TimeOutActivitiesAsync();
     Task<double?> NextActivityTimeoutAsync();

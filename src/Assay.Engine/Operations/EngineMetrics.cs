@@ -83,6 +83,7 @@ public sealed class EngineMetrics
             ["assay_activity_attempts_total"] = ("counter", "Activity attempts handed to workers."),
             ["assay_activity_results_total"] = ("counter", "Activity attempts reported back, by outcome."),
             ["assay_activity_duration_seconds"] = ("histogram", "Time from claim to completion or failure of an activity attempt."),
+            ["assay_eager_workflow_tasks_total"] = ("counter", "Workflow tasks handed to the worker that reported an activity outcome (eager workflow task), without a poll."),
             ["assay_poll_wait_seconds"] = ("histogram", "Time a worker poll waited on the server, by kind and result."),
             ["assay_store_write_seconds"] = ("histogram", "Duration of store write transactions."),
             ["assay_event_stream_reads_total"] = ("counter", "Reads of the event table for /events/stream (shared by all clients; resumes read once more)."),

@@ -157,7 +157,8 @@ internal abstract partial class SqlEngineStore
             throw EngineException.Conflict($"activity {a.Id} is on attempt {a.Attempt}, not {check.Attempt}");
     }
 
-    public Task CompleteActivityAsync(long id, AttemptCheck check, string? result) => WriteAsync(async tx =>
+    public Task<WorkflowTask?> CompleteActivityAsync(long id, AttemptCheck check, string? result, EagerWorkflowTask? next = null) =>
+        WriteAsync(async tx =>
     {
         var (row, act) = await LoadActivityAsync(tx, id);
         RequireRunningAttempt(act, check);
@@ -175,23 +176,34 @@ internal abstract partial class SqlEngineStore
             w.WriteNull("error");
             w.WriteEndObject();
         }));
-        MarkDispatchable(tx, row);
+        return await DispatchOrHandOverAsync(tx, row, act, next);
     });
 
-    public Task FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure) => WriteAsync(async tx =>
+    public Task<WorkflowTask?> FailActivityAsync(long id, AttemptCheck check, ActivityFailure failure, EagerWorkflowTask? next = null) =>
+        WriteAsync(async tx =>
     {
         var (row, act) = await LoadActivityAsync(tx, id);
         RequireRunningAttempt(act, check);
         await ClearUnhandledAsync(tx, row);
-        await FailAttemptAsync(tx, row, act, failure);
+        return await FailAttemptAsync(tx, row, act, failure, next);
     });
+
+    /// <summary>The outcome is in the history: the workflow must replay. With <paramref name="next"/> (eager workflow task) the
+    /// replay goes to the reporting worker when it may take it, claimed here without waking a poller; otherwise pollers.</summary>
+    async Task<WorkflowTask?> DispatchOrHandOverAsync(Tx tx, WfRow row, ActivityState act, EagerWorkflowTask? next)
+    {
+        // Handed over under the activity attempt's claim: bound the same way.
+        if (next is not null && await HandOverWorkflowTaskAsync(tx, row, act.TaskQueue, act.LeaseBound, next) is { } task) return task;
+        MarkDispatchable(tx, row);
+        return null;
+    }
 
     /// <summary>
     /// The one retry path, shared by worker-reported failures and timeouts: re-queue with backoff
     /// while attempts remain and the error is retryable; otherwise FAILED + ActivityFailed, and the
     /// workflow replays to decide.
     /// </summary>
-    async Task FailAttemptAsync(Tx tx, WfRow row, ActivityState act, ActivityFailure failure)
+    async Task<WorkflowTask?> FailAttemptAsync(Tx tx, WfRow row, ActivityState act, ActivityFailure failure, EagerWorkflowTask? next = null)
     {
         if (!failure.NonRetryable && !IsNonRetryableType(act, failure.ErrorType) && act.Attempt < act.MaxAttempts)
         {
@@ -206,12 +218,12 @@ internal abstract partial class SqlEngineStore
                 WHERE id = @id
                 """, ("@due", due), ("@error", failure.Error), ("@id", act.Id));
             tx.Wakes.Add(new Wake(WakeKind.Activity, act.TaskQueue, due));
-            return;
+            return null;
         }
         await tx.ExecAsync(
             "UPDATE workflow_activities SET status = 'FAILED', error = @error, completed_at = @now, timeout_at = NULL WHERE id = @id",
             ("@error", failure.Error), ("@now", tx.Now), ("@id", act.Id));
-        if (row.IsTerminal) return;
+        if (row.IsTerminal) return null;
         await AppendEventAsync(tx, row, EventType.ActivityFailed, JsonText.Build(w =>
         {
             w.WriteStartObject();
@@ -224,7 +236,7 @@ internal abstract partial class SqlEngineStore
             if (failure.NonRetryable) w.WriteBoolean("non_retryable", true);
             w.WriteEndObject();
         }));
-        MarkDispatchable(tx, row);
+        return await DispatchOrHandOverAsync(tx, row, act, next);
     }
 
     static bool IsNonRetryableType(ActivityState act, string? errorType)

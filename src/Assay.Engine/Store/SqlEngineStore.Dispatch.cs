@@ -35,14 +35,56 @@ internal abstract partial class SqlEngineStore
             [("@worker", workerId), ("@token", token), ("@expires", expires), ("@now", tx.Now), ("@queue", queue),
             ("@bound", leaseBound ? 1L : 0L), ..typeParams]);
         if (claimed is null) return null;
-        var history = await tx.QueryAsync($"SELECT {RecordMaps.EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
-            RecordMaps.Event, ("@id", claimed.Id), ("@after", afterSeq));
         return new WorkflowTask
         {
             WorkflowId = claimed.Id, RunId = claimed.RunId, Namespace = claimed.Ns, WorkflowType = claimed.Type,
-            TaskQueue = claimed.Queue, Input = claimed.Input, LeaseToken = token, LeaseExpiresAt = expires, History = history,
+            TaskQueue = claimed.Queue, Input = claimed.Input, LeaseToken = token, LeaseExpiresAt = expires,
+            History = await HistoryAsync(tx, claimed.Id, afterSeq),
         };
     });
+
+    static async Task<IReadOnlyList<EventRecord>> HistoryAsync(Tx tx, string workflowId, long afterSeq) =>
+        await tx.QueryAsync($"SELECT {RecordMaps.EventColumns} FROM workflow_events WHERE workflow_id = @id AND seq > @after ORDER BY seq",
+            RecordMaps.Event, ("@id", workflowId), ("@after", afterSeq));
+
+    /// <summary>
+    /// Eager workflow task: an activity report whose outcome makes <paramref name="row"/> ready for a replay claims that
+    /// workflow task for the reporting worker in the same transaction, as a poll by that worker on the activity's queue would
+    /// — unless the worker could not have polled it (another queue, a type it did not list, a task it handed back and is
+    /// backing off from), someone holds the lease, or a workflow task of higher priority waits on the queue (a poller takes
+    /// that first). Null: not handed over; the caller makes the workflow dispatchable as usual.
+    /// </summary>
+    async Task<WorkflowTask?> HandOverWorkflowTaskAsync(Tx tx, WfRow row, string activityQueue, bool leaseBound, EagerWorkflowTask next)
+    {
+        if (row.IsTerminal || row.LeaseOwner is not null || row.TaskQueue != activityQueue) return null;
+        if (next.Types is not null && !next.Types.Contains(row.WorkflowType)) return null;
+        // One statement: the workflow's input, or no row when the task is not this worker's to take.
+        var free = await tx.QuerySingleAsync(
+            $"""
+            SELECT c.input FROM workflows c
+            WHERE c.id = @id AND {NotReleasedByWorkflowWorker}
+              AND NOT EXISTS (SELECT 1 FROM workflows h WHERE h.task_queue = @queue AND h.needs_dispatch = 1 AND h.lease_owner IS NULL
+                              AND h.priority < @priority AND h.status IN ('PENDING', 'RUNNING'))
+            """,
+            x => new { Input = x.StrN("input") },
+            ("@queue", row.TaskQueue), ("@priority", (long)row.Priority), ("@id", row.Id), ("@worker", next.WorkerId), ("@now", tx.Now));
+        if (free is null) return null;
+        var token = NewToken();
+        row.LeaseOwner = next.WorkerId;
+        row.LeaseToken = token;
+        row.LeaseExpiresAt = tx.Now + next.LeaseSecs;
+        row.LeaseBound = leaseBound;
+        row.NeedsDispatch = false;
+        row.DispatchReadyAt = null;
+        if (row.Status == WorkflowStatus.Pending) SetStatus(row, WorkflowStatus.Running);
+        row.Dirty = true;
+        return new WorkflowTask
+        {
+            WorkflowId = row.Id, RunId = row.RunId, Namespace = row.Namespace, WorkflowType = row.WorkflowType,
+            TaskQueue = row.TaskQueue, Input = free.Input, LeaseToken = token, LeaseExpiresAt = row.LeaseExpiresAt.Value,
+            History = await HistoryAsync(tx, row.Id, 0),
+        };
+    }
 
     /// <summary>The caller must hold the current lease: same worker, and the lease's token — always for a lease-bound
     /// claim, and whenever one is sent (a claim by a poll that did not ask for binding accepts reports without one).</summary>

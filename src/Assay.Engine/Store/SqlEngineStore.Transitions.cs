@@ -31,13 +31,13 @@ internal abstract partial class SqlEngineStore
                 """
                 UPDATE workflows SET status = @status, result = @result, error = @error, completed_at = @completed_at,
                     updated_at = @now, next_event_seq = @seq, needs_dispatch = @nd, dispatch_ready_at = @dra,
-                    lease_owner = @lo, lease_token = @lt, lease_expires_at = @le, cancel_requested = @cr,
+                    lease_owner = @lo, lease_token = @lt, lease_expires_at = @le, lease_bound = @lb, cancel_requested = @cr,
                     search_attributes = @sa, continued_to = @ct
                 WHERE id = @id
                 """,
                 ("@status", row.Status), ("@result", row.Result), ("@error", row.Error), ("@completed_at", row.CompletedAt),
                 ("@now", tx.Now), ("@seq", row.NextEventSeq), ("@nd", row.NeedsDispatch ? 1L : 0L), ("@dra", row.DispatchReadyAt),
-                ("@lo", row.LeaseOwner), ("@lt", row.LeaseToken), ("@le", row.LeaseExpiresAt), ("@cr", row.CancelRequested ? 1L : 0L),
+                ("@lo", row.LeaseOwner), ("@lt", row.LeaseToken), ("@le", row.LeaseExpiresAt), ("@lb", row.LeaseBound ? 1L : 0L), ("@cr", row.CancelRequested ? 1L : 0L),
                 ("@sa", row.SearchAttributes), ("@ct", row.ContinuedTo), ("@id", row.Id));
             row.Dirty = false;
         }

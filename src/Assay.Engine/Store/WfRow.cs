@@ -33,7 +33,8 @@ internal sealed class WfRow
     public string? LeaseOwner;
     public string? LeaseToken;
     /// <summary>The lease was claimed by a poll that asked for it: reports must carry <see cref="LeaseToken"/>.
-    /// Only meaningful while <see cref="LeaseOwner"/> is set (written by the claim, not by flushes).</summary>
+    /// Only meaningful while <see cref="LeaseOwner"/> is set (written by a poll's claim, and by flushes for a task an
+    /// activity report claimed, see SqlEngineStore.HandOverWorkflowTaskAsync).</summary>
     public bool LeaseBound;
     public double? LeaseExpiresAt;
     public bool CancelRequested;

@@ -198,6 +198,17 @@ if MODE == "embedded" then
     return ctx:execute_activity("slow_once", input, { start_to_close_secs = 2, initial_interval_secs = 0.1 })
   end)
 
+  -- a worker killed while replaying the workflow task an activity report handed it (eager workflow task): the
+  -- lease runs out and another worker replays the whole history
+  workflow.define("HandOverCrash", function(ctx, input)
+    local a = ctx:execute_activity("step1", { n = input.n })
+    local held = ctx:side_effect("held", function()
+      if exists(input.hold_file) then touch(input.holding_file); sleep(60) end
+      return "released"
+    end)
+    return { a = a, held = held }
+  end)
+
   -- graceful SIGTERM: the running activity finishes
   workflow.activity("graceful", function(ctx, i)
     touch(i.started_file)
@@ -209,4 +220,5 @@ if MODE == "embedded" then
   end)
 end
 
-workflow.listen({ queue = "default", poll_wait_secs = 1, eager_activities = os.getenv("WF_EAGER") ~= "0" })
+workflow.listen({ queue = "default", poll_wait_secs = 1, eager_activities = os.getenv("WF_EAGER") ~= "0",
+                  eager_workflow_tasks = os.getenv("WF_EAGER") ~= "0" })

@@ -158,6 +158,28 @@ local function run_eager_activities(w, reserved, resp)
   w.running.activity = w.running.activity - (reserved - started)
 end
 
+-- Eager workflow task: with a free workflow slot, an activity report asks for the workflow task its
+-- outcome creates; the engine claims it for this worker and answers it, sparing the replay a poll.
+local function reserve_workflow_slot(w)
+  if not w.eager_workflow or w.stopping or w.running.workflow >= w.max_wf then return false end
+  w.running.workflow = w.running.workflow + 1
+  return true
+end
+
+-- Runs the workflow task the report's answer hands over on the reserved slot, or frees the slot.
+local function run_eager_workflow_task(w, reserved, resp)
+  if not reserved then return end
+  if resp and resp.status == 200 then
+    local ok, b = pcall(json.parse, resp.body)
+    local task = ok and type(b) == "table" and b.workflow_task
+    if type(task) == "table" and task.workflow_id then
+      log.debug("assay.workflow: workflow task taken eagerly", { workflow_id = task.workflow_id })
+      return run_task(w, "workflow", task) -- the slot passes to the task
+    end
+  end
+  w.running.workflow = w.running.workflow - 1
+end
+
 local function handle_workflow_task(w, task)
   local handler = workflows[task.workflow_type]
   local lease_ttl = math.max(2, (task.lease_expires_at or (time() + 30)) - time())
@@ -244,15 +266,20 @@ local function handle_activity_task(w, task)
   end
   local ok, result = pcall(handler, make_activity_ctx(w, task), input)
   local path = "/tasks/" .. encode_component(task.id)
-  local resp
+  local body
   if ok then
-    resp = deliver(w, path .. "/complete",
-      { result = result, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token })
+    path = path .. "/complete"
+    body = { result = result, worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token }
   else
-    local body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token }
+    path = path .. "/fail"
+    body = { error = error_text(result), worker_id = w.worker_id, attempt = task.attempt, lease_token = task.lease_token }
     if type(result) == "table" then body.non_retryable = result.non_retryable; body.error_type = result.error_type end
-    resp = deliver(w, path .. "/fail", body)
   end
+  local eager = reserve_workflow_slot(w)
+  if eager then body.eager_workflow_task = true; body.workflow_types = w.advertised.workflow end
+  local dok, resp = pcall(deliver, w, path, body)
+  run_eager_workflow_task(w, eager, dok and resp)
+  if not dok then error(resp, 0) end
   if resp and resp.status == 409 then
     log.debug("assay.workflow: activity report refused (cancelled, or the attempt was superseded)",
       { activity_id = task.id, body = resp.body })
@@ -381,7 +408,8 @@ end
 --- @param opts table { queue?, identity?, namespace?, max_concurrent_workflows?, max_concurrent_activities?,
 ---   poll_wait_secs?, pollers?, max_backoff_secs?, max_unhandled_backoff_secs? (default 30: longest a task of a
 ---   type this worker lacks is left to other workers before it is looked at again), eager_activities? (default true: command batches
----   take the activities they schedule on this queue straight back, see docs/engine.md) }
+---   take the activities they schedule on this queue straight back, see docs/engine.md), eager_workflow_tasks? (default
+---   true: an activity report takes the workflow task its outcome creates straight back, see docs/engine.md) }
 ---   Returns at once while workflow.load_worker loads the script (replay testing).
 function M.listen(opts)
   -- workflow.load_worker runs a script for its definitions: no worker then
@@ -399,6 +427,7 @@ function M.listen(opts)
     max_backoff = opts.max_backoff_secs or 5,
     heartbeat_secs = opts.heartbeat_secs or 15,
     eager = opts.eager_activities ~= false,
+    eager_workflow = opts.eager_workflow_tasks ~= false and next(workflows) ~= nil,
     max_unhandled_backoff = math.max(0.5, math.min(300, opts.max_unhandled_backoff_secs or 30)),
     unhandled = {},                             -- kind\0type → times a task of it was handed back
     pollers = {},                               -- { handle, phase = "poll" | "backoff" | nil }
