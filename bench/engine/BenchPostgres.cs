@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Assay.Engine.Bench;
+
+/// <summary>
+/// A fresh database for one benchmark run on the PostgreSQL server at <c>serverUrl</c> (dropped on dispose), and the
+/// server's own commit rate measured the way the engine commits: one-row INSERT transactions, awaited one by one.
+/// </summary>
+internal sealed class BenchPostgres : IAsyncDisposable
+{
+    readonly string _admin;     // connection string to the server's maintenance database
+    readonly string _database;
+    readonly NpgsqlDataSource _data;
+    public string EngineUrl { get; }
+
+    BenchPostgres(string serverUrl)
+    {
+        var uri = new UriBuilder(serverUrl);
+        _admin = Store.BackendUrl.ToNpgsqlConnectionString(uri.Uri.ToString());
+        _database = $"assay_bench_{Environment.ProcessId}_{DateTime.UtcNow:HHmmss}";
+        uri.Path = "/" + _database;
+        EngineUrl = uri.Uri.ToString();
+        _data = NpgsqlDataSource.Create(Store.BackendUrl.ToNpgsqlConnectionString(EngineUrl));
+    }
+
+    public static async Task<BenchPostgres> CreateAsync(string serverUrl)
+    {
+        var pg = new BenchPostgres(serverUrl);
+        await pg.AdminAsync($"CREATE DATABASE {pg._database}");
+        return pg;
+    }
+
+    async Task<string> AdminAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection(_admin);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (await cmd.ExecuteScalarAsync())?.ToString() ?? "";
+    }
+
+    /// <summary>The durability settings the figures depend on, as the server reports them.</summary>
+    public Task<string> SettingsAsync() => AdminAsync(
+        "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings " +
+        "WHERE name IN ('fsync','synchronous_commit','full_page_writes','wal_sync_method','commit_delay','server_version')");
+
+    /// <summary>Commits per second of one-row INSERT transactions from <paramref name="clients"/> concurrent connections.</summary>
+    public async Task<double> RawCommitRateAsync(int clients, TimeSpan duration)
+    {
+        await using (var setup = _data.CreateCommand("CREATE TABLE IF NOT EXISTS raw_commits (id bigserial PRIMARY KEY, v text, at double precision)"))
+            await setup.ExecuteNonQueryAsync();
+        var sw = Stopwatch.StartNew();
+        long n = 0;
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            await using var conn = await _data.OpenConnectionAsync();
+            await using var insert = new NpgsqlCommand("INSERT INTO raw_commits (v, at) VALUES (@v, @at)", conn);
+            var v = new NpgsqlParameter<string>("v", "");
+            var at = new NpgsqlParameter<double>("at", 0.0);
+            insert.Parameters.Add(v);
+            insert.Parameters.Add(at);
+            await insert.PrepareAsync();
+            while (sw.Elapsed < duration)
+            {
+                await using var tx = await conn.BeginTransactionAsync();
+                insert.Transaction = tx;
+                v.TypedValue = "payload-" + c;
+                at.TypedValue = sw.Elapsed.TotalSeconds;
+                await insert.ExecuteNonQueryAsync();
+                await tx.CommitAsync();
+                Interlocked.Increment(ref n);
+            }
+        }));
+        return n / sw.Elapsed.TotalSeconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _data.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
+}
