@@ -74,6 +74,35 @@ internal sealed class BenchPostgres : IAsyncDisposable
         return n / sw.Elapsed.TotalSeconds;
     }
 
+    /// <summary>CPU time the server's processes (postmaster's children: backends, WAL writer, checkpointer…) have used so
+    /// far, read from /proc; null when the server is not a local process we can see.</summary>
+    public async Task<TimeSpan?> ServerCpuAsync()
+    {
+        if (!int.TryParse(await AdminAsync("SELECT pg_backend_pid()"), out var backend)) return null;
+        var postmaster = StatFields(backend) is { } own ? int.Parse(own[3]) : -1;
+        if (postmaster <= 0) return null;
+        long ticks = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || StatFields(pid) is not { } f) continue;
+            if (pid == postmaster || f[3] == postmaster.ToString()) ticks += long.Parse(f[13]) + long.Parse(f[14]); // utime + stime
+        }
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+    }
+
+    /// <summary>/proc/PID/stat split into fields (field 1 = pid; the command name, which may hold spaces, is skipped).</summary>
+    static string[]? StatFields(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return [pid.ToString(), "comm", .. rest];
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _data.DisposeAsync();
