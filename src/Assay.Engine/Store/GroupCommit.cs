@@ -37,13 +37,14 @@ internal interface IWriteLane
 
 /// <summary>
 /// Group commit, shared by both stores: an operation joins a queue; whoever finds a lane free becomes the leader and runs
-/// what is queued in one transaction, each operation after the first inside its own savepoint, so a failing operation
-/// rolls back alone. One commit — one WAL flush — then serves the whole batch, and every caller learns its result only
-/// after that commit (a failed commit fails them all: nothing of theirs happened). An operation that arrives alone runs
-/// at once, without a savepoint, on its caller's thread.
+/// what is queued in one transaction. One commit — one WAL flush — then serves the whole batch, and every caller learns
+/// its result only after that commit (a failed commit fails them all: nothing of theirs happened). A batch runs without
+/// savepoints first; if one of its operations fails, it is rolled back and run again with a savepoint per operation, so
+/// the failing one rolls back alone (see <see cref="RunBatchAsync"/>). An operation that arrives alone runs at once, on
+/// its caller's thread.
 /// <para>Bounds: a batch takes at most <c>maxBatch</c> operations and stops taking more after <c>maxBatchTime</c>, so the row
 /// locks its first operations took are not held for long (other engines on the same PostgreSQL database wait on them).
-/// An operation that lost a deadlock or a serialization conflict is rolled back to its savepoint and queued again for a
+/// An operation that lost a deadlock or a serialization conflict is rolled back (to its savepoint) and queued again for a
 /// later transaction (after this one's locks are gone), up to <see cref="MaxAttempts"/> times.</para>
 /// </summary>
 internal sealed class GroupCommit
@@ -141,68 +142,97 @@ internal sealed class GroupCommit
         return true;
     }
 
+    /// <summary>Runs one batch: optimistically first, without savepoints (they cost a round trip each on PostgreSQL, and
+    /// operations rarely fail); if one fails, the transaction is rolled back and the same operations run again guarded, each
+    /// in its own savepoint. Nobody has been told anything before the commit, so running an operation again is invisible:
+    /// every answer comes from a run whose transaction committed.</summary>
     async Task RunBatchAsync(IWriteLane lane)
     {
         if (!_queue.TryDequeue(out var op)) return;
-        var succeeded = new List<Op>();
-        List<Op>? again = null;
-        Op? running = op;
-        var started = Stopwatch.GetTimestamp();
+        var ops = new List<Op> { op };
+        var again = new List<Op>(); // lock-conflict losers, to run in a later transaction
         try
         {
-            await lane.BeginAsync();
-            try
-            {
-                // The first operation needs no savepoint: if it fails, the transaction holds nothing else yet.
-                await op.Run(lane.NewTx());
-                succeeded.Add(op);
-            }
-            catch (Exception e)
-            {
-                await lane.RollbackAsync();
-                Settle(lane, op, e, ref again);
-                return;
-            }
-            var taken = 1;
-            var savepoint = false;
-            while (taken < _maxBatch && Stopwatch.GetElapsedTime(started) < _maxBatchTime && _queue.TryDequeue(out op))
-            {
-                taken++;
-                running = op;
-                await lane.SavepointAsync(releasePrevious: savepoint);
-                savepoint = true;
-                try
-                {
-                    await op.Run(lane.NewTx());
-                    succeeded.Add(op);
-                }
-                catch (Exception e)
-                {
-                    await lane.RollbackToSavepointAsync();
-                    Settle(lane, op, e, ref again);
-                }
-            }
-            running = null;
-            await lane.CommitAsync(); // releases the last savepoint with everything else
-            foreach (var s in succeeded) s.Committed();
+            if (!await RunOptimisticAsync(lane, ops, again)) await RunGuardedAsync(lane, ops, again);
         }
         catch (Exception e)
         {
             // The transaction itself failed (connection lost, rollback or commit refused): none of its operations happened.
             lane.Abandon();
-            running?.Failed(e);
-            foreach (var s in succeeded) s.Failed(e);
+            foreach (var o in ops) o.Failed(e);
+            foreach (var o in again) o.Failed(e);
+            again.Clear();
         }
-        finally
+        foreach (var a in again) _queue.Enqueue(a);
+    }
+
+    /// <summary>Runs <paramref name="ops"/>, taking more from the queue while the batch has room and time, and commits them
+    /// (true); or, when one of several fails, rolls everything back (false: run them guarded). A lone operation's failure
+    /// is simply its own.</summary>
+    async Task<bool> RunOptimisticAsync(IWriteLane lane, List<Op> ops, List<Op> again)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await lane.BeginAsync();
+        for (var i = 0; ; i++)
         {
-            if (again is not null) foreach (var a in again) _queue.Enqueue(a);
+            if (i == ops.Count && !TakeMore(ops, started)) break;
+            try
+            {
+                await ops[i].Run(lane.NewTx());
+            }
+            catch (Exception e)
+            {
+                await lane.RollbackAsync();
+                if (ops.Count > 1) return false;
+                Settle(lane, ops[0], e, again);
+                ops.Clear();
+                return true;
+            }
         }
+        await lane.CommitAsync();
+        foreach (var o in ops) o.Committed();
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="ops"/> (and more from the queue while the batch has room and time) each in its own
+    /// savepoint, so a failing one rolls back alone, and commits the rest.</summary>
+    async Task RunGuardedAsync(IWriteLane lane, List<Op> ops, List<Op> again)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await lane.BeginAsync();
+        var succeeded = new List<Op>(ops.Count);
+        for (var i = 0; i < ops.Count || TakeMore(ops, started); i++)
+        {
+            await lane.SavepointAsync(releasePrevious: i > 0);
+            try
+            {
+                await ops[i].Run(lane.NewTx());
+                succeeded.Add(ops[i]);
+            }
+            catch (Exception e)
+            {
+                await lane.RollbackToSavepointAsync();
+                Settle(lane, ops[i], e, again);
+            }
+        }
+        ops.Clear();
+        ops.AddRange(succeeded); // only these are still waiting on the commit
+        await lane.CommitAsync(); // releases the last savepoint with everything else
+        foreach (var o in succeeded) o.Committed();
+    }
+
+    /// <summary>Adds the next queued operation to the batch, if it has room and time left.</summary>
+    bool TakeMore(List<Op> ops, long started)
+    {
+        if (ops.Count >= _maxBatch || Stopwatch.GetElapsedTime(started) >= _maxBatchTime || !_queue.TryDequeue(out var next)) return false;
+        ops.Add(next);
+        return true;
     }
 
     /// <summary>A failed operation: queued again if it only lost a lock conflict, else its caller gets the error.</summary>
-    static void Settle(IWriteLane lane, Op op, Exception e, ref List<Op>? again)
+    static void Settle(IWriteLane lane, Op op, Exception e, List<Op> again)
     {
-        if (lane.IsRetryable(e) && ++op.Attempts < MaxAttempts) (again ??= []).Add(op);
+        if (lane.IsRetryable(e) && ++op.Attempts < MaxAttempts) again.Add(op);
         else op.Failed(e);
     }
 

@@ -96,8 +96,10 @@ public abstract class GroupCommitTests
 
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10), results); // each caller its own answer
         Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), await ProbeIdsAsync(location));
-        // Queued behind busy lanes, the twenty ran in at most one transaction per lane (a batch takes up to 32).
-        Assert.InRange(transactions.Count, 1, store.Commits.LaneCount);
+        // Queued behind busy lanes, the twenty shared a few transactions (a batch takes up to 32 operations, on PostgreSQL
+        // for at most 10 ms, which a loaded machine may reach).
+        Assert.InRange(transactions.Count, 1, 10);
+        if (store.Commits.LaneCount == 1) Assert.Single(transactions);
     }
 
     [SkippableFact]
@@ -108,21 +110,21 @@ public abstract class GroupCommitTests
         await using var _ = store;
         await store.Commits.RunAsync(tx => Insert(tx, 100, "committed before"));
         var (gate, holders) = await HoldAllLanesAsync(store);
-        var transactions = new HashSet<DbTransaction>(ReferenceEqualityComparer.Instance);
-        Func<Tx, Task<bool>> Track(Func<Tx, Task> body) => async tx =>
+        var ranIn = new Dictionary<string, DbTransaction>(); // the transaction each operation last ran to the end in
+        Func<Tx, Task<bool>> Track(string name, Func<Tx, Task> body) => async tx =>
         {
-            lock (transactions) transactions.Add(tx.Transaction!);
             await body(tx);
+            lock (ranIn) ranIn[name] = tx.Transaction!;
             return true;
         };
-        var first = store.Commits.RunAsync(Track(tx => Insert(tx, 1, "kept")));
-        var thrower = store.Commits.RunAsync(Track(async tx =>
+        var first = store.Commits.RunAsync(Track("first", tx => Insert(tx, 1, "kept")));
+        var thrower = store.Commits.RunAsync(Track("thrower", async tx =>
         {
             await Insert(tx, 2, "undone");
             throw EngineException.Conflict("this operation fails after writing");
         }));
-        var duplicate = store.Commits.RunAsync(Track(tx => Insert(tx, 100, "duplicate key"))); // a database error mid-batch
-        var last = store.Commits.RunAsync(Track(tx => Insert(tx, 3, "kept")));
+        var duplicate = store.Commits.RunAsync(Track("duplicate", tx => Insert(tx, 100, "duplicate key"))); // a database error mid-batch
+        var last = store.Commits.RunAsync(Track("last", tx => Insert(tx, 3, "kept")));
         gate.SetResult();
         await Task.WhenAll(holders);
 
@@ -133,7 +135,9 @@ public abstract class GroupCommitTests
         await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
         Assert.Equal(new long[] { 1, 3, 100 }, await ProbeIdsAsync(location));
         Assert.Equal(new[] { "committed before" }, (await QueryAsync(location, "SELECT v FROM probe WHERE id = 100")).Cast<string>());
-        if (store.Commits.LaneCount == 1) Assert.Single(transactions); // all four really shared the transaction
+        // One lane: the four were one batch (run first without savepoints, then again guarded); the two that succeeded
+        // committed together.
+        if (store.Commits.LaneCount == 1) Assert.Same(ranIn["first"], ranIn["last"]);
     }
 
     [SkippableFact]
@@ -215,8 +219,9 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
             Convert.ToInt64(await tx.ScalarAsync("SELECT txid_current()")))).ToList();
         gate.SetResult();
         await Task.WhenAll(holders);
-        // 24 operations, at most one PostgreSQL transaction (one commit, one WAL flush) per lane.
-        Assert.InRange((await Task.WhenAll(xids)).Distinct().Count(), 1, store.Commits.LaneCount);
+        // 24 operations in a few PostgreSQL transactions (one commit, one WAL flush each): one per lane, more only when a
+        // batch reached its time bound on a loaded machine. Without group commit: 24.
+        Assert.InRange((await Task.WhenAll(xids)).Distinct().Count(), 1, 12);
     }
 
     [SkippableFact]
