@@ -74,6 +74,9 @@ internal sealed class BenchPostgres : IAsyncDisposable
         return n / sw.Elapsed.TotalSeconds;
     }
 
+    /// <summary>WAL flushes (fsyncs) the server has done so far (pg_stat_wal, PostgreSQL 14+).</summary>
+    public async Task<long> WalSyncsAsync() => long.Parse(await AdminAsync("SELECT wal_sync FROM pg_stat_wal"));
+
     /// <summary>CPU time the server's processes (postmaster's children: backends, WAL writer, checkpointer…) have used so
     /// far, read from /proc; null when the server is not a local process we can see.</summary>
     public async Task<TimeSpan?> ServerCpuAsync()

@@ -55,9 +55,11 @@ await bench.StartWorkersAsync();
 await bench.RunBatchAsync(200, "warmup");
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var serverCpuBefore = pg is null ? null : await pg.ServerCpuAsync();
+var walSyncsBefore = pg is null ? 0 : await pg.WalSyncsAsync();
 var (elapsed, done) = await bench.RunBatchAsync(workflows, "tput");
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 var serverCpu = pg is null ? null : await pg.ServerCpuAsync() - serverCpuBefore;
+var walSyncs = pg is null ? 0 : await pg.WalSyncsAsync() - walSyncsBefore;
 var throughput = done / elapsed.TotalSeconds;
 var txPerWorkflow = bench.TransactionsPerWorkflow;
 Console.WriteLine($"workflows completed           {done,10}");
@@ -67,6 +69,8 @@ Console.WriteLine(engine is null
     : $"cpu per workflow              {cpu.TotalMilliseconds / done,10:F2} ms   (engine + workers + HTTP both sides; {Environment.ProcessorCount} cores => ceiling {Environment.ProcessorCount * 1000.0 / (cpu.TotalMilliseconds / done):F0}/s)");
 if (serverCpu is { } server)
     Console.WriteLine($"postgres server cpu/workflow  {server.TotalMilliseconds / done,10:F2} ms   (with the above: ceiling {Environment.ProcessorCount * 1000.0 / ((cpu + server).TotalMilliseconds / done):F0}/s on {Environment.ProcessorCount} idle cores)");
+if (pg is not null)
+    Console.WriteLine($"WAL flushes per workflow      {(double)walSyncs / done,10:F2}   ({bench.TransactionsPerWorkflow * done / Math.Max(1.0, walSyncs):F1} engine write operations per flush)");
 Console.WriteLine($"engine transactions/s         {throughput * txPerWorkflow,10:F0}   ({txPerWorkflow} write transactions per workflow)");
 Console.WriteLine($"ratio to raw commits          {throughput * txPerWorkflow / rawCommits,10:P1}");
 

@@ -34,9 +34,10 @@ internal sealed class PostgresEngineStore : SqlEngineStore
     /// (fsync), and one flush now serves a batch of operations instead of one.</summary>
     internal override GroupCommit Commits { get; }
 
-    /// <summary>Batches running at once, each on its own connection. PostgreSQL flushes their commits together too, and a
-    /// batch waiting for its flush does not hold the next one back.</summary>
-    static readonly int Lanes = Environment.GetEnvironmentVariable("ASSAY_PG_LANES") is { } l ? int.Parse(l) : 2;
+    /// <summary>Batches running at once, each on its own connection: a batch waiting for its WAL flush does not hold the next
+    /// one back, and PostgreSQL flushes concurrent commits together too. Measured with bench/engine (docs/benchmarks.md):
+    /// 2 lanes flush least often, 8 wait least; 4 is between.</summary>
+    const int Lanes = 4;
     const int MaxBatch = 32;
 
     /// <summary>A batch stops taking operations after this long: its row locks (claims, workflow rows, rate-limit buckets)
