@@ -2,7 +2,6 @@ using System.Data.Common;
 using Assay.Engine.Core;
 using Assay.Engine.Store;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Assay.Engine.Tests.Store;
 
@@ -34,7 +33,7 @@ public abstract class GroupCommitTests
 
     /// <summary>Occupies every lane with an operation parked inside its transaction until the returned gate opens; the
     /// holders' own tasks come back too (each holder writes nothing).</summary>
-    static async Task<(TaskCompletionSource Gate, Task[] Holders)> HoldAllLanesAsync(SqlEngineStore store)
+    private protected static async Task<(TaskCompletionSource Gate, Task[] Holders)> HoldAllLanesAsync(SqlEngineStore store)
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holders = new Task[store.Commits.LaneCount];
@@ -56,25 +55,7 @@ public abstract class GroupCommitTests
         tx.ExecAsync("INSERT INTO probe (id, v) VALUES (@id, @v)", ("@id", id), ("@v", v));
 
     static async Task<List<long>> ProbeIdsAsync(string location) =>
-        (await QueryAsync(location, "SELECT id FROM probe ORDER BY id")).Select(Convert.ToInt64).ToList();
-
-    static async Task<List<object>> QueryAsync(string location, string sql)
-    {
-        var backend = BackendUrl.Parse(location);
-        DbConnection conn = backend.Kind == BackendKind.Postgres
-            ? new NpgsqlConnection(BackendUrl.ToNpgsqlConnectionString(location))
-            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={backend.Target}");
-        await using (conn)
-        {
-            await conn.OpenAsync();
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = sql;
-            await using var r = await cmd.ExecuteReaderAsync();
-            var rows = new List<object>();
-            while (await r.ReadAsync()) rows.Add(r.GetValue(0));
-            return rows;
-        }
-    }
+        (await TestDatabases.QueryColumnAsync(location, "SELECT id FROM probe ORDER BY id")).Select(Convert.ToInt64).ToList();
 
     [SkippableFact]
     public async Task Operations_queued_together_share_one_commit_and_each_gets_its_own_result()
@@ -134,7 +115,7 @@ public abstract class GroupCommitTests
         Assert.Equal("this operation fails after writing", engineError.Message);
         await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
         Assert.Equal(new long[] { 1, 3, 100 }, await ProbeIdsAsync(location));
-        Assert.Equal(new[] { "committed before" }, (await QueryAsync(location, "SELECT v FROM probe WHERE id = 100")).Cast<string>());
+        Assert.Equal(new[] { "committed before" }, (await TestDatabases.QueryColumnAsync(location, "SELECT v FROM probe WHERE id = 100")).Cast<string>());
         // One lane: the four were one batch (run first without savepoints, then again guarded); the two that succeeded
         // committed together.
         if (store.Commits.LaneCount == 1) Assert.Same(ranIn["first"], ranIn["last"]);
@@ -207,14 +188,7 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
         TestDatabases.RequirePostgres();
         var (store, _) = await OpenPostgresAsync();
         await using var __ = store;
-        var holders = new List<Task>();
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        for (var i = 0; i < store.Commits.LaneCount; i++)
-        {
-            var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            holders.Add(Task.Run(() => store.Commits.RunAsync(async tx => { parked.TrySetResult(); await gate.Task; return 0L; })));
-            await parked.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        }
+        var (gate, holders) = await HoldAllLanesAsync(store);
         var xids = Enumerable.Range(0, 24).Select(_ => store.Commits.RunAsync(async tx =>
             Convert.ToInt64(await tx.ScalarAsync("SELECT txid_current()")))).ToList();
         gate.SetResult();
@@ -287,18 +261,7 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
         var results = await Task.WhenAll(a.Commits.RunAsync(Op(1, 2)), b.Commits.RunAsync(Op(2, 1)));
         Assert.All(results, Assert.True);
         Assert.Equal(3, attempts); // one of the two ran twice
-        Assert.Equal(new long[] { 2, 2 }, (await QueryAllAsync(location, "SELECT n FROM counters ORDER BY id")).Select(Convert.ToInt64));
-    }
-
-    static async Task<List<object>> QueryAllAsync(string location, string sql)
-    {
-        await using var conn = new NpgsqlConnection(BackendUrl.ToNpgsqlConnectionString(location));
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await using var r = await cmd.ExecuteReaderAsync();
-        var rows = new List<object>();
-        while (await r.ReadAsync()) rows.Add(r.GetValue(0));
-        return rows;
+        Assert.Equal(new long[] { 2, 2 }, (await TestDatabases.QueryColumnAsync(location, "SELECT n FROM counters ORDER BY id")).Select(Convert.ToInt64));
     }
 
     [SkippableFact]
