@@ -77,6 +77,16 @@ public static class TestDatabases
         return conn;
     }
 
+    /// <summary>A migrated engine store on <paramref name="location"/> (a SQLite file or a PostgreSQL URL).</summary>
+    internal static async Task<SqlEngineStore> OpenStoreAsync(Backend backend, string location)
+    {
+        SqlEngineStore store = backend == Backend.Sqlite
+            ? new SqliteEngineStore(location, "NORMAL", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            : new PostgresEngineStore(location, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await store.MigrateAsync();
+        return store;
+    }
+
     public static async Task<string> NewBackendAsync(Backend backend) => backend switch
     {
         Backend.Sqlite => NewSqliteFile(),

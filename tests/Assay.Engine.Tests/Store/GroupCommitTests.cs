@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Assay.Engine.Core;
 using Assay.Engine.Store;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Assay.Engine.Tests.Store;
 
@@ -18,10 +17,7 @@ public abstract class GroupCommitTests
     async Task<(SqlEngineStore Store, string Location)> OpenAsync(string? location = null)
     {
         location ??= await TestDatabases.NewBackendAsync(Backend);
-        SqlEngineStore store = Backend == Backend.Sqlite
-            ? new SqliteEngineStore(location, "NORMAL", TimeProvider.System, NullLogger.Instance)
-            : new PostgresEngineStore(location, TimeProvider.System, NullLogger.Instance);
-        await store.MigrateAsync();
+        var store = await TestDatabases.OpenStoreAsync(Backend, location);
         await store.Commits.RunAsync(tx => tx.ExecAsync("CREATE TABLE probe (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"));
         return (store, location);
     }
@@ -177,9 +173,14 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
     static async Task<(SqlEngineStore Store, string Location)> OpenPostgresAsync(string? location = null)
     {
         location ??= await TestDatabases.NewPostgresDatabaseAsync();
-        var store = new PostgresEngineStore(location, TimeProvider.System, NullLogger.Instance);
-        await store.MigrateAsync();
-        return (store, location);
+        return (await TestDatabases.OpenStoreAsync(Backend.Postgres, location), location);
+    }
+
+    /// <summary>Two engines on one fresh database.</summary>
+    static async Task<(SqlEngineStore A, SqlEngineStore B, string Location)> OpenTwoEnginesAsync()
+    {
+        var (a, location) = await OpenPostgresAsync();
+        return (a, (await OpenPostgresAsync(location)).Store, location);
     }
 
     [SkippableFact]
@@ -237,8 +238,7 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
     public async Task A_deadlock_victim_is_run_again_and_both_operations_succeed()
     {
         TestDatabases.RequirePostgres();
-        var (a, location) = await OpenPostgresAsync();
-        var (b, _) = await OpenPostgresAsync(location);
+        var (a, b, location) = await OpenTwoEnginesAsync();
         await using var __ = a;
         await using var ___ = b;
         await a.Commits.RunAsync(tx => tx.ExecAsync("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0)"));
@@ -268,8 +268,7 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
     public async Task Two_engines_on_one_database_never_claim_the_same_task()
     {
         TestDatabases.RequirePostgres();
-        var (a, location) = await OpenPostgresAsync();
-        var (b, _) = await OpenPostgresAsync(location);
+        var (a, b, location) = await OpenTwoEnginesAsync();
         await using var __ = a;
         await using var ___ = b;
         for (var w = 0; w < 4; w++)
