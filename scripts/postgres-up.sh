@@ -4,6 +4,8 @@
 # Idempotent: a second run finds the running cluster (state in $ASSAY_PG_DIR) and prints the
 # same URL. Installs Debian's `postgresql` when initdb/pg_ctl are missing (fresh CI machines).
 # initdb refuses to run as root, so the cluster belongs to the `postgres` system user.
+# ASSAY_PG_DURABLE=1 starts the cluster with PostgreSQL's default durability (fsync, synchronous_commit and
+# full_page_writes on) instead of the test settings; bench/engine/postgres.sh uses it for honest figures.
 # The last line of stdout is always the connection URL; everything else goes to stderr.
 set -euo pipefail
 
@@ -50,8 +52,10 @@ else
     || echo $((20000 + RANDOM % 20000)))
   echo "$PORT" > "$PG_DIR/port"
   # Test cluster: durability off for speed, enough connections for parallel test classes.
+  DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${ASSAY_PG_DURABLE:-0}" = 1 ] && DURABILITY=""
   as_pg "$PG_CTL" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-    -o "-h 127.0.0.1 -p $PORT -k $PG_DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >&2
+    -o "-h 127.0.0.1 -p $PORT -k $PG_DIR -c max_connections=300 $DURABILITY" >&2
 fi
 
 if ! as_pg "$BIN_DIR/psql" -h 127.0.0.1 -p "$PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" postgres | grep -q 1; then

@@ -6,7 +6,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 // Measures, in one run on one disk:
-//  1. SQLite's own commit rate (one-row INSERT transactions, WAL, same synchronous mode as the engine);
+//  1. the database's own commit rate (one-row INSERT transactions: SQLite in WAL with the engine's synchronous mode,
+//     or, with --postgres, PostgreSQL from one client and from 16 concurrent clients);
 //  2. throughput of two-activity workflows through the engine with REST workers (long-poll);
 //  3. median start-to-completed latency of one workflow on an otherwise idle engine.
 var workflows = Arg("--workflows", 3000);
@@ -18,17 +19,34 @@ var externalUrl = ArgS("--engine-url", ""); // benchmark an already running engi
 var eager = !args.Contains("--no-eager"); // --no-eager: the classic protocol (every activity claimed by a poll)
 var typed = args.Contains("--typed"); // --typed: polls list their types (type-aware dispatch)
 var eagerWorkflow = !args.Contains("--no-eager-workflow"); // --no-eager-workflow: every workflow task claimed by a poll
+// --postgres URL: the in-process engine runs on a fresh database created on that server (and dropped afterwards).
+// bench/engine/postgres.sh starts a throwaway cluster with PostgreSQL's default durability for this.
+var postgresServer = ArgS("--postgres", "");
 Directory.CreateDirectory(dir);
 
-Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, SQLite synchronous={synchronous}, eager activity dispatch {(eager ? "on" : "off")}, eager workflow tasks {(eager && eagerWorkflow ? "on" : "off")}, typed polls {(typed ? "on" : "off")}");
+var database = postgresServer == "" ? $"SQLite synchronous={synchronous}" : $"PostgreSQL {postgresServer}";
+Console.WriteLine($"assay workflow engine benchmark — {Environment.ProcessorCount} cores, dir {dir}, {database}, eager activity dispatch {(eager ? "on" : "off")}, eager workflow tasks {(eager && eagerWorkflow ? "on" : "off")}, typed polls {(typed ? "on" : "off")}");
 
-var rawCommits = RawSqliteCommitRate(Path.Combine(dir, "raw.db"), synchronous, TimeSpan.FromSeconds(3));
-Console.WriteLine($"sqlite raw commits/s          {rawCommits,10:F0}");
+await using var pg = postgresServer == "" ? null : await BenchPostgres.CreateAsync(postgresServer);
+double rawCommits;
+if (pg is null)
+{
+    rawCommits = RawSqliteCommitRate(Path.Combine(dir, "raw.db"), synchronous, TimeSpan.FromSeconds(3));
+    Console.WriteLine($"sqlite raw commits/s          {rawCommits,10:F0}");
+}
+else
+{
+    Console.WriteLine($"postgres settings             {await pg.SettingsAsync()}");
+    var single = await pg.RawCommitRateAsync(1, TimeSpan.FromSeconds(3));
+    Console.WriteLine($"postgres raw commits/s        {single,10:F0}   (one client: one WAL flush per commit)");
+    rawCommits = await pg.RawCommitRateAsync(16, TimeSpan.FromSeconds(3));
+    Console.WriteLine($"postgres raw commits/s, 16    {rawCommits,10:F0}   (16 concurrent clients: PostgreSQL's own group commit)");
+}
 
 await using var engine = externalUrl != "" ? null : await EngineHost.StartAsync(new EngineOptions
 {
     Port = 0,
-    Backend = Path.Combine(dir, "engine.db"),
+    Backend = pg?.EngineUrl ?? Path.Combine(dir, "engine.db"),
     LogLevel = LogLevel.Warning,
     SqliteSynchronous = synchronous,
 });
@@ -38,9 +56,13 @@ await bench.StartWorkersAsync();
 await bench.RunBatchAsync(200, "warmup");
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var handedBefore = bench.HandedOver;
+var serverCpuBefore = pg is null ? null : await pg.ServerCpuAsync();
+var walSyncsBefore = pg is null ? 0 : await pg.WalSyncsAsync();
 var (elapsed, done) = await bench.RunBatchAsync(workflows, "tput");
 var handed = bench.HandedOver - handedBefore;
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+var serverCpu = pg is null ? null : await pg.ServerCpuAsync() - serverCpuBefore;
+var walSyncs = pg is null ? 0 : await pg.WalSyncsAsync() - walSyncsBefore;
 var throughput = done / elapsed.TotalSeconds;
 double txPerWorkflow = bench.TransactionsPerWorkflow;
 Console.WriteLine($"workflows completed           {done,10}");
@@ -54,8 +76,12 @@ if (eager && eagerWorkflow)
     txPerWorkflow += 2 - (double)handed / done;
     Console.WriteLine($"eager workflow tasks          {(double)handed / done,10:F2}   per workflow (of 2 possible)");
 }
+if (serverCpu is { } server)
+    Console.WriteLine($"postgres server cpu/workflow  {server.TotalMilliseconds / done,10:F2} ms   (with the above: ceiling {Environment.ProcessorCount * 1000.0 / ((cpu + server).TotalMilliseconds / done):F0}/s on {Environment.ProcessorCount} idle cores)");
+if (pg is not null)
+    Console.WriteLine($"WAL flushes per workflow      {(double)walSyncs / done,10:F2}   ({txPerWorkflow * done / Math.Max(1.0, walSyncs):F1} engine write operations per flush)");
 Console.WriteLine($"engine transactions/s         {throughput * txPerWorkflow,10:F0}   ({txPerWorkflow:0.##} write transactions per workflow)");
-Console.WriteLine($"ratio to raw sqlite commits   {throughput * txPerWorkflow / rawCommits,10:P1}");
+Console.WriteLine($"ratio to raw commits          {throughput * txPerWorkflow / rawCommits,10:P1}");
 
 var latencies = await bench.MeasureLatencyAsync(latencyRuns);
 latencies.Sort();

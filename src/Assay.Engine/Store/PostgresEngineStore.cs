@@ -25,28 +25,74 @@ internal sealed class PostgresEngineStore : SqlEngineStore
             AutoPrepareMinUsages = 2,
         }.ConnectionString;
         _dataSource = NpgsqlDataSource.Create(_connectionString);
+        Commits = new GroupCommit([.. Enumerable.Range(0, Lanes).Select(_ => new WriterLane(this))], MaxBatch, MaxBatchTime);
     }
 
-    protected override async Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
+    /// <summary>Group commit (<see cref="GroupCommit"/>) on a few kept connections: each commit waits for a WAL flush
+    /// (fsync), and one flush now serves a batch of operations instead of one.</summary>
+    internal override GroupCommit Commits { get; }
+
+    /// <summary>Batches running at once, each on its own connection: a batch waiting for its WAL flush does not hold the next
+    /// one back, and PostgreSQL flushes concurrent commits together too. Measured with bench/engine (docs/benchmarks.md):
+    /// 2 lanes flush least often, 8 wait least; 4 is between.</summary>
+    const int Lanes = 4;
+    const int MaxBatch = 32;
+
+    /// <summary>A batch stops taking operations after this long: its row locks (claims, workflow rows, rate-limit buckets)
+    /// keep other engines on the database waiting until it commits.</summary>
+    static readonly TimeSpan MaxBatchTime = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>One kept connection of the group-commit writer; reopened after a failure.</summary>
+    sealed class WriterLane(PostgresEngineStore store) : IWriteLane
     {
-        for (var attempt = 1; ; attempt++)
+        NpgsqlConnection? _connection;
+        NpgsqlTransaction? _transaction;
+
+        public async Task BeginAsync()
         {
-            try
-            {
-                await using var conn = await _dataSource.OpenConnectionAsync();
-                await using var transaction = await conn.BeginTransactionAsync(IsolationLevel.ReadCommitted);
-                var result = await body(new Tx(conn, transaction, D, Now()));
-                await transaction.CommitAsync();
-                return result;
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure
-                                                  && attempt < 8)
-            {
-                // Two transactions locked the same workflows in opposite order (e.g. a child finishing
-                // while its parent is cancelled): one is aborted by Postgres; run it again. A short real pause (not the
-                // engine's TimeProvider): it spaces out database retries and means nothing to the engine's semantics.
-                await Task.Delay(Random.Shared.Next(1, 10 * attempt));
-            }
+            _connection ??= await store._dataSource.OpenConnectionAsync();
+            _transaction = await _connection.BeginTransactionAsync(IsolationLevel.ReadCommitted); // sent with the first statement
+        }
+
+        public Tx NewTx() => new(_connection!, _transaction, store.D, store.Now());
+        public Task SavepointAsync(bool releasePrevious) => Exec(releasePrevious ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "SAVEPOINT op");
+        public Task RollbackToSavepointAsync() => Exec("ROLLBACK TO SAVEPOINT op");
+
+        public async Task CommitAsync()
+        {
+            await _transaction!.CommitAsync();
+            await Finish();
+        }
+
+        public async Task RollbackAsync()
+        {
+            await _transaction!.RollbackAsync();
+            await Finish();
+        }
+
+        // Two transactions locked rows in opposite order (e.g. a child finishing while its parent is cancelled), or a
+        // serialisation conflict: Postgres aborts one; it runs again in the next batch, after this one's locks are gone.
+        public bool IsRetryable(Exception e) =>
+            e is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
+
+        public void Abandon()
+        {
+            // The connection may be broken or mid-transaction: close it (the pool discards or resets it) and open another.
+            _transaction = null;
+            try { _connection?.Dispose(); } catch (Exception) { /* already broken */ }
+            _connection = null;
+        }
+
+        async Task Finish()
+        {
+            await _transaction!.DisposeAsync();
+            _transaction = null;
+        }
+
+        async Task Exec(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, _connection, _transaction);
+            await cmd.ExecuteNonQueryAsync();
         }
     }
 
@@ -114,5 +160,9 @@ internal sealed class PostgresEngineStore : SqlEngineStore
         Publish([new Wake((WakeKind)kind, parts[2], at)]);
     }
 
-    public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync();
+    public override async ValueTask DisposeAsync()
+    {
+        await Commits.StopAsync(); // let running batches finish; their connections go back with the data source
+        await _dataSource.DisposeAsync();
+    }
 }

@@ -17,8 +17,12 @@ internal abstract partial class SqlEngineStore(SqlDialect dialect, TimeProvider 
     public IWorkListener? Listener { get; set; }
     public Action<double>? WriteObserved { get; set; }
 
-    /// <summary>Runs <paramref name="body"/> in one write transaction and commits it; retries on transient conflicts.</summary>
-    protected abstract Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body);
+    /// <summary>The store's group-commit writer (<see cref="GroupCommit"/>) over its write connections.</summary>
+    internal abstract GroupCommit Commits { get; }
+
+    /// <summary>Runs <paramref name="body"/> in a write transaction — shared with operations arriving at the same time, each
+    /// in its own savepoint — and returns once that transaction has committed; lock conflicts are retried.</summary>
+    protected Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body) => Commits.RunAsync(body);
 
     /// <summary>Runs <paramref name="body"/> on a connection for reading (no transaction needed).</summary>
     protected abstract Task<T> InReadAsync<T>(Func<Tx, Task<T>> body);

@@ -13,12 +13,11 @@ internal sealed class SqliteEngineStore : SqlEngineStore
     readonly string _connectionString;
     readonly string? _path;
     readonly SqliteConnection _writer;
-    readonly SemaphoreSlim _writeGate = new(1, 1);
     readonly bool _readsOnWriter;
     readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     FileStream? _instanceLock;
 
-    /// <summary>Writer-connection statements, prepared once (only used under the write gate).</summary>
+    /// <summary>Writer-connection statements, prepared once (only used by the lane's leader, one at a time).</summary>
     System.Data.Common.DbCommand Prepared(string sql)
     {
         if (!_prepared.TryGetValue(sql, out var cmd))
@@ -50,6 +49,8 @@ internal sealed class SqliteEngineStore : SqlEngineStore
         // WAL: readers never block the writer. synchronous=NORMAL in WAL mode survives a process
         // crash (SIGKILL) with every committed transaction; FULL also survives power loss.
         Pragma(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; {PerformancePragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        // One lane: SQLite has one writer. No time bound on a batch: no other engine waits on its locks.
+        Commits = new GroupCommit([new WriterLane(this)], MaxBatch, TimeSpan.MaxValue);
     }
 
     /// <summary>Measured on the engine's write mix: a large page cache and memory-mapped reads halve the cost of a
@@ -63,124 +64,69 @@ internal sealed class SqliteEngineStore : SqlEngineStore
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>
-    /// Group commit without a writer thread: an operation joins the queue; whoever finds the writer
-    /// free becomes the leader and runs everything queued in one transaction, each operation inside
-    /// its own SAVEPOINT (a failing one rolls back alone). One commit — and one WAL write — serves
-    /// many operations, an operation that arrives alone runs at once on its own thread, and every
-    /// caller learns its result only after the commit.
-    /// </summary>
-    protected override async Task<T> InWriteTransactionAsync<T>(Func<Tx, Task<T>> body)
-    {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        T result = default!;
-        _writes.Enqueue(new WriteItem(
-            async tx => result = await body(tx),
-            () => done.TrySetResult(result),
-            e => done.TrySetException(e)));
-        await DrainIfFreeAsync();
-        return await done.Task;
-    }
-
-    sealed record WriteItem(Func<Tx, Task> Run, Action Committed, Action<Exception> Failed);
+    /// <summary>Group commit (<see cref="GroupCommit"/>) on the one writer connection: one commit — and one WAL write —
+    /// serves every operation that arrived while the previous batch was running.</summary>
+    internal override GroupCommit Commits { get; }
 
     const int MaxBatch = 64;
-    readonly System.Collections.Concurrent.ConcurrentQueue<WriteItem> _writes = new();
 
-    /// <summary>Drains the queue while nobody else is writing. Re-checks after releasing the writer, so an
-    /// operation queued while the previous leader was finishing is never left behind.</summary>
-    async Task DrainIfFreeAsync()
+    /// <summary>The single writer connection as the group-commit lane; prepared statements are reused across batches.</summary>
+    sealed class WriterLane(SqliteEngineStore store) : IWriteLane
     {
-        while (!_writes.IsEmpty && _writeGate.Wait(0))
-        {
-            try
-            {
-                while (!_writes.IsEmpty) await RunBatchAsync();
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
-        }
-    }
+        SqliteTransaction? _transaction;
 
-    readonly List<WriteItem> _batch = new(MaxBatch);
-    readonly List<WriteItem> _succeeded = new(MaxBatch);
-
-    async Task RunBatchAsync()
-    {
-        var batch = _batch;
-        var succeeded = _succeeded;
-        batch.Clear();
-        succeeded.Clear();
-        while (batch.Count < MaxBatch && _writes.TryDequeue(out var item)) batch.Add(item);
-        if (batch.Count == 0) return;
-        try
+        public Task BeginAsync()
         {
-            using var transaction = _writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
-            if (batch.Count == 1)
-            {
-                // Alone: no savepoint needed, a failure rolls back the whole (one-operation) transaction.
-                try
-                {
-                    await batch[0].Run(new Tx(_writer, transaction, D, Now(), Prepared));
-                    succeeded.Add(batch[0]);
-                }
-                catch (Exception e)
-                {
-                    transaction.Rollback();
-                    batch[0].Failed(e);
-                    return;
-                }
-            }
-            else
-            {
-                foreach (var item in batch)
-                {
-                    Exec(transaction, "SAVEPOINT op");
-                    try
-                    {
-                        await item.Run(new Tx(_writer, transaction, D, Now(), Prepared));
-                        Exec(transaction, "RELEASE op");
-                        succeeded.Add(item);
-                    }
-                    catch (Exception e)
-                    {
-                        Exec(transaction, "ROLLBACK TO op");
-                        Exec(transaction, "RELEASE op");
-                        item.Failed(e);
-                    }
-                }
-            }
-            transaction.Commit();
-            foreach (var item in succeeded) item.Committed();
+            _transaction = store._writer.BeginTransaction(deferred: false); // BEGIN IMMEDIATE
+            return Task.CompletedTask;
         }
-        catch (Exception e)
-        {
-            foreach (var item in succeeded) item.Failed(e); // the commit itself failed: nothing happened
-        }
-    }
 
-    void Exec(SqliteTransaction transaction, string sql)
-    {
-        var cmd = (SqliteCommand)Prepared(sql);
-        cmd.Parameters.Clear();
-        cmd.Transaction = transaction;
-        cmd.ExecuteNonQuery();
+        public Tx NewTx() => new(store._writer, _transaction, store.D, store.Now(), store.Prepared);
+        public Task SavepointAsync(bool releasePrevious) => Exec(releasePrevious ? "RELEASE op; SAVEPOINT op" : "SAVEPOINT op");
+        public Task RollbackToSavepointAsync() => Exec("ROLLBACK TO op");
+
+        public Task CommitAsync()
+        {
+            _transaction!.Commit();
+            return Finish();
+        }
+
+        public Task RollbackAsync()
+        {
+            _transaction!.Rollback();
+            return Finish();
+        }
+
+        public bool IsRetryable(Exception e) => false; // the only writer: nobody to conflict with
+
+        public void Abandon()
+        {
+            try { _transaction?.Dispose(); } // rolls back what is left of it
+            catch (SqliteException) { /* the connection already rolled it back */ }
+            _transaction = null;
+        }
+
+        Task Finish()
+        {
+            _transaction!.Dispose();
+            _transaction = null;
+            return Task.CompletedTask;
+        }
+
+        Task Exec(string sql)
+        {
+            var cmd = (SqliteCommand)store.Prepared(sql);
+            cmd.Parameters.Clear();
+            cmd.Transaction = _transaction;
+            cmd.ExecuteNonQuery();
+            return Task.CompletedTask;
+        }
     }
 
     protected override async Task<T> InReadAsync<T>(Func<Tx, Task<T>> body)
     {
         if (_readsOnWriter)
-        {
-            await _writeGate.WaitAsync();
-            try { return await body(new Tx(_writer, null, D, Now(), Prepared)); }
-            finally
-            {
-                _writeGate.Release();
-                await DrainIfFreeAsync(); // writes queued while this read held the connection
-            }
-        }
+            return await Commits.ExclusiveAsync(() => body(new Tx(_writer, null, D, Now(), Prepared)));
         await using var conn = new SqliteConnection(_connectionString);
         conn.Open();
         return await body(new Tx(conn, null, D, Now()));
@@ -213,11 +159,10 @@ internal sealed class SqliteEngineStore : SqlEngineStore
 
     public override async ValueTask DisposeAsync()
     {
-        await _writeGate.WaitAsync(); // let a running batch finish
+        await Commits.StopAsync(); // let a running batch finish
         foreach (var cmd in _prepared.Values) cmd.Dispose();
         _instanceLock?.Dispose();
         _writer.Dispose();
-        _writeGate.Dispose();
         SqliteConnection.ClearAllPools();
     }
 }

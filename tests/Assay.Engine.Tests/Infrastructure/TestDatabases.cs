@@ -48,17 +48,43 @@ public static class TestDatabases
     /// answers the first column of the first row, if any.</summary>
     public static async Task<object?> ExecAsync(string backendUrl, string sql)
     {
+        await using var conn = await OpenAsync(backendUrl);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return await cmd.ExecuteScalarAsync();
+    }
+
+    /// <summary>The first column of every row a query on an engine's database answers.</summary>
+    public static async Task<List<object>> QueryColumnAsync(string backendUrl, string sql)
+    {
+        await using var conn = await OpenAsync(backendUrl);
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        await using var r = await cmd.ExecuteReaderAsync();
+        var rows = new List<object>();
+        while (await r.ReadAsync()) rows.Add(r.GetValue(0));
+        return rows;
+    }
+
+    /// <summary>A connection of its own to an engine's database, beside the engine's.</summary>
+    static async Task<System.Data.Common.DbConnection> OpenAsync(string backendUrl)
+    {
         var backend = BackendUrl.Parse(backendUrl);
         System.Data.Common.DbConnection conn = backend.Kind == BackendKind.Postgres
             ? new NpgsqlConnection(BackendUrl.ToNpgsqlConnectionString(backendUrl))
             : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={backend.Target}");
-        await using (conn)
-        {
-            await conn.OpenAsync();
-            await using var cmd = conn.CreateCommand();
-            cmd.CommandText = sql;
-            return await cmd.ExecuteScalarAsync();
-        }
+        await conn.OpenAsync();
+        return conn;
+    }
+
+    /// <summary>A migrated engine store on <paramref name="location"/> (a SQLite file or a PostgreSQL URL).</summary>
+    internal static async Task<SqlEngineStore> OpenStoreAsync(Backend backend, string location)
+    {
+        SqlEngineStore store = backend == Backend.Sqlite
+            ? new SqliteEngineStore(location, "NORMAL", TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            : new PostgresEngineStore(location, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await store.MigrateAsync();
+        return store;
     }
 
     public static async Task<string> NewBackendAsync(Backend backend) => backend switch

@@ -1,6 +1,5 @@
 using Assay.Engine.Core;
 using Assay.Engine.Store;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Assay.Engine.Tests.Store;
 
@@ -12,11 +11,7 @@ public abstract class StoreTests
     async Task<SqlEngineStore> OpenAsync(string? location = null)
     {
         location ??= await TestDatabases.NewBackendAsync(Backend);
-        SqlEngineStore store = Backend == Backend.Sqlite
-            ? new SqliteEngineStore(location, "NORMAL", TimeProvider.System, NullLogger.Instance)
-            : new PostgresEngineStore(location, TimeProvider.System, NullLogger.Instance);
-        await store.MigrateAsync();
-        return store;
+        return await TestDatabases.OpenStoreAsync(Backend, location);
     }
 
     void Require()
