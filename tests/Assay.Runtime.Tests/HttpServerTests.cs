@@ -125,4 +125,47 @@ public class HttpServerTests
         Assert.Contains("Set-Cookie: a=1\r\n", resp);
         Assert.Contains("Set-Cookie: b=2\r\n", resp);
     }
+
+    // The server's connections run on InlineSocketTransport (reads, parsing and HandleAsync on the
+    // socket thread); the tests below hold it to what Kestrel's own transport did.
+
+    [Fact]
+    public async Task PipelinedRequestsOnOneConnectionAreAnsweredInOrder()
+    {
+        using var server = new Server("{ GET = { ['/slow'] = function() sleep(0.2) return { body = 'slow' } end, ['/fast'] = function() return { body = 'fast' } end } }");
+        var resp = await RawAsync(server.Port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var bodies = resp.Split("\r\n\r\n").Skip(1).Select(b => b.Split("HTTP/1.1")[0]).ToList();
+        Assert.Equal(["slow", "fast", "slow"], bodies);
+    }
+
+    [Fact]
+    public async Task ManyConcurrentKeepAliveConnectionsAreAllServed()
+    {
+        using var server = new Server("{ GET = { ['/n'] = function() hits = (hits or 0) + 1 return { json = { ok = true } } end, ['/hits'] = function() return { body = tostring(hits) } end } }");
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 40 }) { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}") };
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            var codes = new List<HttpStatusCode>();
+            for (int i = 0; i < 25; i++) codes.Add((await client.GetAsync("/n")).StatusCode);
+            return codes;
+        }));
+        Assert.All(statuses.SelectMany(c => c), c => Assert.Equal(HttpStatusCode.OK, c));
+        Assert.Equal("1000", await client.GetStringAsync("/hits"));
+    }
+
+    [Fact]
+    public async Task ClientsThatResetTheirConnectionDoNotStopTheServer()
+    {
+        using var server = new Server("{ GET = { ['/'] = function() sleep(0.05) return { body = 'ok' } end } }");
+        for (int i = 0; i < 20; i++)
+        {
+            var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { LingerState = new LingerOption(true, 0) };
+            await c.ConnectAsync(IPAddress.Loopback, server.Port);
+            if (i % 2 == 0) await c.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray()); // reset while its handler runs
+            c.Dispose(); // linger 0: RST instead of FIN
+        }
+        var resp = await RawAsync(server.Port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", resp);
+        Assert.EndsWith("ok", resp);
+    }
 }

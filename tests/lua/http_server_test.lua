@@ -230,6 +230,7 @@ ok, err = pcall(http.serve, 0, { GET = { ["x"] = function() end } })
 assert.contains(err, "must start with '/'")
 ok, err = pcall(http.serve, _SERVER_PORT, { GET = {} }, { host = "127.0.0.1" })
 assert.contains(err, "bind failed")
+assert.contains(err, "address already in use")
 ok, err = pcall(http.serve, 0, {}, { max_body = "big" })
 assert.contains(err, "max_body")
 

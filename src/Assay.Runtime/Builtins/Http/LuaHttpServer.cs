@@ -1,11 +1,13 @@
 using System.Runtime.InteropServices;
 using Assay.Lua.Loop;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -132,6 +134,9 @@ internal sealed class LuaHttpServer
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, QuietLifetime>(); // signals are ours (Signals below)
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = _o.ShutdownTimeout);
+        // Kestrel's sockets, with reading, parsing and HandleAsync on the socket thread (see InlineSocketTransport).
+        builder.Services.RemoveAll<IConnectionListenerFactory>();
+        builder.Services.AddSingleton<IConnectionListenerFactory, InlineSocketTransport>();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
