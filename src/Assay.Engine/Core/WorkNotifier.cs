@@ -103,11 +103,16 @@ public sealed class Pulse
     public void Fire() =>
         Interlocked.Exchange(ref _tcs, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
+    static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Waits for <paramref name="next"/> (taken earlier from <see cref="Next"/>) or the timeout, measured by
     /// <paramref name="time"/>; false on timeout.</summary>
     public static async Task<bool> WaitAsync(Task next, TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
         if (timeout <= TimeSpan.Zero) return next.IsCompleted;
+        // Timers tick in whole milliseconds: a shorter wait is a 0 ms timer that ends before what the caller waits
+        // for is due, and the caller goes round again without time having moved (on a fake clock, for ever).
+        if (timeout < MinimumWait) timeout = MinimumWait;
         try
         {
             await next.WaitAsync(timeout, time, ct);
