@@ -6,16 +6,7 @@ local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/[^/]*$") or "."
 local raises = dofile(here .. "/fixtures/mock_api.lua").raises
 local google = dofile(here .. "/fixtures/google_api.lua").start()
 local dir = fs.tempdir("gmail-test-")
-local creds = dir .. "/creds.json"
-fs.write(creds, json.encode({ installed = { client_id = "test-client", client_secret = "test-secret" } }))
-google.refresh_tokens["refresh-123"] = true
-google.access["valid-token"] = true
-
-local function token_file(name, data)
-  local path = dir .. "/" .. name
-  fs.write(path, json.encode(data or { access_token = "valid-token", refresh_token = "refresh-123" }))
-  return path
-end
+local creds, token_file = google:oauth_files(dir, { installed = { client_id = "test-client", client_secret = "test-secret" } })
 local function client(tok)
   return gmail.client({ credentials_file = creds, token_file = tok or token_file("token.json"),
                         api_base = google.url, token_url = google.url .. "/token" })
