@@ -1,23 +1,8 @@
 -- Allocation-heavy pure Lua: short-lived closures, small tables and short strings, the garbage a
 -- script makes when it builds records, callbacks and iterators in a loop. Almost every object is
 -- small and dies young, so this measures the allocator and the collector more than the VM.
-local function closures(n)
-  local acc = 0
-  for i = 1, n do
-    local f = function(x) return x + i end
-    acc = acc + f(1)
-  end
-  return acc
-end
-
-local function records(n)
-  local total = 0
-  for i = 1, n do
-    local p = { x = i, y = i * 2, name = "p" .. (i % 100) }
-    total = total + p.x + p.y + #p.name
-  end
-  return total
-end
+local shared = dofile((arg[0]:match("^(.*)/") or ".") .. "/workloads.lua")
+local closures, records = shared.closures, shared.records
 
 local function lists(n)
   local total = 0

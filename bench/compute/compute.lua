@@ -1,4 +1,7 @@
 -- A pure-Lua workload mixing what scripts do: calls, arithmetic, tables, strings, closures.
+local shared = dofile((arg[0]:match("^(.*)/") or ".") .. "/workloads.lua")
+local closures, records = shared.closures, shared.records
+
 local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
 
 local function sieve(n)
@@ -18,24 +21,6 @@ local function strings(n)
   return #table.concat(parts, ",")
 end
 
-local function objects(n)
-  local total = 0
-  for i = 1, n do
-    local p = { x = i, y = i * 2, name = "p" .. (i % 100) }
-    total = total + p.x + p.y + #p.name
-  end
-  return total
-end
-
-local function closures(n)
-  local acc = 0
-  for i = 1, n do
-    local f = function(x) return x + i end
-    acc = acc + f(1)
-  end
-  return acc
-end
-
 local function sorting(n)
   local t = {}
   local seed = 42
@@ -44,5 +29,5 @@ local function sorting(n)
   return t[1]
 end
 
-local r = fib(27) + sieve(2000000) + strings(200000) + objects(1000000) + closures(1000000) + sorting(300000)
+local r = fib(27) + sieve(2000000) + strings(200000) + records(1000000) + closures(1000000) + sorting(300000)
 io.write(string.format("%d\n", r))
