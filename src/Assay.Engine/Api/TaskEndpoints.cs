@@ -24,12 +24,8 @@ internal static class TaskEndpoints
             using var cts = PollCancellation(ctx, lifetime);
             var task = await engine.PollWorkflowTaskAsync(queue, worker, wait, b.Long("since_seq") ?? 0, cts.Token,
                 LeaseBound(b, requireLeaseToken), TypesOf(b, "workflow_types"));
-            if (task is not null && ctx.RequestAborted.IsCancellationRequested)
-            {
-                // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
-                await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
-                return;
-            }
+            // The worker gave up the poll (it is stopping) as the task was claimed: nobody would read the answer.
+            if (await ReleaseIfUnreadAsync(ctx, dispatch, task, worker)) return;
             await ctx.WriteAsync(200, w => WriteWorkflowTask(w, task)); // null: the empty shape the seed client expects
         });
 
@@ -190,11 +186,7 @@ internal static class TaskEndpoints
             await ctx.EmptyAsync(); // the reference's answer
             return;
         }
-        if (task is not null && ctx.RequestAborted.IsCancellationRequested)
-        {
-            await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, next.WorkerId, task.LeaseToken, TaskRelease.Immediate));
-            return;
-        }
+        if (await ReleaseIfUnreadAsync(ctx, dispatch, task, next.WorkerId)) return;
         if (task is not null) engine.Metrics.Inc("assay_eager_workflow_tasks_total");
         await ctx.WriteAsync(200, w =>
         {
@@ -203,6 +195,15 @@ internal static class TaskEndpoints
             WriteWorkflowTask(w, task);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>A workflow task claimed for a client that has gone away (nobody will read the answer) goes back to the queue
+    /// at once (true); otherwise false: answer it.</summary>
+    static async Task<bool> ReleaseIfUnreadAsync(HttpContext ctx, IDispatchStore dispatch, WorkflowTask? task, string worker)
+    {
+        if (task is null || !ctx.RequestAborted.IsCancellationRequested) return false;
+        await ReleaseQuietlyAsync(() => dispatch.ReleaseWorkflowTaskAsync(task.WorkflowId, worker, task.LeaseToken, TaskRelease.Immediate));
+        return true;
     }
 
     /// <summary>Most activities one command batch may hand back by eager dispatch.</summary>
