@@ -142,17 +142,22 @@ local function reserve_eager_slots(w)
   return n
 end
 
+-- The table `field` of a 200 answer's JSON body (what the engine handed over), or nil.
+local function handed_over(resp, field)
+  if not (resp and resp.status == 200) then return nil end
+  local ok, b = pcall(json.parse, resp.body)
+  local v = ok and type(b) == "table" and b[field]
+  return type(v) == "table" and v or nil
+end
+
 -- Runs the activities the batch's answer hands over, each on one reserved slot; frees the rest.
 local function run_eager_activities(w, reserved, resp)
   local started = 0
-  if reserved > 0 and resp and resp.status == 200 then
-    local ok, b = pcall(json.parse, resp.body)
-    for _, a in ipairs(ok and type(b) == "table" and type(b.activity_tasks) == "table" and b.activity_tasks or {}) do
-      if started < reserved and type(a) == "table" and a.id then
-        started = started + 1
-        log.debug("assay.workflow: activity taken eagerly", { activity_id = a.id, name = a.name })
-        run_task(w, "activity", a)
-      end
+  for _, a in ipairs(reserved > 0 and handed_over(resp, "activity_tasks") or {}) do
+    if started < reserved and type(a) == "table" and a.id then
+      started = started + 1
+      log.debug("assay.workflow: activity taken eagerly", { activity_id = a.id, name = a.name })
+      run_task(w, "activity", a)
     end
   end
   w.running.activity = w.running.activity - (reserved - started)
@@ -169,13 +174,10 @@ end
 -- Runs the workflow task the report's answer hands over on the reserved slot, or frees the slot.
 local function run_eager_workflow_task(w, reserved, resp)
   if not reserved then return end
-  if resp and resp.status == 200 then
-    local ok, b = pcall(json.parse, resp.body)
-    local task = ok and type(b) == "table" and b.workflow_task
-    if type(task) == "table" and task.workflow_id then
-      log.debug("assay.workflow: workflow task taken eagerly", { workflow_id = task.workflow_id })
-      return run_task(w, "workflow", task) -- the slot passes to the task
-    end
+  local task = handed_over(resp, "workflow_task")
+  if task and task.workflow_id then
+    log.debug("assay.workflow: workflow task taken eagerly", { workflow_id = task.workflow_id })
+    return run_task(w, "workflow", task) -- the slot passes to the task
   end
   w.running.workflow = w.running.workflow - 1
 end
