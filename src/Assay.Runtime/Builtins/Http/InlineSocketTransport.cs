@@ -12,7 +12,7 @@ namespace Assay.Runtime.Builtins.Http;
 /// accepted sockets complete their reads and writes inline on that thread (instead of queueing a
 /// thread-pool work item per event), and Kestrel parses and runs <c>HandleAsync</c> there too
 /// (<see cref="SocketConnectionFactoryOptions.UnsafePreferInlineScheduling"/>). On a small machine
-/// this halves the CPU per request (docs/benchmarks.md "HTTP"): no thread-pool wake-ups, no
+/// this cuts the CPU per request to bare Kestrel's (docs/benchmarks.md "HTTP"): no thread-pool wake-ups, no
 /// hand-offs between Kestrel's I/O queue and the application.
 /// It is safe here because nothing http.serve runs on that thread blocks: the handler runs on the
 /// Lua loop and is only awaited; bodies, files, SSE and WebSockets are written asynchronously.
