@@ -36,6 +36,9 @@ internal static class HttpClients
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             UseCookies = false,
+            // A body left unread (an SSE stream its reader closed, an abandoned download) closes its connection at once.
+            // The default drains up to 1 MB for 2 s to reuse it: an endless stream kept the server sending for those 2 s.
+            MaxResponseDrainSize = 0,
             ConnectCallback = ConnectAsync,
             // header values are byte strings from Lua, one char per byte (HttpClientNatives.HeaderValue)
             RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
