@@ -11,9 +11,11 @@ local M = {}
 
 local worker = nil -- the running worker's state (one listen per process)
 
-local function log_outage(w, ok, problem)
+-- An outage starts with the first failed request and ends with the first success of a request
+-- sent after it started: a long poll answered just before the engine went down is no recovery.
+local function log_outage(w, ok, problem, sent_at)
   if ok then
-    if w.outage_since then
+    if w.outage_since and sent_at > w.outage_since then
       log.info("assay.workflow: engine reachable again", { after_secs = math.floor((time() - w.outage_since) * 10 + 0.5) / 10 })
       w.outage_since = nil
     end
@@ -23,15 +25,15 @@ local function log_outage(w, ok, problem)
   end
 end
 
--- The outcome of a pcall'ed request; nil when the engine could not be reached (or answered 5xx).
-local function settle(w, ok, resp)
-  if ok and resp.status < 500 then log_outage(w, true); return resp end
+-- The outcome of a pcall'ed request sent at `sent_at`; nil when the engine could not be reached (or answered 5xx).
+local function settle(w, sent_at, ok, resp)
+  if ok and resp.status < 500 then log_outage(w, true, nil, sent_at); return resp end
   log_outage(w, false, ok and ("HTTP " .. tostring(resp.status)) or tostring(resp))
   return nil
 end
 
 local function request(w, method, path, body, timeout)
-  return settle(w, pcall(client._api, method, path, body, timeout))
+  return settle(w, time(), pcall(client._api, method, path, body, timeout))
 end
 
 local function backoff(w, attempt)
@@ -336,10 +338,11 @@ local function poll(w, kind, poller, wid)
   local body = { queue = w.queue, worker_id = wid, wait_secs = w.poll_wait, require_lease_token = true }
   -- type-aware dispatch: the engine offers only the types this worker defines
   body[kind .. "_types"] = w.advertised[kind]
+  local sent_at = time()
   local ok, resp = pcall(client._api, "POST", path, body, w.poll_wait + 15)
   poller.phase = nil
   if w.stopping then return ok and resp or nil end -- interrupted, or answered as the worker stopped
-  return settle(w, ok, resp)
+  return settle(w, sent_at, ok, resp)
 end
 
 -- One poll loop: claims a slot, long-polls, runs the task as its own coroutine.
