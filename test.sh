@@ -43,8 +43,9 @@ echo "using $ASSAY_TEST_POSTGRES_URL"
 # parallel); every stage runs even when another fails, so one run shows every failure.
 logs=$(mktemp -d)
 echo "== xunit and Lua tests (dist/assay test), side by side"
-( dotnet test Assay.slnx -nologo -v quiet --blame-hang-timeout 10m --blame-hang-dump-type none --logger "console;verbosity=minimal" >"$logs/xunit" 2>&1; echo $? >"$logs/xunit.rc" ) &
-( ./dist/assay test -j 3 tests/lua >"$logs/lua" 2>&1; echo $? >"$logs/lua.rc" ) &
+# (set -e holds in the subshells too: "|| rc=$?" keeps a failing stage from ending its subshell before the code is written.)
+( rc=0; dotnet test Assay.slnx -nologo -v quiet --blame-hang-timeout 10m --blame-hang-dump-type none --logger "console;verbosity=minimal" >"$logs/xunit" 2>&1 || rc=$?; echo $rc >"$logs/xunit.rc" ) &
+( rc=0; ./dist/assay test -j 3 tests/lua >"$logs/lua" 2>&1 || rc=$?; echo $rc >"$logs/lua.rc" ) &
 wait
 
 status=0

@@ -260,7 +260,10 @@ public sealed class PostgresGroupCommitTests : GroupCommitTests
         };
         var results = await Task.WhenAll(a.Commits.RunAsync(Op(1, 2)), b.Commits.RunAsync(Op(2, 1)));
         Assert.All(results, Assert.True);
-        Assert.Equal(3, attempts); // one of the two ran twice
+        // At least one ran twice. The victim can lose again: its re-run may lock its first row before the winner, woken by
+        // the abort, has re-taken that row (a loaded machine schedules the winner late), which is a second deadlock PostgreSQL
+        // breaks the same way. Each round still ends with one commit, so both finish well within MaxAttempts.
+        Assert.InRange(attempts, 3, 2 + GroupCommit.MaxAttempts);
         Assert.Equal(new long[] { 2, 2 }, (await TestDatabases.QueryColumnAsync(location, "SELECT n FROM counters ORDER BY id")).Select(Convert.ToInt64));
     }
 
