@@ -163,4 +163,55 @@ public class EventLoopTests
         Assert.False(task.Succeeded);
         Assert.InRange(sw.Elapsed.TotalSeconds, 0, 5);
     }
+
+    [Fact]
+    public void WorkPostedFromManyThreadsIsAllRunAndNoWakeUpIsLost()
+    {
+        // Producers pause now and then so the loop keeps falling asleep between posts: a lost wake-up leaves it asleep
+        // with work queued (the count falls short) or never ends it (the loop thread does not finish).
+        using var h = new LuaHarness();
+        const int producers = 4, posts = 5000;
+        var ran = 0;
+        using var keep = h.Vm.Loop.KeepAlive();
+        using var stop = new CancellationTokenSource();
+        var loop = RunLoopOnItsOwnThread(h, stop.Token);
+        var threads = Enumerable.Range(0, producers).Select(p => new Thread(() =>
+        {
+            var random = new Random(p);
+            for (var i = 0; i < posts; i++)
+            {
+                h.Vm.Loop.Post(() => ran++); // runs on the loop thread only: no interlocking needed
+                if (random.Next(50) == 0) Thread.Sleep(1);
+            }
+        })).ToList();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        var deadline = Stopwatch.StartNew();
+        while (Volatile.Read(ref ran) < producers * posts && deadline.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(5);
+        Assert.Equal(producers * posts, Volatile.Read(ref ran));
+        stop.Cancel();
+        Assert.True(loop.Join(TimeSpan.FromSeconds(10)), "the loop did not end after its stop token was cancelled");
+    }
+
+    [Fact]
+    public void CancellingTheStopTokenEndsAnIdleLoopAtOnce()
+    {
+        using var h = new LuaHarness();
+        using var keep = h.Vm.Loop.KeepAlive(); // nothing to do, but the loop may not end by itself
+        using var stop = new CancellationTokenSource();
+        var loop = RunLoopOnItsOwnThread(h, stop.Token);
+        Thread.Sleep(100); // asleep by now
+        var sw = Stopwatch.StartNew();
+        stop.Cancel();
+        Assert.True(loop.Join(TimeSpan.FromSeconds(10)), "the loop did not end after its stop token was cancelled");
+        Assert.InRange(sw.Elapsed.TotalSeconds, 0, 1);
+    }
+
+    /// <summary>The loop on a background thread, so a loop that never wakes fails the test instead of hanging the run.</summary>
+    static Thread RunLoopOnItsOwnThread(LuaHarness h, CancellationToken stop)
+    {
+        var thread = new Thread(() => h.Vm.Loop.Run(null, stop)) { IsBackground = true };
+        thread.Start();
+        return thread;
+    }
 }

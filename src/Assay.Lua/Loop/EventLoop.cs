@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using static Assay.Lua.Interop.LuaNative;
 
 namespace Assay.Lua.Loop;
@@ -14,7 +13,7 @@ public sealed class EventLoop
 {
     readonly LuaVm _vm;
     readonly Queue<(LuaTask Task, PendingOp? Op, int Args)> _ready = new();
-    readonly BlockingCollection<Action> _inbox = new();
+    readonly Inbox _inbox = new();
     readonly Dictionary<long, PendingOp> _ops = new();
     readonly Dictionary<long, LuaTask> _tasks = new();
     long _nextOpId, _nextTaskId;
@@ -233,6 +232,7 @@ public sealed class EventLoop
     {
         _main = main;
         _loopThreadId = Environment.CurrentManagedThreadId;
+        using var wakeOnStop = stop.Register(Wake); // the check at the top of the loop then sees the cancellation
         while (true)
         {
             while (_ready.Count > 0)
@@ -242,18 +242,14 @@ public sealed class EventLoop
                 if (_vm.IsInterrupted || (main is { IsFinished: true, Succeeded: false })) return;
             }
             if (_vm.IsInterrupted || stop.IsCancellationRequested) return;
-            if (_liveTasks == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.Count == 0) return;
-            if (_externalOps == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.Count == 0 && _liveTasks > 0)
+            if (_liveTasks == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.IsEmpty) return;
+            if (_externalOps == 0 && Volatile.Read(ref _keepAlive) == 0 && _inbox.IsEmpty && _liveTasks > 0)
             {
                 ReportDeadlock();
                 return;
             }
             _vm.FlushOutput();
-            try
-            {
-                _inbox.Take(stop)();
-            }
-            catch (OperationCanceledException) { return; }
+            _inbox.Take()();
         }
     }
 
