@@ -16,7 +16,23 @@ for i = 1, 20 do
 end
 while completed() < 20 do sleep(0.01) end
 
+-- CPU of every process of the run (engine, workers: PIDS from run.sh; this driver), in ms: utime + stime from
+-- /proc/PID/stat (fields 14 and 15, in clock ticks of 10 ms), os.clock() for the driver itself.
+local function cpu_ms(pid)
+  local fields = {}
+  for f in fs.read("/proc/" .. pid .. "/stat"):match("%) (.*)"):gmatch("%S+") do fields[#fields + 1] = f end
+  return (tonumber(fields[12]) + tonumber(fields[13])) * 10 -- fields after "(comm) " start at field 3
+end
+local pids = {}
+for pid in (os.getenv("PIDS") or ""):gmatch("%d+") do pids[#pids + 1] = pid end
+local function run_cpu_ms()
+  local total = os.clock() * 1000
+  for _, pid in ipairs(pids) do total = total + cpu_ms(pid) end
+  return total
+end
+
 local base = completed()
+local cpu0 = run_cpu_ms()
 local t0 = time()
 local starters, per = 16, math.ceil(N / 16)
 local hs = {}
@@ -31,8 +47,14 @@ for _, h in ipairs(hs) do h.await() end
 local t_started = time()
 while completed() - base < N do sleep(0.01) end
 local elapsed = time() - t0
+local cpu = run_cpu_ms() - cpu0
 print(string.format("throughput: %d workflows in %.2f s = %.0f workflows/s (starts took %.2f s)",
   N, elapsed, N / elapsed, t_started - t0))
+if #pids > 0 then
+  local cores = tonumber(os.getenv("CPUS")) or 1
+  print(string.format("cpu per workflow: %.2f ms (engine, %d workers and this driver; %d cores => ceiling %.0f/s)",
+    cpu / N, #pids - 1, cores, cores * 1000 / (cpu / N)))
+end
 
 local lat = {}
 for i = 1, RUNS do

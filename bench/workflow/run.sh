@@ -18,4 +18,4 @@ cp "$here/worker.lua" "$here/driver.lua" "$dir/"
 for i in 1 2; do (cd "$dir" && exec "$bin" worker.lua >"$dir/worker$i.log" 2>&1) & pids+=($!); done
 sleep 0.5
 echo "assay: $bin; $(nproc) CPUs; engine SQLite; 2 Lua worker processes"
-(cd "$dir" && "$bin" driver.lua "${1:-2000}" "${2:-50}")
+(cd "$dir" && PIDS="${pids[*]}" CPUS=$(nproc) "$bin" driver.lua "${1:-2000}" "${2:-50}")

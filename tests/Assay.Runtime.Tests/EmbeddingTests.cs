@@ -89,7 +89,21 @@ public class EmbeddingTests
         for (int i = 0; i < 3; i++) h.Run(loop);
         GC.Collect();
         Assert.InRange(h.Vm.MemoryUsed, 0, luaAfterFirst + 256 * 1024);
-        Assert.InRange(GC.GetTotalMemory(true), 0, managedAfterFirst + 4 * 1024 * 1024);
+        // The managed heap is the whole test process's: what another suite's leftover threads hold for a moment (CI runs
+        // the suites side by side) is gone a little later, a leak of ours is not. Alone this grows by a few hundred bytes.
+        Assert.InRange(SettledManagedMemory(managedAfterFirst + 4 * 1024 * 1024), 0, managedAfterFirst + 4 * 1024 * 1024);
+    }
+
+    /// <summary>The managed heap after a full collection, measured again (up to 2 s) while it is above <paramref name="bound"/>.</summary>
+    static long SettledManagedMemory(long bound)
+    {
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 10 && least > bound; attempt++)
+        {
+            if (attempt > 0) Thread.Sleep(200);
+            least = Math.Min(least, GC.GetTotalMemory(true));
+        }
+        return least;
     }
 
     [Fact]
