@@ -10,6 +10,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        TuneThreadPool(args);
         if (TryFastPath(args) is { } code) return code;
         var cli = new CliDefinition();
         var (cliArgs, scriptArgs) = cli.SplitScriptArguments(args);
@@ -41,6 +42,19 @@ public static class Program
     /// `assay script.lua …` and `assay -e CODE …` without global options skip building the
     /// command tree: start-up time is the product for short scripts.
     /// </summary>
+    /// <summary>
+    /// Idle thread-pool workers of scripts and Lua workers block at once instead of spinning with sched_yield first: a
+    /// worker process shares the cores with the engine and other workers, and the spinning took a tenth of its CPU without
+    /// making anything faster. `assay serve` keeps .NET's default, whose spinning saves about 1 ms of a workflow's latency
+    /// on PostgreSQL (docs/benchmarks.md, "Spinning"). Set before anything starts the thread pool, which reads it once.
+    /// </summary>
+    static void TuneThreadPool(string[] args)
+    {
+        var script = args.Length == 0 || args[0] is "-" or "-e" || args[0].EndsWith(".lua", StringComparison.Ordinal);
+        if (script || !args.Contains("serve"))
+            AppContext.SetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", "0");
+    }
+
     static int? TryFastPath(string[] args)
     {
         if (Environment.GetEnvironmentVariable("ASSAY_MODE") == "tool") return null;
