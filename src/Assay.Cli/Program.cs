@@ -43,16 +43,17 @@ public static class Program
     /// command tree: start-up time is the product for short scripts.
     /// </summary>
     /// <summary>
-    /// Idle thread-pool workers of scripts and Lua workers block at once instead of spinning with sched_yield first: a
-    /// worker process shares the cores with the engine and other workers, and the spinning took a tenth of its CPU without
-    /// making anything faster. `assay serve` keeps .NET's default, whose spinning saves about 1 ms of a workflow's latency
-    /// on PostgreSQL (docs/benchmarks.md, "Spinning"). Set before anything starts the thread pool, which reads it once.
+    /// Idle thread-pool workers of scripts and Lua workers block at once instead of spinning with sched_yield first (the
+    /// binary is built so): a worker process shares the cores with the engine and other workers, and the spinning took a
+    /// tenth of its CPU without making anything faster. `assay serve` gets .NET's default back (a null value reads as
+    /// unset), whose spinning saves about 1 ms of a workflow's latency on PostgreSQL (docs/benchmarks.md, "Spinning").
+    /// Must run before anything starts the thread pool, which reads the setting once.
     /// </summary>
     static void TuneThreadPool(string[] args)
     {
         var script = args.Length == 0 || args[0] is "-" or "-e" || args[0].EndsWith(".lua", StringComparison.Ordinal);
-        if (script || !args.Contains("serve"))
-            AppContext.SetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", "0");
+        if (!script && args.Contains("serve"))
+            AppContext.SetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", null);
     }
 
     static int? TryFastPath(string[] args)
