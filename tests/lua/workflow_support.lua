@@ -63,9 +63,21 @@ function S.start_worker(env, name, extra_env, flags)
   return pid
 end
 
+-- Whether pid is still a process this env started. Pids are reused (pid_max is 32 768 here and the suites start
+-- thousands of processes): a KILL sent at the end to a worker that had exited long before could hit anything on the
+-- machine. Ours run this binary and are known by the engine's port or the workers' directory.
+local function ours(env, pid)
+  if not S.alive(pid) then return false end
+  local cmdline = (S.read("/proc/" .. pid .. "/cmdline") or ""):gsub("%z", " ")
+  if not cmdline:find(S.bin, 1, true) then return false end
+  return cmdline:find("--port " .. env.port, 1, true) ~= nil
+    or sh("readlink -f /proc/" .. pid .. "/cwd"):gsub("%s+$", "") == sh("readlink -f " .. env.dir):gsub("%s+$", "")
+end
+S.ours = ours
+
 function S.stop_all(env)
-  for _, pid in ipairs(env.pids) do S.kill(pid, "KILL") end
-  if env.engine_pid then S.kill(env.engine_pid, "TERM") end
+  for _, pid in ipairs(env.pids) do if ours(env, pid) then S.kill(pid, "KILL") end end
+  if env.engine_pid and ours(env, env.engine_pid) then S.kill(env.engine_pid, "TERM") end
   sleep(0.2)
   if not os.getenv("WF_KEEP") then os.execute("rm -rf " .. env.dir) end
 end

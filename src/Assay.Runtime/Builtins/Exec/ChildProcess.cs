@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
@@ -172,7 +173,12 @@ static class ChildProcess
             _ = FeedAsync(stdin, o.Stdin);
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            if (o.Timeout is { } t) deadline.CancelAfter(TimeSpan.FromSeconds(t));
+            var started = Stopwatch.GetTimestamp();
+            var timeout = o.Timeout is { } t ? TimeSpan.FromSeconds(t) : TimeSpan.MaxValue;
+            if (o.Timeout is not null) deadline.CancelAfter(timeout);
+            // The clock decides whether the timeout has passed, not the timer: on a loaded machine the timer's
+            // callback can run long after it was due (a 0.3 s timeout was seen not cancelled after 0.9 s).
+            TimeSpan Left() => o.Timeout is null ? TimeSpan.MaxValue : timeout - Stopwatch.GetElapsedTime(started);
             bool stopped = false;
             int status = -1;
             try
@@ -180,9 +186,11 @@ static class ChildProcess
                 status = await exited.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
                 // Exited: collect what is left in the pipes. Background jobs may hold them open.
                 var drained = Task.WhenAll(outTask, errTask);
-                var grace = Task.Delay(DrainAfterExit, deadline.Token);
-                await Task.WhenAny(drained, grace).ConfigureAwait(false);
-                if (!drained.IsCompleted && deadline.IsCancellationRequested) stopped = true;
+                var left = Left();
+                var cutByTimeout = left < DrainAfterExit; // then the drain ends at the timeout, and what still runs is killed
+                if (left > TimeSpan.Zero)
+                    await Task.WhenAny(drained, Task.Delay(cutByTimeout ? left : DrainAfterExit, deadline.Token)).ConfigureAwait(false);
+                if (!drained.IsCompleted && (cutByTimeout || deadline.IsCancellationRequested)) stopped = true;
             }
             catch (OperationCanceledException)
             {
