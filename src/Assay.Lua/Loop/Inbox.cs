@@ -8,7 +8,8 @@ namespace Assay.Lua.Loop;
 /// <para>Why not <see cref="BlockingCollection{T}"/>: its <c>Take</c> spins (<c>SpinWait</c>, then <c>sched_yield</c>) before
 /// it blocks, and links a cancellation source on every call. On a busy machine (a worker process beside the engine on
 /// two cores) that spinning was a tenth of the worker's CPU, taken from the threads that would have produced the work.
-/// Here the loop blocks at once on a monitor; a producer pays for the wake-up only when the loop is actually asleep.</para>
+/// Here the loop spins for 10 µs on <c>pause</c> only, then sleeps on a monitor; a producer pays for the wake-up only when
+/// the loop is actually asleep.</para>
 /// </summary>
 sealed class Inbox
 {

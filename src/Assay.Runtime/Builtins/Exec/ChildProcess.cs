@@ -178,7 +178,7 @@ static class ChildProcess
             if (o.Timeout is not null) deadline.CancelAfter(timeout);
             // The clock decides whether the timeout has passed, not the timer: on a loaded machine the timer's
             // callback can run long after it was due (a 0.3 s timeout was seen not cancelled after 0.9 s).
-            TimeSpan Left() => o.Timeout is null ? TimeSpan.MaxValue : timeout - Stopwatch.GetElapsedTime(started);
+            TimeSpan Left() => timeout - Stopwatch.GetElapsedTime(started); // no timeout: TimeSpan.MaxValue, never cut
             bool stopped = false;
             int status = -1;
             try
